@@ -1,0 +1,38 @@
+//! The errors of the core, each meaning one thing a caller can act on.
+
+use crate::catalog::ResolveError;
+use crate::load::LoadError;
+use crate::timeframe::Timeframe;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Symbol(#[from] ResolveError),
+    #[error(
+        "{symbol} has no data from which to build {timeframe}: stored timeframes are {}; \
+         a timeframe can be built from a stored one that divides it",
+        list(.stored)
+    )]
+    NotServable {
+        symbol: String,
+        timeframe: Timeframe,
+        stored: Vec<Timeframe>,
+    },
+    #[error("{symbol} {timeframe} cannot be read: {source}")]
+    Load {
+        symbol: String,
+        timeframe: Timeframe,
+        source: LoadError,
+    },
+    #[error("the data folder cannot be read: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("query failed: {0}")]
+    Query(#[from] datafusion::error::DataFusionError),
+}
+
+fn list(timeframes: &[Timeframe]) -> String {
+    let names: Vec<String> = timeframes.iter().map(ToString::to_string).collect();
+    names.join(", ")
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

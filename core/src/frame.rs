@@ -1,0 +1,137 @@
+//! [`BarFrame`]: OHLCV bars in Candela's one canonical Arrow layout.
+
+use std::ops::Range;
+use std::sync::{Arc, LazyLock};
+
+use datafusion::arrow::array::{Array, ArrayRef, Float64Array, RecordBatch, TimestampNanosecondArray};
+use datafusion::arrow::compute::concat_batches;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::arrow::error::ArrowError;
+
+/// Name of the time column in every frame and SQL table.
+pub const TIME: &str = "time";
+/// The value columns, in their canonical order after [`TIME`].
+pub const VALUE_COLUMNS: [&str; 5] = ["open", "high", "low", "close", "volume"];
+
+static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
+    let mut fields = vec![Field::new(TIME, time_type(), false)];
+    fields.extend(
+        VALUE_COLUMNS
+            .iter()
+            .map(|name| Field::new(*name, DataType::Float64, false)),
+    );
+    Arc::new(Schema::new(fields))
+});
+
+/// Instants are UTC nanoseconds; the provider's zone matters only for binning.
+pub fn time_type() -> DataType {
+    DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into()))
+}
+
+/// Bars sorted by strictly increasing time, with no nulls: a missing value is
+/// NaN. Cheap to clone and slice (Arrow buffers are shared).
+#[derive(Debug, Clone)]
+pub struct BarFrame {
+    batch: RecordBatch,
+}
+
+impl BarFrame {
+    /// The canonical schema: `time` (timestamp ns, UTC) then the value columns (f64).
+    pub fn schema() -> SchemaRef {
+        Arc::clone(&SCHEMA)
+    }
+
+    pub fn empty() -> Self {
+        BarFrame {
+            batch: RecordBatch::new_empty(Self::schema()),
+        }
+    }
+
+    /// Builds a frame from columns that are already sorted and null-free.
+    pub fn from_columns(time: Vec<i64>, values: [Vec<f64>; 5]) -> Result<Self, ArrowError> {
+        let time = TimestampNanosecondArray::from(time).with_timezone("UTC");
+        let mut columns: Vec<ArrayRef> = vec![Arc::new(time)];
+        columns.extend(values.map(|v| Arc::new(Float64Array::from(v)) as ArrayRef));
+        Ok(BarFrame {
+            batch: RecordBatch::try_new(Self::schema(), columns)?,
+        })
+    }
+
+    /// Wraps record batches in the canonical schema (such as a query's output).
+    pub fn from_batches(batches: &[RecordBatch]) -> Result<Self, ArrowError> {
+        let batch = concat_batches(&Self::schema(), batches)?;
+        if batch.columns().iter().any(|c| c.null_count() > 0) {
+            return Err(ArrowError::InvalidArgumentError(
+                "bar frames hold no nulls".into(),
+            ));
+        }
+        Ok(BarFrame { batch })
+    }
+
+    pub fn len(&self) -> usize {
+        self.batch.num_rows()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bar start times, UTC nanoseconds.
+    pub fn time(&self) -> &[i64] {
+        self.batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<TimestampNanosecondArray>()
+            .map(|a| a.values().as_ref())
+            .unwrap_or_default()
+    }
+
+    fn values(&self, index: usize) -> &[f64] {
+        self.batch
+            .column(index)
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .map(|a| a.values().as_ref())
+            .unwrap_or_default()
+    }
+
+    pub fn open(&self) -> &[f64] {
+        self.values(1)
+    }
+    pub fn high(&self) -> &[f64] {
+        self.values(2)
+    }
+    pub fn low(&self) -> &[f64] {
+        self.values(3)
+    }
+    pub fn close(&self) -> &[f64] {
+        self.values(4)
+    }
+    pub fn volume(&self) -> &[f64] {
+        self.values(5)
+    }
+
+    /// The rows in `range` (zero-copy).
+    pub fn slice(&self, range: Range<usize>) -> BarFrame {
+        BarFrame {
+            batch: self.batch.slice(range.start, range.len()),
+        }
+    }
+
+    /// The rows whose time lies in `[start, end)` (UTC nanoseconds).
+    pub fn rows_between(&self, start: i64, end: i64) -> Range<usize> {
+        let time = self.time();
+        let from = time.partition_point(|&t| t < start);
+        let to = time.partition_point(|&t| t < end);
+        from..to.max(from)
+    }
+
+    pub fn record_batch(&self) -> &RecordBatch {
+        &self.batch
+    }
+
+    /// Bytes held, for the cache's memory bound.
+    pub fn memory_size(&self) -> usize {
+        self.batch.get_array_memory_size()
+    }
+}

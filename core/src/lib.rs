@@ -1,0 +1,26 @@
+//! Candela's core: bar frames, timeframes, the data catalog, and the
+//! DataFusion query layer that loads and aggregates bars.
+//!
+//! Data flows one way: files on disk ([`catalog`], [`load`]) become cached
+//! frames ([`store`], [`frame`]), which DataFusion plans aggregate
+//! ([`query`], [`resample`], [`bins`]) into the frames requests are served from.
+
+pub mod bins;
+pub mod catalog;
+pub mod error;
+pub mod frame;
+pub mod indicator_call;
+pub mod load;
+pub mod query;
+pub mod resample;
+pub mod store;
+pub mod synthetic;
+pub mod timeframe;
+mod zone;
+
+pub use catalog::{Catalog, SymbolId};
+pub use error::{Error, Result};
+pub use frame::BarFrame;
+pub use query::{Bars, Engine};
+pub use store::{Store, StoreConfig};
+pub use timeframe::Timeframe;

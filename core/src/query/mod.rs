@@ -1,0 +1,153 @@
+//! The DataFusion query layer. [`Engine`] serves bars at any timeframe through
+//! one DataFusion plan — a memory scan of the stored bars feeding a
+//! [`ResampleExec`] — which SQL reaches through the `bars()` table function.
+//! Queries run on the engine's own threads, never on the caller's runtime.
+
+mod bars_table;
+mod resample_exec;
+
+use std::sync::Arc;
+
+use chrono_tz::Tz;
+use datafusion::arrow::array::RecordBatch;
+use datafusion::error::DataFusionError;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use tokio::runtime::Runtime;
+
+pub use resample_exec::ResampleExec;
+
+use crate::catalog::SymbolId;
+use crate::error::{Error, Result};
+use crate::frame::BarFrame;
+use crate::store::Store;
+use crate::timeframe::Timeframe;
+use bars_table::{BarsFunction, BarsTable};
+
+/// Bars of one symbol at one timeframe, and where they came from.
+#[derive(Debug, Clone)]
+pub struct Bars {
+    pub symbol: SymbolId,
+    pub timeframe: Timeframe,
+    /// The stored timeframe they were read or aggregated from.
+    pub source: Timeframe,
+    pub frame: Arc<BarFrame>,
+}
+
+impl Bars {
+    pub fn aggregated(&self) -> bool {
+        self.source != self.timeframe
+    }
+}
+
+pub struct Engine {
+    store: Arc<Store>,
+    context: SessionContext,
+    /// Always `Some` until dropped; taken in `Drop` to shut down without blocking.
+    runtime: Option<Runtime>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("store", &self.store).finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// An engine over `store` running queries on `threads` threads.
+    pub fn new(store: Arc<Store>, threads: usize) -> Result<Engine> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads.max(1))
+            .thread_name("candela-query")
+            .enable_all()
+            .build()?;
+        let config = SessionConfig::new().with_target_partitions(threads.max(1));
+        let context = SessionContext::new_with_config(config);
+        context.register_udtf(
+            "bars",
+            Arc::new(BarsFunction {
+                store: Arc::clone(&store),
+            }),
+        );
+        Ok(Engine {
+            store,
+            context,
+            runtime: Some(runtime),
+        })
+    }
+
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// Bars of `symbol` at `timeframe`: from the cache, as stored, or
+    /// aggregated from the largest stored timeframe that divides it.
+    pub async fn bars(&self, symbol: &str, timeframe: Timeframe) -> Result<Bars> {
+        let plan = self.store.plan(symbol, timeframe)?;
+        let bars = |frame| Bars {
+            symbol: plan.symbol.clone(),
+            timeframe,
+            source: plan.source,
+            frame,
+        };
+        if let Some(frame) = self.store.cached(&plan) {
+            return Ok(bars(frame));
+        }
+        let store = Arc::clone(&self.store);
+        let owned_plan = plan.clone();
+        let source = self
+            .spawn(async move { tokio::task::spawn_blocking(move || store.source_frame(&owned_plan)).await })
+            .await?
+            .map_err(|e| Error::Io(std::io::Error::other(e)))??;
+        if !plan.aggregated() {
+            return Ok(bars(source));
+        }
+        let frame = Arc::new(self.aggregate(source, timeframe, plan.zone).await?);
+        self.store.remember(&plan, Arc::clone(&frame));
+        Ok(bars(frame))
+    }
+
+    /// Aggregates in-memory bars to `timeframe` through the DataFusion plan
+    /// that serves every request (no caching).
+    pub async fn aggregate(&self, source: Arc<BarFrame>, timeframe: Timeframe, zone: Tz) -> Result<BarFrame> {
+        let context = self.context.clone();
+        let batches = self
+            .spawn(async move {
+                let table = BarsTable::from_frame(source, Some((timeframe, zone)));
+                context.read_table(Arc::new(table))?.collect().await
+            })
+            .await??;
+        Ok(BarFrame::from_batches(&batches).map_err(DataFusionError::from)?)
+    }
+
+    /// Runs a SQL query over the catalog and collects its result.
+    pub async fn sql(&self, sql: &str) -> Result<Vec<RecordBatch>> {
+        let context = self.context.clone();
+        let sql = sql.to_owned();
+        Ok(self
+            .spawn(async move { context.sql(&sql).await?.collect().await })
+            .await??)
+    }
+
+    async fn spawn<F>(&self, future: F) -> Result<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let runtime = self
+            .runtime
+            .as_ref()
+            .ok_or_else(|| Error::Io(std::io::Error::other("engine is shut down")))?;
+        runtime
+            .spawn(future)
+            .await
+            .map_err(|e| Error::Io(std::io::Error::other(e)))
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! The OHLCV fold: time-sorted bars in, one bar per non-empty bin out.
+//!
+//! Because the input is sorted, each bin is a contiguous run of rows: the fold
+//! finds the run's end by galloping search and reduces it in one pass, with no
+//! hashing and no per-group ordering state. Values follow pandas: `first` and
+//! `last` skip NaN, `max`/`min` ignore NaN, `sum` treats NaN as absent.
+
+use chrono_tz::Tz;
+
+use crate::bins::Bins;
+use crate::frame::BarFrame;
+use crate::timeframe::Timeframe;
+
+/// Borrowed columns of sorted bars.
+#[derive(Debug, Clone, Copy)]
+pub struct BarColumns<'a> {
+    pub time: &'a [i64],
+    pub open: &'a [f64],
+    pub high: &'a [f64],
+    pub low: &'a [f64],
+    pub close: &'a [f64],
+    pub volume: &'a [f64],
+}
+
+impl<'a> From<&'a BarFrame> for BarColumns<'a> {
+    fn from(frame: &'a BarFrame) -> Self {
+        BarColumns {
+            time: frame.time(),
+            open: frame.open(),
+            high: frame.high(),
+            low: frame.low(),
+            close: frame.close(),
+            volume: frame.volume(),
+        }
+    }
+}
+
+/// Folds batches of sorted bars into bars of a coarser timeframe; bins that
+/// span several batches are carried over.
+#[derive(Debug)]
+pub struct Resampler {
+    timeframe: Timeframe,
+    zone: Tz,
+    bins: Option<Bins>,
+    pending: Option<Bin>,
+    done: Output,
+}
+
+#[derive(Debug)]
+struct Bin {
+    start: i64,
+    end: i64,
+    open: f64,
+    high: f64,
+    low: f64,
+    close: f64,
+    volume: f64,
+}
+
+#[derive(Debug, Default)]
+struct Output {
+    time: Vec<i64>,
+    values: [Vec<f64>; 5],
+}
+
+impl Resampler {
+    pub fn new(timeframe: Timeframe, zone: Tz) -> Self {
+        Resampler {
+            timeframe,
+            zone,
+            bins: None,
+            pending: None,
+            done: Output::default(),
+        }
+    }
+
+    /// Aggregates a whole frame at once.
+    pub fn resample(frame: &BarFrame, timeframe: Timeframe, zone: Tz) -> BarFrame {
+        let mut resampler = Resampler::new(timeframe, zone);
+        resampler.push(BarColumns::from(frame));
+        resampler.finish()
+    }
+
+    /// Folds the next rows; they must follow every row pushed before.
+    pub fn push(&mut self, bars: BarColumns<'_>) {
+        let times = bars.time;
+        let Some(&first) = times.first() else { return };
+        let bins = self
+            .bins
+            .get_or_insert_with(|| Bins::new(self.timeframe, self.zone, first));
+        let mut row = 0;
+        while row < times.len() {
+            let t = times[row];
+            let bin = match &mut self.pending {
+                Some(bin) if t < bin.end => bin,
+                pending => {
+                    if let Some(finished) = pending.take() {
+                        self.done.push(finished);
+                    }
+                    let (start, end) = bins.bin_of(t);
+                    pending.insert(Bin::new(start, end))
+                }
+            };
+            let run_end = row + run_length(&times[row..], bin.end);
+            bin.absorb(&bars, row..run_end);
+            row = run_end;
+        }
+    }
+
+    /// The bins completed so far, leaving the open one pending.
+    pub fn take_completed(&mut self) -> BarFrame {
+        self.done.take()
+    }
+
+    /// The remaining bins, including the last, possibly partial one.
+    pub fn finish(mut self) -> BarFrame {
+        if let Some(bin) = self.pending.take() {
+            self.done.push(bin);
+        }
+        self.done.take()
+    }
+}
+
+/// How many leading `times` lie before `end`, given that the first one does.
+/// Gallops so that short runs cost a few comparisons and long ones a log.
+fn run_length(times: &[i64], end: i64) -> usize {
+    let mut known = 1;
+    let mut step = 1;
+    while known + step <= times.len() && times[known + step - 1] < end {
+        known += step;
+        step *= 2;
+    }
+    let limit = (known + step).min(times.len());
+    known + times[known..limit].partition_point(|&t| t < end)
+}
+
+impl Bin {
+    fn new(start: i64, end: i64) -> Self {
+        Bin {
+            start,
+            end,
+            open: f64::NAN,
+            high: f64::NAN,
+            low: f64::NAN,
+            close: f64::NAN,
+            volume: 0.0,
+        }
+    }
+
+    fn absorb(&mut self, bars: &BarColumns<'_>, rows: std::ops::Range<usize>) {
+        if self.open.is_nan()
+            && let Some(&open) = bars.open[rows.clone()].iter().find(|v| !v.is_nan())
+        {
+            self.open = open;
+        }
+        self.high = bars.high[rows.clone()].iter().fold(self.high, |a, &b| a.max(b));
+        self.low = bars.low[rows.clone()].iter().fold(self.low, |a, &b| a.min(b));
+        if let Some(&close) = bars.close[rows.clone()].iter().rev().find(|v| !v.is_nan()) {
+            self.close = close;
+        }
+        self.volume += bars.volume[rows]
+            .iter()
+            .filter(|v| !v.is_nan())
+            .sum::<f64>();
+    }
+}
+
+impl Output {
+    fn push(&mut self, bin: Bin) {
+        self.time.push(bin.start);
+        for (column, value) in self
+            .values
+            .iter_mut()
+            .zip([bin.open, bin.high, bin.low, bin.close, bin.volume])
+        {
+            column.push(value);
+        }
+    }
+
+    fn take(&mut self) -> BarFrame {
+        let output = std::mem::take(self);
+        BarFrame::from_columns(output.time, output.values)
+            .unwrap_or_else(|_| unreachable!("columns of equal length in the canonical schema"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono_tz::UTC;
+
+    const MINUTE: i64 = 60_000_000_000;
+
+    fn frame(times: &[i64], closes: &[f64]) -> BarFrame {
+        let v = closes.to_vec();
+        BarFrame::from_columns(
+            times.to_vec(),
+            [v.clone(), v.clone(), v.clone(), v, vec![1.0; times.len()]],
+        )
+        .expect("frame")
+    }
+
+    #[test]
+    fn run_length_gallops_to_the_bin_end() {
+        let times: Vec<i64> = (0..100).collect();
+        for end in 1..=100 {
+            assert_eq!(run_length(&times, end), end as usize);
+        }
+        assert_eq!(run_length(&times, 1_000), 100);
+    }
+
+    #[test]
+    fn folds_ohlcv_per_bin_and_keeps_the_partial_last_bin() {
+        let times: Vec<i64> = (0..7).map(|m| m * MINUTE).collect();
+        let closes = [1.0, 5.0, 2.0, 3.0, 4.0, 9.0, 0.5];
+        let out = Resampler::resample(&frame(&times, &closes), "5m".parse().expect("tf"), UTC);
+        assert_eq!(out.time(), &[0, 5 * MINUTE]);
+        assert_eq!(out.open(), &[1.0, 9.0]);
+        assert_eq!(out.high(), &[5.0, 9.0]);
+        assert_eq!(out.low(), &[1.0, 0.5]);
+        assert_eq!(out.close(), &[4.0, 0.5]);
+        assert_eq!(out.volume(), &[5.0, 2.0]);
+    }
+
+    #[test]
+    fn bins_spanning_batches_are_carried_over() {
+        let times: Vec<i64> = (0..20).map(|m| m * MINUTE).collect();
+        let closes: Vec<f64> = (0..20).map(f64::from).collect();
+        let whole = frame(&times, &closes);
+        let timeframe = "15m".parse().expect("tf");
+        let mut resampler = Resampler::new(timeframe, UTC);
+        let mut parts = Vec::new();
+        for chunk in [0..3, 3..16, 16..20] {
+            resampler.push(BarColumns::from(&whole.slice(chunk)));
+            parts.push(resampler.take_completed());
+        }
+        parts.push(resampler.finish());
+        let batches: Vec<_> = parts.iter().map(|f| f.record_batch().clone()).collect();
+        let streamed = BarFrame::from_batches(&batches).expect("concat");
+        let direct = Resampler::resample(&whole, timeframe, UTC);
+        assert_eq!(streamed.record_batch(), direct.record_batch());
+    }
+
+    #[test]
+    fn nan_values_are_skipped_like_pandas() {
+        let times = [0, MINUTE, 2 * MINUTE];
+        let nan = f64::NAN;
+        let out = Resampler::resample(
+            &BarFrame::from_columns(
+                times.to_vec(),
+                [
+                    vec![nan, 2.0, 3.0],
+                    vec![nan, 4.0, nan],
+                    vec![1.0, nan, nan],
+                    vec![1.0, 2.0, nan],
+                    vec![nan, 5.0, 1.0],
+                ],
+            )
+            .expect("frame"),
+            "5m".parse().expect("tf"),
+            UTC,
+        );
+        assert_eq!(out.open(), &[2.0]);
+        assert_eq!(out.high(), &[4.0]);
+        assert_eq!(out.low(), &[1.0]);
+        assert_eq!(out.close(), &[2.0]);
+        assert_eq!(out.volume(), &[6.0]);
+    }
+}

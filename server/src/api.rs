@@ -1,0 +1,276 @@
+//! The JSON API: thin handlers that parse parameters, ask the engine, and
+//! shape the answer per DESIGN.md.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use candela_core::indicator_call::parse_calls;
+use candela_core::{BarFrame, Engine, Timeframe};
+use serde::{Deserialize, Serialize, Serializer};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use crate::error::{ApiError, ErrorBody};
+use crate::time_param::{TimeBound, parse_time};
+
+/// Largest `limit` accepted: a million bars is already ~60 MB of JSON.
+pub const MAX_LIMIT: usize = 1_000_000;
+
+/// Serialise larger answers on a blocking thread, not an async worker.
+const BLOCKING_SERIALISE_ROWS: usize = 20_000;
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub engine: Arc<Engine>,
+}
+
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(title = "Candela", description = "Charting server for OHLCV bars stored as parquet"),
+    paths(symbols, timeframes, data),
+    components(schemas(SymbolsResponse, SymbolInfo, TimeframesResponse, DataResponse, Source, BarColumns, ErrorBody))
+)]
+pub struct ApiDoc;
+
+/// `GET /api/openapi.json`
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SymbolsResponse {
+    symbols: Vec<SymbolInfo>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SymbolInfo {
+    /// `PROVIDER:SYMBOL`
+    id: String,
+    provider: String,
+    symbol: String,
+    /// Stored timeframes, finest first.
+    #[schema(value_type = Vec<String>)]
+    timeframes: Vec<Timeframe>,
+}
+
+/// Lists the stored symbols.
+#[utoipa::path(get, path = "/api/symbols", responses((status = 200, body = SymbolsResponse)))]
+pub async fn symbols(State(state): State<AppState>) -> Json<SymbolsResponse> {
+    let catalog = state.engine.store().catalog();
+    let symbols = catalog
+        .symbols()
+        .map(|entry| SymbolInfo {
+            id: entry.id.to_string(),
+            provider: entry.id.provider.clone(),
+            symbol: entry.id.symbol.clone(),
+            timeframes: entry.timeframes.keys().copied().collect(),
+        })
+        .collect();
+    Json(SymbolsResponse { symbols })
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimeframesResponse {
+    symbol: String,
+    /// Timeframes stored on disk.
+    #[schema(value_type = Vec<String>)]
+    stored: Vec<Timeframe>,
+    /// Stored timeframes and the standard ones that can be aggregated from them.
+    #[schema(value_type = Vec<String>)]
+    available: Vec<Timeframe>,
+}
+
+/// Stored and servable timeframes of a symbol.
+#[utoipa::path(
+    get, path = "/api/timeframes/{symbol}",
+    params(("symbol" = String, Path, description = "`PROVIDER:SYMBOL`, or `SYMBOL` when one provider has it")),
+    responses((status = 200, body = TimeframesResponse), (status = 404, body = ErrorBody), (status = 400, body = ErrorBody))
+)]
+pub async fn timeframes(
+    State(state): State<AppState>,
+    Path(symbol): Path<String>,
+) -> Result<Json<TimeframesResponse>, ApiError> {
+    let catalog = state.engine.store().catalog();
+    let entry = catalog.resolve(&symbol).map_err(candela_core::Error::from)?;
+    let stored: Vec<Timeframe> = entry.timeframes.keys().copied().collect();
+    let mut available: Vec<Timeframe> = Timeframe::STANDARD
+        .into_iter()
+        .filter(|t| stored.iter().any(|s| s == t || s.divides(*t)))
+        .chain(stored.iter().copied())
+        .collect();
+    available.sort();
+    available.dedup();
+    Ok(Json(TimeframesResponse {
+        symbol: entry.id.to_string(),
+        stored,
+        available,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DataParams {
+    /// `PROVIDER:SYMBOL`, or `SYMBOL` when one provider has it.
+    symbol: Option<String>,
+    /// e.g. `1m`, `4h`, `1d`, `1w`, `1M`; defaults to the finest stored one.
+    timeframe: Option<String>,
+    /// Comma-separated calls, e.g. `sma(20),macd(fast=12,slow=26,signal=9)`.
+    indicators: Option<String>,
+    /// First bar time to include: RFC 3339, a date, or Unix seconds.
+    start: Option<String>,
+    /// Last bar time to include: RFC 3339, a date, or Unix seconds.
+    end: Option<String>,
+    /// Only the last `limit` bars of the range (1 to 1000000).
+    limit: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DataResponse {
+    symbol: String,
+    #[schema(value_type = String)]
+    timeframe: Timeframe,
+    source: Source,
+    #[schema(value_type = BarColumns)]
+    bars: FrameColumns,
+    /// Indicator outputs, one entry per requested call.
+    #[schema(value_type = Vec<Object>)]
+    indicators: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Source {
+    /// The stored timeframe the bars were read or aggregated from.
+    #[schema(value_type = String)]
+    timeframe: Timeframe,
+    aggregated: bool,
+}
+
+/// Bars as parallel columns; a missing value is `null`.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // describes the JSON of `FrameColumns` for the OpenAPI document
+pub struct BarColumns {
+    /// Bar start, Unix seconds.
+    time: Vec<i64>,
+    open: Vec<Option<f64>>,
+    high: Vec<Option<f64>>,
+    low: Vec<Option<f64>>,
+    close: Vec<Option<f64>>,
+    volume: Vec<Option<f64>>,
+}
+
+/// A frame serialised as [`BarColumns`].
+#[derive(Debug)]
+struct FrameColumns(BarFrame);
+
+impl Serialize for FrameColumns {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let frame = &self.0;
+        let seconds: Vec<i64> = frame.time().iter().map(|t| t.div_euclid(1_000_000_000)).collect();
+        let mut s = serializer.serialize_struct("BarColumns", 6)?;
+        s.serialize_field("time", &seconds)?;
+        s.serialize_field("open", &Floats(frame.open()))?;
+        s.serialize_field("high", &Floats(frame.high()))?;
+        s.serialize_field("low", &Floats(frame.low()))?;
+        s.serialize_field("close", &Floats(frame.close()))?;
+        s.serialize_field("volume", &Floats(frame.volume()))?;
+        s.end()
+    }
+}
+
+/// f64 values with NaN as `null`, which JSON cannot otherwise express.
+struct Floats<'a>(&'a [f64]);
+
+impl Serialize for Floats<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|v| (!v.is_nan()).then_some(*v)))
+    }
+}
+
+/// Bars of a symbol at a timeframe, aggregated when not stored.
+#[utoipa::path(
+    get, path = "/api/data", params(DataParams),
+    responses(
+        (status = 200, body = DataResponse),
+        (status = 400, body = ErrorBody, description = "a parameter is missing or invalid, or the symbol is ambiguous"),
+        (status = 404, body = ErrorBody, description = "unknown symbol"),
+        (status = 422, body = ErrorBody, description = "the timeframe cannot be built from the stored ones"),
+        (status = 500, body = ErrorBody, description = "the stored data cannot be read"),
+    )
+)]
+pub async fn data(
+    State(state): State<AppState>,
+    params: Result<Query<DataParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::bad_parameter(e.body_text()))?;
+    let symbol = params
+        .symbol
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::bad_parameter("missing parameter 'symbol', e.g. symbol=NFLX"))?;
+    let timeframe = match params.timeframe.as_deref() {
+        Some(text) => text
+            .parse::<Timeframe>()
+            .map_err(|e| ApiError::bad_parameter(format!("timeframe: {e}")))?,
+        None => finest_stored(&state, symbol)?,
+    };
+    let calls = parse_calls(params.indicators.as_deref().unwrap_or(""))
+        .map_err(|e| ApiError::bad_parameter(e.to_string()))?;
+    if let Some(call) = calls.first() {
+        return Err(ApiError::bad_parameter(format!(
+            "indicators: unknown indicator '{}'; GET /api/indicators lists the available ones",
+            call.id
+        )));
+    }
+    let start = parse_time("start", params.start.as_deref(), TimeBound::Start)?;
+    let end = parse_time("end", params.end.as_deref(), TimeBound::End)?;
+    if start > end {
+        return Err(ApiError::bad_parameter("start is after end"));
+    }
+    let limit = parse_limit(params.limit.as_deref())?;
+
+    let bars = state.engine.bars(symbol, timeframe).await?;
+    let mut rows = bars.frame.rows_between(start, end.saturating_add(1));
+    if let Some(limit) = limit {
+        rows.start = rows.start.max(rows.end.saturating_sub(limit));
+    }
+    let body = DataResponse {
+        symbol: bars.symbol.to_string(),
+        timeframe,
+        source: Source {
+            timeframe: bars.source,
+            aggregated: bars.aggregated(),
+        },
+        bars: FrameColumns(bars.frame.slice(rows.clone())),
+        indicators: Vec::new(),
+    };
+    if rows.len() < BLOCKING_SERIALISE_ROWS {
+        return Ok(Json(body).into_response());
+    }
+    tokio::task::spawn_blocking(move || Json(body).into_response())
+        .await
+        .map_err(|e| ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))
+}
+
+fn finest_stored(state: &AppState, symbol: &str) -> Result<Timeframe, ApiError> {
+    let catalog = state.engine.store().catalog();
+    let entry = catalog.resolve(symbol).map_err(candela_core::Error::from)?;
+    entry
+        .timeframes
+        .keys()
+        .next()
+        .copied()
+        .ok_or_else(|| ApiError::not_found(format!("{} has no stored timeframes", entry.id)))
+}
+
+fn parse_limit(text: Option<&str>) -> Result<Option<usize>, ApiError> {
+    let Some(text) = text else { return Ok(None) };
+    let bad = || ApiError::bad_parameter(format!("limit must be a whole number from 1 to {MAX_LIMIT}, got '{}'", text.chars().take(32).collect::<String>()));
+    let limit: i64 = text.trim().parse().map_err(|_| bad())?;
+    match usize::try_from(limit) {
+        Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(Some(n)),
+        _ => Err(bad()),
+    }
+}

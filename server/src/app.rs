@@ -1,0 +1,31 @@
+//! The HTTP application: routes, shared state and middleware.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use candela_core::Engine;
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::api::{self, AppState};
+use crate::web;
+
+/// Builds the router serving the API and the UI over `engine`.
+pub fn router(engine: Arc<Engine>) -> Router {
+    let state = AppState { engine };
+    Router::new()
+        .route("/api/symbols", get(api::symbols))
+        .route("/api/timeframes/{symbol}", get(api::timeframes))
+        .route("/api/data", get(api::data))
+        .route("/api/openapi.json", get(api::openapi))
+        .fallback(web::asset)
+        .with_state(state)
+        .layer(CompressionLayer::new())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+}

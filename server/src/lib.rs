@@ -1,0 +1,13 @@
+//! Candela's server: the HTTP API and embedded web UI over the core engine,
+//! configuration and the command line.
+
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod error;
+pub mod sample_data;
+mod time_param;
+mod web;
+
+// Linked for their `inventory` registrations.
+use candela_indicators as _;

@@ -1,0 +1,138 @@
+//! `candela`: serve charts of OHLCV parquet data, or write the sample data.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use candela_core::{Engine, Store};
+use candela_server::config::{Config, ProviderConfig};
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+/// Charting server for OHLCV bars stored as parquet files.
+///
+/// With no arguments, serves the bundled sample data on http://127.0.0.1:5000.
+/// Settings come from candela.toml in the working directory (or --config),
+/// overridden by the flags below.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Configuration file [default: ./candela.toml if present]
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Data root holding <PROVIDER>/<SYMBOL>/<TIMEFRAME>/*.parquet
+    #[arg(long, global = true, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:5000]
+    #[arg(long, value_name = "ADDR")]
+    bind: Option<std::net::SocketAddr>,
+    /// Time zone of a provider's naive timestamps and calendar bins, e.g. ALPACA=America/New_York (repeatable)
+    #[arg(long = "timezone", value_name = "PROVIDER=ZONE", value_parser = parse_provider_zone)]
+    timezones: Vec<(String, String)>,
+    /// Memory bound of the bar cache, in MiB [default: 512]
+    #[arg(long, value_name = "MIB")]
+    cache_mb: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API and web UI (the default)
+    Serve,
+    /// Write the deterministic sample data set (EXPE 1m, NFLX 1h, AAPL 1d) into the data root
+    SampleData,
+}
+
+fn parse_provider_zone(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(p, z)| (p.to_owned(), z.to_owned()))
+        .ok_or_else(|| format!("expected PROVIDER=ZONE, e.g. ALPACA=America/New_York, got '{text}'"))
+}
+
+impl Cli {
+    fn config(&self) -> Result<Config, Box<dyn std::error::Error>> {
+        let mut config = Config::load(self.config.as_deref())?;
+        if let Some(data) = &self.data {
+            config.data.clone_from(data);
+        }
+        if let Some(bind) = self.bind {
+            config.bind = bind;
+        }
+        if let Some(cache_mb) = self.cache_mb {
+            config.cache_mb = cache_mb;
+        }
+        for (provider, timezone) in &self.timezones {
+            config.providers.insert(provider.clone(), ProviderConfig { timezone: timezone.clone() });
+        }
+        Ok(config)
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::SampleData) => sample_data(&cli),
+        None | Some(Command::Serve) => serve(&cli),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn sample_data(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let config = cli.config()?;
+    let files = candela_server::sample_data::write(&config.data)?;
+    println!("wrote {} files under {}", files.len(), config.data.display());
+    Ok(())
+}
+
+fn serve(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let config = cli.config()?;
+    let store = Store::open(config.store()?)
+        .map_err(|e| format!("data root {}: {e}", config.data.display()))?;
+    let symbols = store.catalog().symbols().count();
+    let engine = Arc::new(Engine::new(Arc::new(store), config.query_threads)?);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(config.bind)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}; choose another address with --bind", config.bind))?;
+        tracing::info!(data = %config.data.display(), symbols, "serving http://{}", listener.local_addr()?);
+        axum::serve(listener, candela_server::app::router(engine))
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
+        tracing::info!("stopped");
+        Ok::<_, Box<dyn std::error::Error>>(())
+    })
+}
+
+/// Resolves on Ctrl-C or SIGTERM, letting requests in flight finish.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

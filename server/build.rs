@@ -4,7 +4,8 @@
 use std::path::Path;
 use std::process::Command;
 
-const LIBRARY: &str = "node_modules/lightweight-charts/dist/lightweight-charts.standalone.production.js";
+const LIBRARY: &str =
+    "node_modules/lightweight-charts/dist/lightweight-charts.standalone.production.js";
 
 fn main() {
     println!("cargo:rerun-if-changed=../web/package-lock.json");

@@ -23,10 +23,21 @@ pub struct Bins {
 
 #[derive(Debug, Clone)]
 enum Rule {
-    Fixed { origin: i64, width: i64 },
-    Days { zone: Tz, origin: NaiveDate, count: u32 },
-    Week { zone: Tz },
-    Month { zone: Tz },
+    Fixed {
+        origin: i64,
+        width: i64,
+    },
+    Days {
+        zone: Tz,
+        origin: NaiveDate,
+        count: u32,
+    },
+    Week {
+        zone: Tz,
+    },
+    Month {
+        zone: Tz,
+    },
 }
 
 impl Bins {
@@ -57,7 +68,11 @@ impl Bins {
                 let start = origin + (t - origin).div_euclid(*width) * width;
                 (start, start.saturating_add(*width))
             }
-            Rule::Days { zone, origin, count } => {
+            Rule::Days {
+                zone,
+                origin,
+                count,
+            } => {
                 let day = zone::local_date(zone, t);
                 let offset = (day - *origin).num_days().div_euclid(i64::from(*count));
                 let start = *origin + TimeDelta::days(offset * i64::from(*count));
@@ -71,7 +86,9 @@ impl Bins {
             Rule::Month { zone } => {
                 let day = zone::local_date(zone, t);
                 let first = day.with_day(1).unwrap_or(day);
-                let next = first.checked_add_months(Months::new(1)).unwrap_or(NaiveDate::MAX);
+                let next = first
+                    .checked_add_months(Months::new(1))
+                    .unwrap_or(NaiveDate::MAX);
                 calendar_bin(zone, first, next)
             }
         }
@@ -104,9 +121,15 @@ mod tests {
     fn fixed_bins_count_from_the_first_local_midnight() {
         let bins = Bins::new(tf("4h"), New_York, utc("2024-01-02 14:30"));
         // Local midnight of Jan 2 is 05:00Z, so 4h bins start at 05, 09, 13, 17Z.
-        assert_eq!(bins.bin_of(utc("2024-01-02 14:30")), (utc("2024-01-02 13:00"), utc("2024-01-02 17:00")));
+        assert_eq!(
+            bins.bin_of(utc("2024-01-02 14:30")),
+            (utc("2024-01-02 13:00"), utc("2024-01-02 17:00"))
+        );
         // The step stays absolute across the March DST change.
-        assert_eq!(bins.bin_of(utc("2024-06-03 14:30")).0, utc("2024-06-03 13:00"));
+        assert_eq!(
+            bins.bin_of(utc("2024-06-03 14:30")).0,
+            utc("2024-06-03 13:00")
+        );
     }
 
     #[test]
@@ -124,6 +147,9 @@ mod tests {
     fn multi_day_bins_count_from_the_first_day() {
         let first = utc("2024-01-01 10:00");
         let bins = Bins::new(tf("3d"), UTC, first);
-        assert_eq!(bins.bin_of(utc("2024-01-05 10:00")), (utc("2024-01-04 00:00"), utc("2024-01-07 00:00")));
+        assert_eq!(
+            bins.bin_of(utc("2024-01-05 10:00")),
+            (utc("2024-01-04 00:00"), utc("2024-01-07 00:00"))
+        );
     }
 }

@@ -39,7 +39,10 @@ pub enum ResolveError {
     #[error("unknown symbol '{0}'; GET /api/symbols lists the stored ones")]
     Unknown(String),
     #[error("'{symbol}' is stored by several providers; use one of: {}", .choices.join(", "))]
-    Ambiguous { symbol: String, choices: Vec<String> },
+    Ambiguous {
+        symbol: String,
+        choices: Vec<String>,
+    },
 }
 
 /// A snapshot of what the data root holds.
@@ -108,7 +111,10 @@ impl Catalog {
             Some((provider, symbol)) => self
                 .symbols
                 .values()
-                .filter(|e| e.id.provider.eq_ignore_ascii_case(provider) && e.id.symbol.eq_ignore_ascii_case(symbol))
+                .filter(|e| {
+                    e.id.provider.eq_ignore_ascii_case(provider)
+                        && e.id.symbol.eq_ignore_ascii_case(symbol)
+                })
                 .collect(),
             None => self
                 .symbols
@@ -241,21 +247,42 @@ mod tests {
         let ids: Vec<String> = catalog.symbols().map(|e| e.id.to_string()).collect();
         assert_eq!(ids, ["ALPACA:EXPE", "ALPACA:NFLX", "OTHER:NFLX"]);
         let nflx = catalog.resolve("ALPACA:NFLX").expect("resolves");
-        assert_eq!(nflx.timeframes.keys().map(|t| t.to_string()).collect::<Vec<_>>(), ["1h"]);
+        assert_eq!(
+            nflx.timeframes
+                .keys()
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>(),
+            ["1h"]
+        );
     }
 
     #[test]
     fn bare_symbols_resolve_only_when_unambiguous() {
-        let dir = tree(&["ALPACA/NFLX/1h/a.parquet", "OTHER/NFLX/1d/a.parquet", "ALPACA/EXPE/1m/a.parquet"]);
+        let dir = tree(&[
+            "ALPACA/NFLX/1h/a.parquet",
+            "OTHER/NFLX/1d/a.parquet",
+            "ALPACA/EXPE/1m/a.parquet",
+        ]);
         let catalog = Catalog::scan(dir.path()).expect("scan");
-        assert_eq!(catalog.resolve("EXPE").expect("one").id.to_string(), "ALPACA:EXPE");
-        assert_eq!(catalog.resolve("expe").expect("case").id.to_string(), "ALPACA:EXPE");
+        assert_eq!(
+            catalog.resolve("EXPE").expect("one").id.to_string(),
+            "ALPACA:EXPE"
+        );
+        assert_eq!(
+            catalog.resolve("expe").expect("case").id.to_string(),
+            "ALPACA:EXPE"
+        );
         match catalog.resolve("NFLX") {
-            Err(ResolveError::Ambiguous { choices, .. }) => assert_eq!(choices, ["ALPACA:NFLX", "OTHER:NFLX"]),
+            Err(ResolveError::Ambiguous { choices, .. }) => {
+                assert_eq!(choices, ["ALPACA:NFLX", "OTHER:NFLX"])
+            }
             other => panic!("expected ambiguity, got {other:?}"),
         }
         for bad in ["../../etc", "ALPACA:../NFLX", "/etc/passwd", "ALPACA:", ""] {
-            assert!(matches!(catalog.resolve(bad), Err(ResolveError::Unknown(_))), "{bad}");
+            assert!(
+                matches!(catalog.resolve(bad), Err(ResolveError::Unknown(_))),
+                "{bad}"
+            );
         }
     }
 
@@ -273,7 +300,8 @@ mod tests {
         let catalog = Catalog::scan(dir.path()).expect("scan");
         assert!(catalog.resolve("EVIL").is_err());
         let nflx = catalog.resolve("NFLX").expect("nflx");
-        let state = FolderState::read(catalog.root(), &nflx.timeframes[&"1h".parse().expect("tf")]).expect("state");
+        let state = FolderState::read(catalog.root(), &nflx.timeframes[&"1h".parse().expect("tf")])
+            .expect("state");
         assert_eq!(state.files.len(), 1);
     }
 

@@ -3,7 +3,9 @@
 use std::ops::Range;
 use std::sync::{Arc, LazyLock};
 
-use datafusion::arrow::array::{Array, ArrayRef, Float64Array, RecordBatch, TimestampNanosecondArray};
+use datafusion::arrow::array::{
+    Array, ArrayRef, Float64Array, RecordBatch, TimestampNanosecondArray,
+};
 use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::arrow::error::ArrowError;

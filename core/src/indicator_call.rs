@@ -32,7 +32,10 @@ const MAX_LEN: usize = 4_096;
 /// Parses the whole parameter. An empty or blank value means no indicators.
 pub fn parse_calls(input: &str) -> Result<Vec<IndicatorCall>, CallSyntaxError> {
     if input.len() > MAX_LEN {
-        return Err(error(&input[..input.floor_char_boundary(32)], "the list is too long"));
+        return Err(error(
+            &input[..input.floor_char_boundary(32)],
+            "the list is too long",
+        ));
     }
     split_top_level(input)?
         .into_iter()
@@ -133,7 +136,9 @@ fn parse_arg(arg: &str, call: &str) -> Result<Arg, CallSyntaxError> {
 
 fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -171,14 +176,29 @@ mod tests {
             round_trip("sma(20),macd(fast=12,slow=26,signal=9),rsi"),
             ["sma(20)", "macd(fast=12,slow=26,signal=9)", "rsi()"]
         );
-        assert_eq!(round_trip(" sma ( 20 ) , BBANDS(period = 20, 2.5) "), ["sma(20)", "bbands(period=20,2.5)"]);
+        assert_eq!(
+            round_trip(" sma ( 20 ) , BBANDS(period = 20, 2.5) "),
+            ["sma(20)", "bbands(period=20,2.5)"]
+        );
         assert!(round_trip("").is_empty());
         assert!(round_trip("  ").is_empty());
     }
 
     #[test]
     fn rejects_broken_syntax_naming_the_token() {
-        for bad in ["sma(20", "sma)20(", "sma((20))", "sma(20)x", "sma(,)", "sma(20,)", "9sma", "sma(=3)", "sma(p=)", "sma,,rsi", "s-ma(1)"] {
+        for bad in [
+            "sma(20",
+            "sma)20(",
+            "sma((20))",
+            "sma(20)x",
+            "sma(,)",
+            "sma(20,)",
+            "9sma",
+            "sma(=3)",
+            "sma(p=)",
+            "sma,,rsi",
+            "s-ma(1)",
+        ] {
             let err = parse_calls(bad).expect_err(bad);
             assert!(err.to_string().starts_with("indicators: "), "{err}");
         }

@@ -56,7 +56,11 @@ pub enum Problem {
 pub fn load_series(files: &[PathBuf], zone: Tz, root: &Path) -> Result<BarFrame, LoadError> {
     let mut parts = Vec::with_capacity(files.len());
     for path in files {
-        let relative = path.strip_prefix(root).unwrap_or(path).display().to_string();
+        let relative = path
+            .strip_prefix(root)
+            .unwrap_or(path)
+            .display()
+            .to_string();
         let columns = read_file(path, zone).map_err(|problem| LoadError {
             file: relative,
             problem,
@@ -162,7 +166,10 @@ impl Layout {
         let roots = self.roots();
         let column = |root: usize| {
             let projected = roots.iter().position(|&r| r == root).unwrap_or(0);
-            (batch.schema().field(projected).name().clone(), batch.column(projected))
+            (
+                batch.schema().field(projected).name().clone(),
+                batch.column(projected),
+            )
         };
         let (time_name, time) = column(self.time);
         let time = time_nanos(&time_name, time, zone)?;
@@ -197,25 +204,38 @@ fn time_nanos(name: &str, array: &ArrayRef, zone: Tz) -> Result<TimestampNanosec
         DataType::Date32 => (86_400_000_000_000, false),
         DataType::Date64 => (1_000_000, false),
         other => {
-            return Err(Problem::WrongType(name.to_owned(), other.clone(), "a timestamp or date"));
+            return Err(Problem::WrongType(
+                name.to_owned(),
+                other.clone(),
+                "a timestamp or date",
+            ));
         }
     };
     let raw: Vec<i64> = match array.data_type() {
-        DataType::Timestamp(TimeUnit::Second, _) => array.as_primitive::<TimestampSecondType>().values().to_vec(),
-        DataType::Timestamp(TimeUnit::Millisecond, _) => {
-            array.as_primitive::<TimestampMillisecondType>().values().to_vec()
-        }
-        DataType::Timestamp(TimeUnit::Microsecond, _) => {
-            array.as_primitive::<TimestampMicrosecondType>().values().to_vec()
-        }
+        DataType::Timestamp(TimeUnit::Second, _) => array
+            .as_primitive::<TimestampSecondType>()
+            .values()
+            .to_vec(),
+        DataType::Timestamp(TimeUnit::Millisecond, _) => array
+            .as_primitive::<TimestampMillisecondType>()
+            .values()
+            .to_vec(),
+        DataType::Timestamp(TimeUnit::Microsecond, _) => array
+            .as_primitive::<TimestampMicrosecondType>()
+            .values()
+            .to_vec(),
         DataType::Timestamp(TimeUnit::Nanosecond, _) if zoned || zone == Tz::UTC => {
             // Already canonical: share the buffer instead of copying it.
-            let values = array.as_primitive::<TimestampNanosecondType>().values().clone();
+            let values = array
+                .as_primitive::<TimestampNanosecondType>()
+                .values()
+                .clone();
             return Ok(TimestampNanosecondArray::new(values, None).with_timezone("UTC"));
         }
-        DataType::Timestamp(TimeUnit::Nanosecond, _) => {
-            array.as_primitive::<TimestampNanosecondType>().values().to_vec()
-        }
+        DataType::Timestamp(TimeUnit::Nanosecond, _) => array
+            .as_primitive::<TimestampNanosecondType>()
+            .values()
+            .to_vec(),
         DataType::Date32 => array
             .as_primitive::<Date32Type>()
             .values()
@@ -248,10 +268,7 @@ fn as_f64(name: &str, array: &ArrayRef) -> Result<Float64Array, Problem> {
     if floats.null_count() == 0 {
         return Ok(Float64Array::new(floats.values().clone(), None));
     }
-    Ok(floats
-        .iter()
-        .map(|v| Some(v.unwrap_or(f64::NAN)))
-        .collect())
+    Ok(floats.iter().map(|v| Some(v.unwrap_or(f64::NAN))).collect())
 }
 
 /// Concatenates parts in order, then sorts by time (stably, so the earliest
@@ -264,7 +281,8 @@ fn merge(parts: Vec<Columns>) -> BarFrame {
             let time: Vec<&dyn Array> = parts.iter().map(|p| &p.time as &dyn Array).collect();
             let mut columns = vec![concat(&time)];
             for i in 0..5 {
-                let values: Vec<&dyn Array> = parts.iter().map(|p| &p.values[i] as &dyn Array).collect();
+                let values: Vec<&dyn Array> =
+                    parts.iter().map(|p| &p.values[i] as &dyn Array).collect();
                 columns.push(concat(&values));
             }
             columns
@@ -275,7 +293,8 @@ fn merge(parts: Vec<Columns>) -> BarFrame {
                 .and_then(|b| BarFrame::from_batches(&[b]).ok())
         }
     };
-    let frame = frame.unwrap_or_else(|| unreachable!("normalised columns fit the canonical schema"));
+    let frame =
+        frame.unwrap_or_else(|| unreachable!("normalised columns fit the canonical schema"));
     sort_unique(frame)
 }
 

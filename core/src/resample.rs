@@ -153,8 +153,12 @@ impl Bin {
         {
             self.open = open;
         }
-        self.high = bars.high[rows.clone()].iter().fold(self.high, |a, &b| a.max(b));
-        self.low = bars.low[rows.clone()].iter().fold(self.low, |a, &b| a.min(b));
+        self.high = bars.high[rows.clone()]
+            .iter()
+            .fold(self.high, |a, &b| a.max(b));
+        self.low = bars.low[rows.clone()]
+            .iter()
+            .fold(self.low, |a, &b| a.min(b));
         if let Some(&close) = bars.close[rows.clone()].iter().rev().find(|v| !v.is_nan()) {
             self.close = close;
         }

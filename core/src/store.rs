@@ -115,7 +115,10 @@ impl Store {
             }
             Err(e) => {
                 tracing::error!(root = %self.config.root.display(), "data root cannot be scanned: {e}");
-                self.catalog.read().map(|g| Arc::clone(&g.1)).unwrap_or_default()
+                self.catalog
+                    .read()
+                    .map(|g| Arc::clone(&g.1))
+                    .unwrap_or_default()
             }
         }
     }
@@ -168,13 +171,14 @@ impl Store {
         }
         let started = Instant::now();
         self.parquet_reads.fetch_add(1, Ordering::Relaxed);
-        let frame = load_series(&plan.folder.files, plan.zone, &self.config.root).map_err(|source| {
-            Error::Load {
-                symbol: plan.symbol.to_string(),
-                timeframe: plan.source,
-                source,
-            }
-        })?;
+        let frame =
+            load_series(&plan.folder.files, plan.zone, &self.config.root).map_err(|source| {
+                Error::Load {
+                    symbol: plan.symbol.to_string(),
+                    timeframe: plan.source,
+                    source,
+                }
+            })?;
         tracing::info!(
             symbol = %plan.symbol, timeframe = %plan.source, files = plan.folder.files.len(),
             bars = frame.len(), elapsed_ms = started.elapsed().as_secs_f64() * 1e3,

@@ -54,11 +54,15 @@ impl SeriesSpec {
             if self.session.is_none() || is_trading_day(day) {
                 let slots = self.bar_starts(day);
                 walk.overnight_gap(&mut rng);
-                let day_volume = self.daily_volume * LogNormal::new(0.0, 0.35).map_or(1.0, |d| d.sample(&mut rng));
+                let day_volume = self.daily_volume
+                    * LogNormal::new(0.0, 0.35).map_or(1.0, |d| d.sample(&mut rng));
                 let share = 1.0 / slots.len().max(1) as f64;
                 for (i, start) in slots.iter().enumerate() {
                     let position = (i as f64 + 0.5) / slots.len() as f64;
-                    let volume = day_volume * share * u_shape(position) * LogNormal::new(0.0, 0.5).map_or(1.0, |d| d.sample(&mut rng));
+                    let volume = day_volume
+                        * share
+                        * u_shape(position)
+                        * LogNormal::new(0.0, 0.5).map_or(1.0, |d| d.sample(&mut rng));
                     out.push(*start, walk.bar(&mut rng, share), volume.round().max(1.0));
                 }
             }
@@ -75,7 +79,11 @@ impl SeriesSpec {
         let (open, close) = self.session.unwrap_or((NaiveTime::MIN, NaiveTime::MIN));
         let mut starts = Vec::new();
         let mut local = day.and_time(open);
-        let end = if close == NaiveTime::MIN { midnight + TimeDelta::days(1) } else { day.and_time(close) };
+        let end = if close == NaiveTime::MIN {
+            midnight + TimeDelta::days(1)
+        } else {
+            day.and_time(close)
+        };
         while local < end {
             starts.push(zone::utc_nanos_of_local(&self.zone, local));
             local += self.bar;
@@ -223,7 +231,14 @@ pub fn continuous_minutes(n: usize, seed: u64) -> BarFrame {
 pub fn write_parquet(frame: &BarFrame, path: &Path) -> Result<(), ParquetError> {
     let batch = frame.record_batch();
     let mut fields = vec![Field::new("timestamp", crate::frame::time_type(), false)];
-    fields.extend(batch.schema().fields().iter().skip(1).map(|f| f.as_ref().clone()));
+    fields.extend(
+        batch
+            .schema()
+            .fields()
+            .iter()
+            .skip(1)
+            .map(|f| f.as_ref().clone()),
+    );
     debug_assert_eq!(fields.len(), 1 + VALUE_COLUMNS.len());
     let schema = Arc::new(Schema::new(fields));
     let columns: Vec<ArrayRef> = batch.columns().to_vec();

@@ -210,7 +210,19 @@ mod tests {
 
     #[test]
     fn rejects_nonsense_with_a_reason() {
-        for bad in ["", "m", "0m", "5", "5x", "-1h", "2w", "3M", "99999999999m", "400d", "1 h"] {
+        for bad in [
+            "",
+            "m",
+            "0m",
+            "5",
+            "5x",
+            "-1h",
+            "2w",
+            "3M",
+            "99999999999m",
+            "400d",
+            "1 h",
+        ] {
             let err = bad.parse::<Timeframe>().expect_err(bad);
             assert!(err.to_string().contains("is not a timeframe"), "{err}");
         }

@@ -42,7 +42,9 @@ pub(crate) fn utc_nanos_of_local(zone: &Tz, local: NaiveDateTime) -> i64 {
         chrono::LocalResult::Ambiguous(first, _) => first.fix().local_minus_utc(),
         chrono::LocalResult::None => {
             let before = local - TimeDelta::days(1);
-            zone.offset_from_utc_datetime(&before).fix().local_minus_utc()
+            zone.offset_from_utc_datetime(&before)
+                .fix()
+                .local_minus_utc()
         }
     };
     let local_nanos = local.and_utc().timestamp_nanos_opt().unwrap_or(i64::MAX);
@@ -114,9 +116,15 @@ mod tests {
     #[test]
     fn ambiguous_time_takes_first_occurrence_and_gap_moves_forward() {
         // 2024-11-03 01:30 occurs at 05:30Z (EDT) and 06:30Z (EST).
-        assert_eq!(utc_nanos_of_local(&New_York, local("2024-11-03 01:30")), utc("2024-11-03 05:30"));
+        assert_eq!(
+            utc_nanos_of_local(&New_York, local("2024-11-03 01:30")),
+            utc("2024-11-03 05:30")
+        );
         // 2024-03-10 02:30 does not exist; read with EST it is 07:30Z = 03:30 EDT.
-        assert_eq!(utc_nanos_of_local(&New_York, local("2024-03-10 02:30")), utc("2024-03-10 07:30"));
+        assert_eq!(
+            utc_nanos_of_local(&New_York, local("2024-03-10 02:30")),
+            utc("2024-03-10 07:30")
+        );
     }
 
     #[test]
@@ -125,19 +133,34 @@ mod tests {
         let start = utc("2024-03-09 00:00");
         for minute in (0..(3 * 24 * 60)).step_by(7) {
             let wall = start + minute * 60 * NANOS_PER_SECOND;
-            assert_eq!(converter.convert(wall), utc_nanos_of_local(&New_York, naive(wall)));
+            assert_eq!(
+                converter.convert(wall),
+                utc_nanos_of_local(&New_York, naive(wall))
+            );
         }
         let start = utc("2024-11-02 00:00");
         for minute in (0..(3 * 24 * 60)).step_by(7) {
             let wall = start + minute * 60 * NANOS_PER_SECOND;
-            assert_eq!(converter.convert(wall), utc_nanos_of_local(&New_York, naive(wall)));
+            assert_eq!(
+                converter.convert(wall),
+                utc_nanos_of_local(&New_York, naive(wall))
+            );
         }
     }
 
     #[test]
     fn local_dates_follow_the_zone() {
         // 03:00Z on Nov 4 is still Nov 3 in New York.
-        assert_eq!(local_date(&New_York, utc("2024-11-04 03:00")), NaiveDate::from_ymd_opt(2024, 11, 3).expect("date"));
-        assert_eq!(midnight(&New_York, NaiveDate::from_ymd_opt(2024, 11, 3).expect("date")), utc("2024-11-03 04:00"));
+        assert_eq!(
+            local_date(&New_York, utc("2024-11-04 03:00")),
+            NaiveDate::from_ymd_opt(2024, 11, 3).expect("date")
+        );
+        assert_eq!(
+            midnight(
+                &New_York,
+                NaiveDate::from_ymd_opt(2024, 11, 3).expect("date")
+            ),
+            utc("2024-11-03 04:00")
+        );
     }
 }

@@ -28,9 +28,20 @@ pub struct AppState {
 
 #[derive(Debug, OpenApi)]
 #[openapi(
-    info(title = "Candela", description = "Charting server for OHLCV bars stored as parquet"),
+    info(
+        title = "Candela",
+        description = "Charting server for OHLCV bars stored as parquet"
+    ),
     paths(symbols, timeframes, data),
-    components(schemas(SymbolsResponse, SymbolInfo, TimeframesResponse, DataResponse, Source, BarColumns, ErrorBody))
+    components(schemas(
+        SymbolsResponse,
+        SymbolInfo,
+        TimeframesResponse,
+        DataResponse,
+        Source,
+        BarColumns,
+        ErrorBody
+    ))
 )]
 pub struct ApiDoc;
 
@@ -93,7 +104,9 @@ pub async fn timeframes(
     Path(symbol): Path<String>,
 ) -> Result<Json<TimeframesResponse>, ApiError> {
     let catalog = state.engine.store().catalog();
-    let entry = catalog.resolve(&symbol).map_err(candela_core::Error::from)?;
+    let entry = catalog
+        .resolve(&symbol)
+        .map_err(candela_core::Error::from)?;
     let stored: Vec<Timeframe> = entry.timeframes.keys().copied().collect();
     let mut available: Vec<Timeframe> = Timeframe::STANDARD
         .into_iter()
@@ -168,7 +181,11 @@ impl Serialize for FrameColumns {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let frame = &self.0;
-        let seconds: Vec<i64> = frame.time().iter().map(|t| t.div_euclid(1_000_000_000)).collect();
+        let seconds: Vec<i64> = frame
+            .time()
+            .iter()
+            .map(|t| t.div_euclid(1_000_000_000))
+            .collect();
         let mut s = serializer.serialize_struct("BarColumns", 6)?;
         s.serialize_field("time", &seconds)?;
         s.serialize_field("open", &Floats(frame.open()))?;
@@ -251,7 +268,13 @@ pub async fn data(
     }
     tokio::task::spawn_blocking(move || Json(body).into_response())
         .await
-        .map_err(|e| ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))
+        .map_err(|e| {
+            ApiError::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                e.to_string(),
+            )
+        })
 }
 
 fn finest_stored(state: &AppState, symbol: &str) -> Result<Timeframe, ApiError> {
@@ -267,7 +290,12 @@ fn finest_stored(state: &AppState, symbol: &str) -> Result<Timeframe, ApiError> 
 
 fn parse_limit(text: Option<&str>) -> Result<Option<usize>, ApiError> {
     let Some(text) = text else { return Ok(None) };
-    let bad = || ApiError::bad_parameter(format!("limit must be a whole number from 1 to {MAX_LIMIT}, got '{}'", text.chars().take(32).collect::<String>()));
+    let bad = || {
+        ApiError::bad_parameter(format!(
+            "limit must be a whole number from 1 to {MAX_LIMIT}, got '{}'",
+            text.chars().take(32).collect::<String>()
+        ))
+    };
     let limit: i64 = text.trim().parse().map_err(|_| bad())?;
     match usize::try_from(limit) {
         Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(Some(n)),

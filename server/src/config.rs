@@ -64,7 +64,9 @@ pub enum ConfigError {
     Read(PathBuf, std::io::Error),
     #[error("{0} is not valid: {1}")]
     Parse(PathBuf, toml::de::Error),
-    #[error("unknown time zone '{zone}' for {whom}; use an IANA name such as America/New_York or UTC")]
+    #[error(
+        "unknown time zone '{zone}' for {whom}; use an IANA name such as America/New_York or UTC"
+    )]
     Zone { zone: String, whom: String },
 }
 
@@ -77,7 +79,9 @@ impl Config {
         };
         match std::fs::read_to_string(&path) {
             Ok(text) => toml::from_str(&text).map_err(|e| ConfigError::Parse(path, e)),
-            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
+                Ok(Config::default())
+            }
             Err(e) => Err(ConfigError::Read(path, e)),
         }
     }
@@ -93,9 +97,10 @@ impl Config {
         let mut store = StoreConfig::new(&self.data);
         store.default_zone = zone(&self.default_timezone, "default_timezone")?;
         for (provider, settings) in &self.providers {
-            store
-                .zones
-                .insert(provider.clone(), zone(&settings.timezone, &format!("provider {provider}"))?);
+            store.zones.insert(
+                provider.clone(),
+                zone(&settings.timezone, &format!("provider {provider}"))?,
+            );
         }
         store.cache_bytes = self.cache_mb.saturating_mul(1 << 20);
         Ok(store)
@@ -117,7 +122,13 @@ mod tests {
         assert_eq!(store.zones["ALPACA"], chrono_tz::America::New_York);
         assert_eq!(store.cache_bytes, 64 << 20);
         assert!(toml::from_str::<Config>("dta = 1").is_err());
-        let bad: Config = toml::from_str("[providers.X]\ntimezone = \"Mars/Olympus\"").expect("parses");
-        assert!(bad.store().expect_err("bad zone").to_string().contains("Mars/Olympus"));
+        let bad: Config =
+            toml::from_str("[providers.X]\ntimezone = \"Mars/Olympus\"").expect("parses");
+        assert!(
+            bad.store()
+                .expect_err("bad zone")
+                .to_string()
+                .contains("Mars/Olympus")
+        );
     }
 }

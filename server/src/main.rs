@@ -47,7 +47,9 @@ enum Command {
 fn parse_provider_zone(text: &str) -> Result<(String, String), String> {
     text.split_once('=')
         .map(|(p, z)| (p.to_owned(), z.to_owned()))
-        .ok_or_else(|| format!("expected PROVIDER=ZONE, e.g. ALPACA=America/New_York, got '{text}'"))
+        .ok_or_else(|| {
+            format!("expected PROVIDER=ZONE, e.g. ALPACA=America/New_York, got '{text}'")
+        })
 }
 
 impl Cli {
@@ -63,7 +65,12 @@ impl Cli {
             config.cache_mb = cache_mb;
         }
         for (provider, timezone) in &self.timezones {
-            config.providers.insert(provider.clone(), ProviderConfig { timezone: timezone.clone() });
+            config.providers.insert(
+                provider.clone(),
+                ProviderConfig {
+                    timezone: timezone.clone(),
+                },
+            );
         }
         Ok(config)
     }
@@ -71,7 +78,9 @@ impl Cli {
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
@@ -90,7 +99,11 @@ fn main() -> ExitCode {
 fn sample_data(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     let config = cli.config()?;
     let files = candela_server::sample_data::write(&config.data)?;
-    println!("wrote {} files under {}", files.len(), config.data.display());
+    println!(
+        "wrote {} files under {}",
+        files.len(),
+        config.data.display()
+    );
     Ok(())
 }
 
@@ -100,7 +113,9 @@ fn serve(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
         .map_err(|e| format!("data root {}: {e}", config.data.display()))?;
     let symbols = store.catalog().symbols().count();
     let engine = Arc::new(Engine::new(Arc::new(store), config.query_threads)?);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(config.bind)
             .await

@@ -8,9 +8,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 /// Writes every series of the sample set under `root`, returning the files.
 pub fn write(root: &Path) -> Result<Vec<PathBuf>, Box<dyn std::error::Error>> {
     let set = sample_set();
-    let progress = ProgressBar::new(set.len() as u64).with_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")?,
-    );
+    let progress = ProgressBar::new(set.len() as u64)
+        .with_style(ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")?);
     let mut written = Vec::new();
     for (relative, spec) in set {
         progress.set_message(relative);

@@ -25,7 +25,8 @@ pub fn parse_time(name: &str, text: Option<&str>, bound: TimeBound) -> Result<i6
             "{name}: '{shown}' is not a time; use RFC 3339 (2024-03-01T14:30:00Z), a date (2024-03-01) or Unix seconds"
         ))
     };
-    let out_of_range = || ApiError::bad_parameter(format!("{name}: '{shown}' is outside the years 1677–2262"));
+    let out_of_range =
+        || ApiError::bad_parameter(format!("{name}: '{shown}' is outside the years 1677–2262"));
     if let Ok(seconds) = text.parse::<i64>() {
         return seconds.checked_mul(1_000_000_000).ok_or_else(out_of_range);
     }
@@ -33,7 +34,11 @@ pub fn parse_time(name: &str, text: Option<&str>, bound: TimeBound) -> Result<i6
         && seconds.is_finite()
     {
         let nanos = seconds * 1e9;
-        return if nanos.abs() < 9.2e18 { Ok(nanos as i64) } else { Err(out_of_range()) };
+        return if nanos.abs() < 9.2e18 {
+            Ok(nanos as i64)
+        } else {
+            Err(out_of_range())
+        };
     }
     let instant = DateTime::parse_from_rfc3339(text)
         .map(|t| t.to_utc())
@@ -56,12 +61,21 @@ mod tests {
         assert_eq!(at("2024-03-01T14:30:00Z"), 1_709_303_400_000_000_000);
         assert_eq!(at("2024-03-01T09:30:00-05:00"), 1_709_303_400_000_000_000);
         assert_eq!(at("2024-03-01"), 1_709_251_200_000_000_000);
-        assert_eq!(parse_time("end", None, TimeBound::End).expect("open"), i64::MAX);
+        assert_eq!(
+            parse_time("end", None, TimeBound::End).expect("open"),
+            i64::MAX
+        );
     }
 
     #[test]
     fn rejects_garbage_and_overflow_naming_the_parameter() {
-        for bad in ["yesterday", "2024-13-01", "1e30", "99999999999999999", "NaN"] {
+        for bad in [
+            "yesterday",
+            "2024-13-01",
+            "1e30",
+            "99999999999999999",
+            "NaN",
+        ] {
             let err = parse_time("end", Some(bad), TimeBound::End).expect_err(bad);
             assert!(format!("{err:?}").contains("end"), "{bad}");
         }

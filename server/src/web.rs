@@ -24,7 +24,11 @@ struct Vendor;
 pub async fn asset(uri: Uri) -> Response {
     let path = uri.path().trim_start_matches('/');
     if path == "api" || path.starts_with("api/") {
-        return ApiError::not_found(format!("no API endpoint {}; see /api/openapi.json", uri.path())).into_response();
+        return ApiError::not_found(format!(
+            "no API endpoint {}; see /api/openapi.json",
+            uri.path()
+        ))
+        .into_response();
     }
     let path = if path.is_empty() { "index.html" } else { path };
     let file = match path.strip_prefix("vendor/") {
@@ -34,9 +38,16 @@ pub async fn asset(uri: Uri) -> Response {
     match file {
         Some(file) => {
             let mime = mime_guess::from_path(path).first_or_octet_stream();
-            let cache = if path == "index.html" { "no-cache" } else { "public, max-age=3600" };
+            let cache = if path == "index.html" {
+                "no-cache"
+            } else {
+                "public, max-age=3600"
+            };
             (
-                [(header::CONTENT_TYPE, mime.as_ref()), (header::CACHE_CONTROL, cache)],
+                [
+                    (header::CONTENT_TYPE, mime.as_ref()),
+                    (header::CACHE_CONTROL, cache),
+                ],
                 file.data,
             )
                 .into_response()

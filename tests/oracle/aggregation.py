@@ -117,7 +117,9 @@ def write_case(name: str, root: Path, zone: str, symbol: str, timeframe: str) ->
     result = df if source == timeframe else aggregate(df, timeframe)
 
     def column(values):
-        return [None if np.isnan(v) else float(v) for v in values]
+        # repr() is the shortest string that round-trips; Rust's parse::<f64>
+        # reads it back to the same bits, so the comparison can be exact.
+        return [None if np.isnan(v) else repr(float(v)) for v in values]
 
     case = {
         "root": str(Path("..") / root.relative_to(REPO.parent)) if not root.is_relative_to(REPO) else str(root.relative_to(REPO)),

@@ -70,11 +70,15 @@ impl TableProvider for BarsTable {
                 Some(frame) => (frame, None),
                 None => {
                     let (store, owned_plan) = (Arc::clone(store), plan.clone());
-                    let frame = tokio::task::spawn_blocking(move || store.source_frame(&owned_plan))
-                        .await
-                        .map_err(|e| DataFusionError::External(Box::new(e)))?
-                        .map_err(|e| DataFusionError::External(Box::new(e)))?;
-                    (frame, plan.aggregated().then_some((plan.timeframe, plan.zone)))
+                    let frame =
+                        tokio::task::spawn_blocking(move || store.source_frame(&owned_plan))
+                            .await
+                            .map_err(|e| DataFusionError::External(Box::new(e)))?
+                            .map_err(|e| DataFusionError::External(Box::new(e)))?;
+                    (
+                        frame,
+                        plan.aggregated().then_some((plan.timeframe, plan.zone)),
+                    )
                 }
             },
         };
@@ -126,10 +130,16 @@ pub(crate) struct BarsFunction {
 
 impl TableFunctionImpl for BarsFunction {
     fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
-        let usage = || DataFusionError::Plan("usage: bars('SYMBOL', 'TIMEFRAME'), e.g. bars('NFLX', '4h')".into());
+        let usage = || {
+            DataFusionError::Plan(
+                "usage: bars('SYMBOL', 'TIMEFRAME'), e.g. bars('NFLX', '4h')".into(),
+            )
+        };
         let text = |expr: &Expr| match expr {
             Expr::Literal(
-                ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)),
+                ScalarValue::Utf8(Some(s))
+                | ScalarValue::LargeUtf8(Some(s))
+                | ScalarValue::Utf8View(Some(s)),
                 _,
             ) => Some(s.clone()),
             _ => None,
@@ -138,9 +148,12 @@ impl TableFunctionImpl for BarsFunction {
             return Err(usage());
         };
         let (symbol, timeframe) = text(symbol).zip(text(timeframe)).ok_or_else(usage)?;
-        let timeframe: Timeframe = timeframe
-            .parse()
-            .map_err(|e: crate::timeframe::ParseTimeframeError| DataFusionError::Plan(e.to_string()))?;
+        let timeframe: Timeframe =
+            timeframe
+                .parse()
+                .map_err(|e: crate::timeframe::ParseTimeframeError| {
+                    DataFusionError::Plan(e.to_string())
+                })?;
         let plan = self
             .store
             .plan(&symbol, timeframe)

@@ -48,7 +48,9 @@ pub struct Engine {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("store", &self.store).finish_non_exhaustive()
+        f.debug_struct("Engine")
+            .field("store", &self.store)
+            .finish_non_exhaustive()
     }
 }
 
@@ -95,7 +97,9 @@ impl Engine {
         let store = Arc::clone(&self.store);
         let owned_plan = plan.clone();
         let source = self
-            .spawn(async move { tokio::task::spawn_blocking(move || store.source_frame(&owned_plan)).await })
+            .spawn(async move {
+                tokio::task::spawn_blocking(move || store.source_frame(&owned_plan)).await
+            })
             .await?
             .map_err(|e| Error::Io(std::io::Error::other(e)))??;
         if !plan.aggregated() {
@@ -108,7 +112,12 @@ impl Engine {
 
     /// Aggregates in-memory bars to `timeframe` through the DataFusion plan
     /// that serves every request (no caching).
-    pub async fn aggregate(&self, source: Arc<BarFrame>, timeframe: Timeframe, zone: Tz) -> Result<BarFrame> {
+    pub async fn aggregate(
+        &self,
+        source: Arc<BarFrame>,
+        timeframe: Timeframe,
+        zone: Tz,
+    ) -> Result<BarFrame> {
         let context = self.context.clone();
         let batches = self
             .spawn(async move {

@@ -68,7 +68,11 @@ impl ResampleExec {
 
 impl DisplayAs for ResampleExec {
     fn fmt_as(&self, _: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "ResampleExec: timeframe={}, zone={}", self.timeframe, self.zone)
+        write!(
+            f,
+            "ResampleExec: timeframe={}, zone={}",
+            self.timeframe, self.zone
+        )
     }
 }
 
@@ -118,8 +122,14 @@ impl ExecutionPlan for ResampleExec {
         _options: ReplaceChildrenOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         match (children.pop(), children.is_empty()) {
-            (Some(input), true) => Ok(Arc::new(ResampleExec::try_new(input, self.timeframe, self.zone)?)),
-            _ => Err(DataFusionError::Internal("ResampleExec has one input".into())),
+            (Some(input), true) => Ok(Arc::new(ResampleExec::try_new(
+                input,
+                self.timeframe,
+                self.zone,
+            )?)),
+            _ => Err(DataFusionError::Internal(
+                "ResampleExec has one input".into(),
+            )),
         }
     }
 
@@ -127,10 +137,17 @@ impl ExecutionPlan for ResampleExec {
         self: Arc<Self>,
         children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        self.replace_children(children, ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute))
+        self.replace_children(
+            children,
+            ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute),
+        )
     }
 
-    fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
         if partition != 0 {
             return Err(DataFusionError::Internal(format!(
                 "ResampleExec has one partition, asked for {partition}"
@@ -156,12 +173,16 @@ impl ResampleStream {
                 .column(i)
                 .as_primitive_opt::<Float64Type>()
                 .map(|a| a.values().as_ref())
-                .ok_or_else(|| DataFusionError::Internal("ResampleExec input is not canonical".into()))
+                .ok_or_else(|| {
+                    DataFusionError::Internal("ResampleExec input is not canonical".into())
+                })
         };
         let time = batch
             .column(0)
             .as_primitive_opt::<TimestampNanosecondType>()
-            .ok_or_else(|| DataFusionError::Internal("ResampleExec input is not canonical".into()))?;
+            .ok_or_else(|| {
+                DataFusionError::Internal("ResampleExec input is not canonical".into())
+            })?;
         resampler.push(BarColumns {
             time: time.values(),
             open: floats(1)?,

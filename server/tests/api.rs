@@ -1,0 +1,459 @@
+//! The HTTP API end to end, through the real router, on a data root built per
+//! test: shapes per DESIGN.md, every bad input the foundation issue lists, the
+//! cache, and damaged files.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use candela_core::synthetic::{SeriesSpec, write_parquet};
+use candela_core::{Engine, Store, StoreConfig};
+use chrono::{NaiveDate, NaiveTime, TimeDelta};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+fn minutes(days: i64, seed: u64) -> candela_core::BarFrame {
+    let first = NaiveDate::from_ymd_opt(2024, 3, 4).expect("date");
+    SeriesSpec {
+        seed,
+        first_day: first,
+        last_day: first + TimeDelta::days(days - 1),
+        zone: chrono_tz::America::New_York,
+        bar: TimeDelta::minutes(1),
+        session: Some((
+            NaiveTime::from_hms_opt(9, 30, 0).expect("t"),
+            NaiveTime::from_hms_opt(16, 0, 0).expect("t"),
+        )),
+        start_price: 50.0,
+        daily_volatility: 0.02,
+        daily_volume: 1e6,
+    }
+    .generate()
+}
+
+fn write(root: &Path, relative: &str, frame: &candela_core::BarFrame) {
+    let path = root.join(relative);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    write_parquet(frame, &path).expect("write");
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    root: std::path::PathBuf,
+    engine: Arc<Engine>,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().to_path_buf();
+        write(&root, "ALPACA/EXPE/1m/expe.parquet", &minutes(10, 1));
+        write(
+            &root,
+            "ALPACA/NFLX/1h/nflx.parquet",
+            &candela_core::resample::Resampler::resample(
+                &minutes(30, 2),
+                "1h".parse().expect("tf"),
+                chrono_tz::America::New_York,
+            ),
+        );
+        write(
+            &root,
+            "OTHER/NFLX/1d/nflx.parquet",
+            &candela_core::resample::Resampler::resample(
+                &minutes(30, 3),
+                "1d".parse().expect("tf"),
+                chrono_tz::America::New_York,
+            ),
+        );
+        std::fs::create_dir_all(root.join("ALPACA/BROKEN/1d")).expect("mkdir");
+        std::fs::write(
+            root.join("ALPACA/BROKEN/1d/bad.parquet"),
+            b"PAR1 this is not parquet at all PAR1",
+        )
+        .expect("write");
+        std::fs::create_dir_all(root.join("ALPACA/HOLLOW/1d")).expect("mkdir");
+        std::fs::write(root.join("ALPACA/HOLLOW/1d/empty.parquet"), b"").expect("write");
+        write(
+            &root,
+            "ALPACA/NONE/1d/none.parquet",
+            &candela_core::BarFrame::empty(),
+        );
+        std::fs::create_dir_all(root.join("ALPACA/EXPE/notes")).expect("mkdir");
+        let mut config = StoreConfig::new(&root);
+        config
+            .zones
+            .insert("ALPACA".into(), chrono_tz::America::New_York);
+        let engine = Arc::new(
+            Engine::new(Arc::new(Store::open(config).expect("store")), 2).expect("engine"),
+        );
+        Fixture {
+            _dir: dir,
+            root,
+            engine,
+        }
+    }
+
+    async fn get(&self, uri: &str) -> (StatusCode, Value) {
+        let (status, bytes) = self.raw(uri).await;
+        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        (status, json)
+    }
+
+    async fn raw(&self, uri: &str) -> (StatusCode, Vec<u8>) {
+        let app = candela_server::app::router(Arc::clone(&self.engine));
+        let response = app
+            .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
+            .await
+            .expect("response");
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        (status, bytes.to_vec())
+    }
+
+    async fn error(&self, uri: &str, status: StatusCode, code: &str) -> String {
+        let (got, body) = self.get(uri).await;
+        assert_eq!(got, status, "{uri}: {body}");
+        assert_eq!(body["error"]["code"], code, "{uri}: {body}");
+        body["error"]["message"]
+            .as_str()
+            .expect("message")
+            .to_owned()
+    }
+}
+
+#[tokio::test]
+async fn symbols_and_timeframes_follow_the_design() {
+    let f = Fixture::new();
+    let (status, body) = f.get("/api/symbols").await;
+    assert_eq!(status, StatusCode::OK);
+    let expe = body["symbols"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|s| s["id"] == "ALPACA:EXPE")
+        .expect("EXPE");
+    assert_eq!(expe["provider"], "ALPACA");
+    assert_eq!(expe["symbol"], "EXPE");
+    assert_eq!(expe["timeframes"], serde_json::json!(["1m"]));
+
+    let (status, body) = f.get("/api/timeframes/ALPACA:NFLX").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["symbol"], "ALPACA:NFLX");
+    assert_eq!(body["stored"], serde_json::json!(["1h"]));
+    assert_eq!(
+        body["available"],
+        serde_json::json!(["1h", "4h", "1d", "1w", "1M"])
+    );
+}
+
+#[tokio::test]
+async fn data_returns_bars_aggregated_and_windowed() {
+    let f = Fixture::new();
+    let (status, body) = f.get("/api/data?symbol=EXPE&timeframe=1h").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["symbol"], "ALPACA:EXPE");
+    assert_eq!(body["timeframe"], "1h");
+    assert_eq!(
+        body["source"],
+        serde_json::json!({"timeframe": "1m", "aggregated": true})
+    );
+    let time = body["bars"]["time"].as_array().expect("time");
+    // 10 calendar days from a Monday: 8 sessions of 09:30–16:00 = 7 hourly bins each.
+    assert_eq!(time.len(), 8 * 7);
+    for column in ["open", "high", "low", "close", "volume"] {
+        assert_eq!(
+            body["bars"][column].as_array().expect(column).len(),
+            time.len()
+        );
+    }
+    // 09:00 New York on Monday 2024-03-04 is 14:00 UTC.
+    assert_eq!(time[0], 1_709_560_800);
+    assert_eq!(body["indicators"], serde_json::json!([]));
+
+    let (_, limited) = f.get("/api/data?symbol=EXPE&timeframe=1h&limit=3").await;
+    assert_eq!(
+        limited["bars"]["time"].as_array().expect("time").as_slice(),
+        &time[time.len() - 3..]
+    );
+
+    let start = time[7].as_i64().expect("t");
+    let end = time[9].as_i64().expect("t");
+    let (_, window) = f
+        .get(&format!(
+            "/api/data?symbol=EXPE&timeframe=1h&start={start}&end={end}"
+        ))
+        .await;
+    assert_eq!(
+        window["bars"]["time"].as_array().expect("time").as_slice(),
+        &time[7..=9]
+    );
+    let rfc = "2024-03-05T14:00:00Z";
+    let (_, from_rfc) = f
+        .get(&format!(
+            "/api/data?symbol=EXPE&timeframe=1h&start={rfc}&limit=1000"
+        ))
+        .await;
+    assert_eq!(from_rfc["bars"]["time"][0], start);
+
+    let (_, stored) = f.get("/api/data?symbol=ALPACA:EXPE").await;
+    assert_eq!(stored["timeframe"], "1m");
+    assert_eq!(stored["source"]["aggregated"], false);
+}
+
+#[tokio::test]
+async fn bad_requests_get_the_right_status_and_a_helpful_message() {
+    let f = Fixture::new();
+    let m = f
+        .error(
+            "/api/data?symbol=NOPE&timeframe=1h",
+            StatusCode::NOT_FOUND,
+            "unknown_symbol",
+        )
+        .await;
+    assert!(m.contains("NOPE") && m.contains("/api/symbols"), "{m}");
+    let m = f
+        .error(
+            "/api/data?symbol=NFLX&timeframe=1d",
+            StatusCode::BAD_REQUEST,
+            "ambiguous_symbol",
+        )
+        .await;
+    assert!(m.contains("ALPACA:NFLX") && m.contains("OTHER:NFLX"), "{m}");
+    let m = f
+        .error(
+            "/api/data?symbol=EXPE&timeframe=7x",
+            StatusCode::BAD_REQUEST,
+            "bad_parameter",
+        )
+        .await;
+    assert!(m.contains("timeframe") && m.contains("7x"), "{m}");
+    let m = f
+        .error(
+            "/api/data?symbol=ALPACA:NFLX&timeframe=5m",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "timeframe_not_available",
+        )
+        .await;
+    assert!(m.contains("stored timeframes are 1h"), "{m}");
+    let m = f
+        .error(
+            "/api/data?symbol=EXPE&start=2024-03-06&end=2024-03-05",
+            StatusCode::BAD_REQUEST,
+            "bad_parameter",
+        )
+        .await;
+    assert!(m.contains("start is after end"), "{m}");
+    for limit in ["0", "-5", "1000000000000", "abc", "2.5"] {
+        let m = f
+            .error(
+                &format!("/api/data?symbol=EXPE&limit={limit}"),
+                StatusCode::BAD_REQUEST,
+                "bad_parameter",
+            )
+            .await;
+        assert!(
+            m.contains("limit must be a whole number from 1 to 1000000"),
+            "{m}"
+        );
+    }
+    f.error(
+        "/api/data?symbol=EXPE&start=yesterday",
+        StatusCode::BAD_REQUEST,
+        "bad_parameter",
+    )
+    .await;
+    f.error(
+        "/api/data?timeframe=1h",
+        StatusCode::BAD_REQUEST,
+        "bad_parameter",
+    )
+    .await;
+    let m = f
+        .error(
+            "/api/data?symbol=EXPE&indicators=sma(20)",
+            StatusCode::BAD_REQUEST,
+            "bad_parameter",
+        )
+        .await;
+    assert!(m.contains("unknown indicator 'sma'"), "{m}");
+    let m = f
+        .error(
+            "/api/data?symbol=EXPE&indicators=sma(20",
+            StatusCode::BAD_REQUEST,
+            "bad_parameter",
+        )
+        .await;
+    assert!(m.contains("missing ')'"), "{m}");
+    f.error(
+        "/api/timeframes/NOPE",
+        StatusCode::NOT_FOUND,
+        "unknown_symbol",
+    )
+    .await;
+    f.error("/api/nothing", StatusCode::NOT_FOUND, "not_found")
+        .await;
+}
+
+#[tokio::test]
+async fn path_tricks_never_leave_the_data_root() {
+    let f = Fixture::new();
+    for symbol in [
+        "../../etc",
+        "..%2F..%2Fetc",
+        "%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+        "/etc/passwd",
+        "ALPACA:..%2F..%2F..%2Fetc",
+        "ALPACA%3A..",
+        "..",
+    ] {
+        let (status, body) = f
+            .get(&format!("/api/data?symbol={symbol}&timeframe=1d"))
+            .await;
+        assert!(
+            matches!(status, StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST),
+            "{symbol}: {status} {body}"
+        );
+        let (status, _) = f.get(&format!("/api/timeframes/{symbol}")).await;
+        assert!(
+            matches!(status, StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST),
+            "{symbol}: {status}"
+        );
+    }
+    let m = f
+        .error(
+            "/api/data?symbol=EXPE&timeframe=..%2F..",
+            StatusCode::BAD_REQUEST,
+            "bad_parameter",
+        )
+        .await;
+    assert!(m.contains("is not a timeframe"), "{m}");
+    assert_eq!(
+        f.engine.store().parquet_reads(),
+        0,
+        "no file was read for any of these"
+    );
+}
+
+#[tokio::test]
+async fn damaged_files_fail_their_symbol_only() {
+    let f = Fixture::new();
+    let m = f
+        .error(
+            "/api/data?symbol=BROKEN&timeframe=1d",
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "unreadable_data",
+        )
+        .await;
+    assert!(
+        m.contains("ALPACA/BROKEN/1d/bad.parquet") && m.contains("not a readable parquet file"),
+        "{m}"
+    );
+    let (status, _) = f.get("/api/data?symbol=EXPE&timeframe=1d").await;
+    assert_eq!(status, StatusCode::OK, "other symbols keep working");
+
+    for symbol in ["HOLLOW", "NONE"] {
+        let (status, body) = f
+            .get(&format!("/api/data?symbol={symbol}&timeframe=1w"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{symbol}: {body}");
+        assert_eq!(body["bars"]["time"], serde_json::json!([]), "{symbol}");
+    }
+
+    std::fs::create_dir_all(f.root.join("ALPACA/NOCLOSE/1d")).expect("mkdir");
+    let frame = minutes(2, 9);
+    let batch = frame
+        .record_batch()
+        .project(&[0, 1, 2, 3, 5])
+        .expect("project");
+    let file = std::fs::File::create(f.root.join("ALPACA/NOCLOSE/1d/x.parquet")).expect("create");
+    let mut writer = datafusion::parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None)
+        .expect("writer");
+    writer.write(&batch).expect("write");
+    writer.close().expect("close");
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await; // let the catalog notice it
+    let m = f
+        .error(
+            "/api/data?symbol=NOCLOSE&timeframe=1d",
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "unreadable_data",
+        )
+        .await;
+    assert!(m.contains("no 'close' column"), "{m}");
+}
+
+#[tokio::test]
+async fn repeated_requests_read_no_parquet_until_a_file_changes() {
+    let f = Fixture::new();
+    let store = Arc::clone(f.engine.store());
+    let (status, first) = f.get("/api/data?symbol=EXPE&timeframe=4h").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(store.parquet_reads(), 1);
+    for tf in ["4h", "4h", "1h", "1d", "1m"] {
+        let (status, _) = f
+            .get(&format!("/api/data?symbol=EXPE&timeframe={tf}"))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    assert_eq!(
+        store.parquet_reads(),
+        1,
+        "the source frame is read once and then cached"
+    );
+
+    write(&f.root, "ALPACA/EXPE/1m/expe.parquet", &minutes(3, 5));
+    let (_, changed) = f.get("/api/data?symbol=EXPE&timeframe=4h").await;
+    assert_eq!(store.parquet_reads(), 2, "a rewritten file is read again");
+    assert_ne!(changed["bars"], first["bars"]);
+
+    write(&f.root, "ALPACA/EXPE/1m/more.parquet", &minutes(12, 6));
+    let (_, added) = f.get("/api/data?symbol=EXPE&timeframe=4h").await;
+    assert_eq!(store.parquet_reads(), 3, "an added file is read");
+    assert!(
+        added["bars"]["time"].as_array().expect("t").len()
+            > changed["bars"]["time"].as_array().expect("t").len()
+    );
+
+    std::fs::remove_file(f.root.join("ALPACA/EXPE/1m/more.parquet")).expect("remove");
+    let (_, removed) = f.get("/api/data?symbol=EXPE&timeframe=4h").await;
+    assert_eq!(
+        removed["bars"], changed["bars"],
+        "a removed file's bars are gone"
+    );
+}
+
+#[tokio::test]
+async fn serves_the_ui_and_the_openapi_document() {
+    let f = Fixture::new();
+    let (status, html) = f.raw("/").await;
+    assert_eq!(status, StatusCode::OK);
+    let html = String::from_utf8(html).expect("utf8");
+    assert!(
+        html.contains("lightweight-charts.standalone.production.js")
+            && html.contains("/src/app.js")
+    );
+    let (status, js) = f
+        .raw("/vendor/lightweight-charts.standalone.production.js")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(js.len() > 100_000, "the pinned library is embedded");
+    let (status, app) = f.raw("/src/app.js").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(String::from_utf8(app).expect("utf8").contains("/api/data"));
+    let (status, _) = f.raw("/../Cargo.toml").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, doc) = f.get("/api/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().expect("version").starts_with("3."));
+    for path in ["/api/symbols", "/api/timeframes/{symbol}", "/api/data"] {
+        assert!(doc["paths"][path].is_object(), "{path} documented");
+    }
+}

@@ -15,7 +15,7 @@ fn main() {
         return;
     }
     let status = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund", "--omit=dev"])
+        .args(["ci", "--no-audit", "--no-fund"])
         .current_dir(&web)
         .status();
     match status {

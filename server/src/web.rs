@@ -11,6 +11,7 @@ use crate::error::ApiError;
 #[folder = "../web/"]
 #[include = "*.html"]
 #[include = "*.css"]
+#[include = "*.svg"]
 #[include = "src/*.js"]
 #[exclude = "node_modules/*"]
 struct Assets;

@@ -1,0 +1,46 @@
+//! The web UI in a real headless Chromium (Debian's `chromium`, driven by
+//! Playwright's `playwright-core`), against this server on the bundled data.
+//! Needs `npm ci` in `web/` and `/usr/bin/chromium` (or `CHROMIUM=path`);
+//! `.ci/run` installs both.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use candela_core::{Engine, Store, StoreConfig};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chart_page_works_in_headless_chromium() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        Path::new(&chromium).exists(),
+        "browser tests need Chromium: apt-get install chromium (or set CHROMIUM=/path/to/chromium)"
+    );
+    assert!(
+        repo.join("web/node_modules/playwright-core").exists(),
+        "browser tests need playwright-core: run `npm ci` in web/"
+    );
+    let mut config = StoreConfig::new(repo.join("data"));
+    config.zones.insert("ALPACA".into(), chrono_tz::America::New_York);
+    let engine = Arc::new(Engine::new(Arc::new(Store::open(config).expect("store")), 2).expect("engine"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, candela_server::app::router(engine)).await });
+
+    let web = repo.join("web");
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg("tests/smoke.mjs")
+            .arg(&url)
+            .env("CHROMIUM", &chromium)
+            .current_dir(web)
+            .output()
+    })
+    .await
+    .expect("join")
+    .expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    assert!(output.status.success(), "browser test failed:\n{stdout}\n{stderr}");
+}

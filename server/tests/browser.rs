@@ -21,9 +21,14 @@ async fn chart_page_works_in_headless_chromium() {
         "browser tests need playwright-core: run `npm ci` in web/"
     );
     let mut config = StoreConfig::new(repo.join("data"));
-    config.zones.insert("ALPACA".into(), chrono_tz::America::New_York);
-    let engine = Arc::new(Engine::new(Arc::new(Store::open(config).expect("store")), 2).expect("engine"));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    config
+        .zones
+        .insert("ALPACA".into(), chrono_tz::America::New_York);
+    let engine =
+        Arc::new(Engine::new(Arc::new(Store::open(config).expect("store")), 2).expect("engine"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(async move { axum::serve(listener, candela_server::app::router(engine)).await });
 
@@ -42,5 +47,8 @@ async fn chart_page_works_in_headless_chromium() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     println!("{stdout}");
-    assert!(output.status.success(), "browser test failed:\n{stdout}\n{stderr}");
+    assert!(
+        output.status.success(),
+        "browser test failed:\n{stdout}\n{stderr}"
+    );
 }

@@ -112,7 +112,7 @@ impl Timeframe {
                 .is_some_and(|target| target % source == 0),
             (Some(source), Day | Week | Month) => 86_400_000_000_000 % source == 0,
             (None, _) => match (self.unit, target.unit) {
-                (Day, Day) => target.count % self.count == 0,
+                (Day, Day) => target.count.is_multiple_of(self.count),
                 (Day, Week | Month) => self.count == 1,
                 (Week, Week) | (Month, Month) => true,
                 _ => false,

@@ -16,6 +16,10 @@ use candela_core::{Engine, Store, StoreConfig, Timeframe};
 use chrono_tz::Tz;
 use criterion::{Criterion, criterion_group, criterion_main};
 
+/// The allocator of the `candela` binary, so that the figures are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const BARS: usize = 1_000_000;
 const TARGETS: [&str; 5] = ["5m", "1h", "1d", "1w", "1M"];
 

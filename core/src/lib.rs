@@ -11,6 +11,7 @@ pub mod error;
 pub mod frame;
 pub mod indicator_call;
 pub mod load;
+mod parallel;
 pub mod query;
 pub mod resample;
 pub mod store;

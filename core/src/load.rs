@@ -98,16 +98,9 @@ fn read_file(path: &Path, zone: Tz) -> Result<Vec<Columns>, Problem> {
         .and_then(pandas_time_index);
     let layout = Layout::find(metadata.schema(), pandas_index.as_deref())?;
     let rows = usize::try_from(metadata.metadata().file_metadata().num_rows()).unwrap_or(0);
-    let roots = layout.roots();
-    // Parquet decodes column by column, so two halves of the columns decode
-    // in parallel at about half the time.
-    let halves: Vec<&[usize]> = if rows < PARALLEL_ROWS {
-        vec![&roots]
-    } else {
-        roots.chunks(roots.len().div_ceil(2)).collect()
-    };
+    let groups = column_groups(&metadata, &layout.roots(), rows);
     let decoded: Vec<Vec<RecordBatch>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = halves
+        let workers: Vec<_> = groups
             .iter()
             .map(|columns| scope.spawn(|| read_columns(path, &metadata, columns, rows)))
             .collect();
@@ -120,15 +113,28 @@ fn read_file(path: &Path, zone: Tz) -> Result<Vec<Columns>, Problem> {
             })
             .collect::<Result<_, _>>()
     })?;
+    // Every group yields one batch per row group; put each batch's columns
+    // back in schema order before normalising.
     let batches = decoded.first().map_or(0, Vec::len);
     (0..batches)
         .map(|i| {
-            let parts: Vec<&RecordBatch> = decoded.iter().map(|half| &half[i]).collect();
-            let fields: Vec<_> = parts
-                .iter()
-                .flat_map(|b| b.schema().fields().to_vec())
-                .collect();
-            let columns: Vec<ArrayRef> = parts.iter().flat_map(|b| b.columns().to_vec()).collect();
+            let mut parts = Vec::with_capacity(layout.roots().len());
+            for (columns, group) in groups.iter().zip(&decoded) {
+                let batch = group.get(i).ok_or_else(|| {
+                    Problem::Unreadable("columns disagree on their number of rows".into())
+                })?;
+                parts.extend(
+                    columns
+                        .iter()
+                        .zip(batch.schema().fields().iter().cloned())
+                        .zip(batch.columns().iter().cloned()),
+                );
+            }
+            parts.sort_unstable_by_key(|((root, _), _)| *root);
+            let (fields, columns): (Vec<_>, Vec<_>) = parts
+                .into_iter()
+                .map(|((_, field), column)| (field, column))
+                .unzip();
             let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
                 .map_err(|e| unreadable(&e))?;
             layout.normalise(&batch, zone)
@@ -138,6 +144,43 @@ fn read_file(path: &Path, zone: Tz) -> Result<Vec<Columns>, Problem> {
 
 fn unreadable(e: &dyn std::fmt::Display) -> Problem {
     Problem::Unreadable(e.to_string())
+}
+
+/// Splits the columns to decode between threads, balanced by their
+/// uncompressed size: parquet decodes column by column, and the time column
+/// alone often weighs as much as the five value columns together.
+fn column_groups(metadata: &ArrowReaderMetadata, roots: &[usize], rows: usize) -> Vec<Vec<usize>> {
+    let threads = if rows < PARALLEL_ROWS {
+        1
+    } else {
+        crate::parallel::cores().min(roots.len())
+    };
+    let parquet = metadata.metadata();
+    let weight = |root: usize| -> i64 {
+        parquet
+            .row_groups()
+            .iter()
+            .filter_map(|group| group.columns().get(root))
+            .map(|chunk| chunk.uncompressed_size())
+            .sum()
+    };
+    let mut by_weight: Vec<(i64, usize)> = roots.iter().map(|&r| (weight(r), r)).collect();
+    by_weight.sort_unstable_by(|a, b| b.cmp(a));
+    let mut groups = vec![(0_i64, Vec::new()); threads];
+    for (weight, root) in by_weight {
+        if let Some(lightest) = groups.iter_mut().min_by_key(|(load, _)| *load) {
+            lightest.0 += weight;
+            lightest.1.push(root);
+        }
+    }
+    groups
+        .into_iter()
+        .filter(|(_, columns)| !columns.is_empty())
+        .map(|(_, mut columns)| {
+            columns.sort_unstable();
+            columns
+        })
+        .collect()
 }
 
 /// Decodes the root columns `columns` (ascending) of a file, a batch per row group.

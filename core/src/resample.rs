@@ -35,6 +35,19 @@ impl<'a> From<&'a BarFrame> for BarColumns<'a> {
     }
 }
 
+impl BarColumns<'_> {
+    fn slice(&self, rows: std::ops::Range<usize>) -> Self {
+        BarColumns {
+            time: &self.time[rows.clone()],
+            open: &self.open[rows.clone()],
+            high: &self.high[rows.clone()],
+            low: &self.low[rows.clone()],
+            close: &self.close[rows.clone()],
+            volume: &self.volume[rows],
+        }
+    }
+}
+
 /// Folds batches of sorted bars into bars of a coarser timeframe; bins that
 /// span several batches are carried over.
 #[derive(Debug)]
@@ -83,33 +96,29 @@ impl Resampler {
 
     /// Folds the next rows; they must follow every row pushed before.
     pub fn push(&mut self, bars: BarColumns<'_>) {
-        let times = bars.time;
-        let Some(&first) = times.first() else { return };
-        let bins = self
+        let Some(&first) = bars.time.first() else {
+            return;
+        };
+        let bins: &Bins = self
             .bins
             .get_or_insert_with(|| Bins::new(self.timeframe, self.zone, first));
-        let mut row = 0;
-        while row < times.len() {
-            let t = times[row];
-            let bin = match &mut self.pending {
-                Some(bin) if t < bin.end => bin,
-                pending => {
-                    if let Some(finished) = pending.take() {
-                        self.done.push(finished);
-                    }
-                    let (start, end) = bins.bin_of(t);
-                    pending.insert(Bin::new(start, end))
-                }
-            };
-            let run_end = row + run_length(&times[row..], bin.end);
-            bin.absorb(&bars, row..run_end);
-            row = run_end;
+        let Some(split) = parallel_split(bins, bars.time) else {
+            fold(bins, &mut self.pending, &mut self.done, bars);
+            return;
+        };
+        // The halves meet at a bin boundary, so they fold independently: the
+        // left one on this thread, the right one on another.
+        let (left, right) = (bars.slice(0..split), bars.slice(split..bars.time.len()));
+        let (mut right_pending, mut right_done) = (None, Output::default());
+        std::thread::scope(|scope| {
+            scope.spawn(|| fold(bins, &mut right_pending, &mut right_done, right));
+            fold(bins, &mut self.pending, &mut self.done, left);
+        });
+        if let Some(complete) = self.pending.take() {
+            self.done.push(complete);
         }
-    }
-
-    /// The bins completed so far, leaving the open one pending.
-    pub fn take_completed(&mut self) -> BarFrame {
-        self.done.take()
+        self.done.append(right_done);
+        self.pending = right_pending;
     }
 
     /// The remaining bins, including the last, possibly partial one.
@@ -118,6 +127,44 @@ impl Resampler {
             self.done.push(bin);
         }
         self.done.take()
+    }
+}
+
+/// Rows below this fold on one thread: a thread costs more than it saves.
+const PARALLEL_ROWS: usize = 1 << 17;
+
+/// A row near the middle of `times` where a bin starts, if the rows are
+/// worth folding on two threads and such a row exists.
+fn parallel_split(bins: &Bins, times: &[i64]) -> Option<usize> {
+    if times.len() < PARALLEL_ROWS || crate::parallel::cores() < 2 {
+        return None;
+    }
+    let (start, end) = bins.bin_of(times[times.len() / 2]);
+    [start, end]
+        .into_iter()
+        .map(|boundary| times.partition_point(|&t| t < boundary))
+        .find(|&row| row > 0 && row < times.len())
+}
+
+/// Folds `bars` into `pending` and `done`.
+fn fold(bins: &Bins, pending: &mut Option<Bin>, done: &mut Output, bars: BarColumns<'_>) {
+    let times = bars.time;
+    let mut row = 0;
+    while row < times.len() {
+        let t = times[row];
+        let bin = match &mut *pending {
+            Some(bin) if t < bin.end => bin,
+            slot => {
+                if let Some(finished) = slot.take() {
+                    done.push(finished);
+                }
+                let (start, end) = bins.bin_of(t);
+                slot.insert(Bin::new(start, end))
+            }
+        };
+        let run_end = row + run_length(&times[row..], bin.end);
+        bin.absorb(&bars, row..run_end);
+        row = run_end;
     }
 }
 
@@ -153,23 +200,56 @@ impl Bin {
         {
             self.open = open;
         }
-        self.high = bars.high[rows.clone()]
-            .iter()
-            .fold(self.high, |a, &b| a.max(b));
-        self.low = bars.low[rows.clone()]
-            .iter()
-            .fold(self.low, |a, &b| a.min(b));
+        self.high = self.high.max(max_skipping_nan(&bars.high[rows.clone()]));
+        self.low = self.low.min(min_skipping_nan(&bars.low[rows.clone()]));
         if let Some(&close) = bars.close[rows.clone()].iter().rev().find(|v| !v.is_nan()) {
             self.close = close;
         }
-        self.volume += bars.volume[rows]
-            .iter()
-            .filter(|v| !v.is_nan())
-            .sum::<f64>();
+        self.volume += sum_skipping_nan(&bars.volume[rows]);
     }
 }
 
+/// Independent accumulators per lane: a single running max, min or sum is
+/// one long dependency chain that the compiler may not reorder (floating
+/// point), while eight lanes vectorise.
+const LANES: usize = 8;
+
+fn reduce_lanes(values: &[f64], identity: f64, step: impl Fn(f64, f64) -> f64) -> f64 {
+    let mut lanes = [identity; LANES];
+    let chunks = values.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for (lane, &value) in lanes.iter_mut().zip(chunk) {
+            *lane = step(*lane, value);
+        }
+    }
+    lanes
+        .into_iter()
+        .chain(rest.iter().copied())
+        .fold(identity, &step)
+}
+
+/// NaN if every value is NaN (`f64::max` returns the non-NaN operand).
+fn max_skipping_nan(values: &[f64]) -> f64 {
+    reduce_lanes(values, f64::NAN, f64::max)
+}
+
+fn min_skipping_nan(values: &[f64]) -> f64 {
+    reduce_lanes(values, f64::NAN, f64::min)
+}
+
+fn sum_skipping_nan(values: &[f64]) -> f64 {
+    reduce_lanes(values, 0.0, |sum, v| if v.is_nan() { sum } else { sum + v })
+}
+
 impl Output {
+    fn append(&mut self, mut later: Output) {
+        self.time.append(&mut later.time);
+        for (column, mut values) in self.values.iter_mut().zip(later.values) {
+            column.append(&mut values);
+        }
+    }
+
     fn push(&mut self, bin: Bin) {
         self.time.push(bin.start);
         for (column, value) in self
@@ -233,14 +313,10 @@ mod tests {
         let whole = frame(&times, &closes);
         let timeframe = "15m".parse().expect("tf");
         let mut resampler = Resampler::new(timeframe, UTC);
-        let mut parts = Vec::new();
         for chunk in [0..3, 3..16, 16..20] {
             resampler.push(BarColumns::from(&whole.slice(chunk)));
-            parts.push(resampler.take_completed());
         }
-        parts.push(resampler.finish());
-        let batches: Vec<_> = parts.iter().map(|f| f.record_batch().clone()).collect();
-        let streamed = BarFrame::from_batches(&batches).expect("concat");
+        let streamed = resampler.finish();
         let direct = Resampler::resample(&whole, timeframe, UTC);
         assert_eq!(streamed.record_batch(), direct.record_batch());
     }
@@ -269,5 +345,42 @@ mod tests {
         assert_eq!(out.low(), &[1.0]);
         assert_eq!(out.close(), &[2.0]);
         assert_eq!(out.volume(), &[6.0]);
+    }
+
+    #[test]
+    fn two_threads_fold_like_one() {
+        let rows = 3 * PARALLEL_ROWS;
+        let times: Vec<i64> = (0..rows as i64).map(|m| m * MINUTE).collect();
+        // Values with NaNs at irregular rows; whole numbers, so that sums are
+        // exact whatever the order of addition.
+        let value = |i: usize| {
+            if i % 97 == 3 {
+                f64::NAN
+            } else {
+                (i * 7919 % 1000) as f64
+            }
+        };
+        let column = |shift: usize| (0..rows).map(|i| value(i + shift)).collect::<Vec<_>>();
+        let whole = BarFrame::from_columns(
+            times,
+            [column(0), column(1), column(2), column(3), column(4)],
+        )
+        .expect("frame");
+        for timeframe in ["7m", "1h", "1d", "1w", "1M"] {
+            let timeframe = timeframe.parse().expect("tf");
+            let parallel = Resampler::resample(&whole, timeframe, UTC);
+            let mut serial = Resampler::new(timeframe, UTC);
+            for start in (0..rows).step_by(1000) {
+                serial.push(BarColumns::from(
+                    &whole.slice(start..(start + 1000).min(rows)),
+                ));
+            }
+            let serial = serial.finish();
+            assert_eq!(
+                parallel.record_batch(),
+                serial.record_batch(),
+                "{timeframe}"
+            );
+        }
     }
 }

@@ -9,6 +9,11 @@ use candela_server::config::{Config, ProviderConfig};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+/// Loads allocate and free buffers of many megabytes; mimalloc reuses them
+/// instead of returning them to the kernel and faulting them back in.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Charting server for OHLCV bars stored as parquet files.
 ///
 /// With no arguments, serves the bundled sample data on http://127.0.0.1:5000.

@@ -82,32 +82,27 @@ impl TableProvider for BarsTable {
                 }
             },
         };
-        scan_frame(&frame, aggregate, projection)
+        scan_frame(frame, aggregate, projection)
     }
 }
 
-/// A memory scan of `frame` declared sorted by time, aggregated by a
-/// [`ResampleExec`] when a target timeframe is given.
+/// A memory scan of `frame` declared sorted by time, or a [`ResampleExec`]
+/// over it when a target timeframe is given.
 fn scan_frame(
-    frame: &BarFrame,
+    frame: Arc<BarFrame>,
     aggregate: Option<(Timeframe, Tz)>,
     projection: Option<&Vec<usize>>,
 ) -> Result<Arc<dyn ExecutionPlan>> {
     let schema = BarFrame::schema();
-    let by_time = LexOrdering::new([PhysicalSortExpr::new_default(col(TIME, &schema)?)]);
-    let batches = [vec![frame.record_batch().clone()]];
     let Some((timeframe, zone)) = aggregate else {
+        let by_time = LexOrdering::new([PhysicalSortExpr::new_default(col(TIME, &schema)?)]);
+        let batches = [vec![frame.record_batch().clone()]];
         let source = MemorySourceConfig::try_new(&batches, schema, projection.cloned())?
             .try_with_sort_information(by_time.into_iter().collect())?;
         return Ok(DataSourceExec::from_data_source(source));
     };
-    let source = MemorySourceConfig::try_new(&batches, Arc::clone(&schema), None)?
-        .try_with_sort_information(by_time.into_iter().collect())?;
-    let resampled: Arc<dyn ExecutionPlan> = Arc::new(ResampleExec::try_new(
-        DataSourceExec::from_data_source(source),
-        timeframe,
-        zone,
-    )?);
+    let resampled: Arc<dyn ExecutionPlan> =
+        Arc::new(ResampleExec::try_new(frame, timeframe, zone)?);
     let Some(projection) = projection else {
         return Ok(resampled);
     };

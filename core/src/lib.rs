@@ -9,7 +9,7 @@ pub mod bins;
 pub mod catalog;
 pub mod error;
 pub mod frame;
-pub mod indicator_call;
+pub mod indicator;
 pub mod load;
 mod parallel;
 pub mod query;
@@ -17,7 +17,7 @@ pub mod resample;
 pub mod store;
 pub mod synthetic;
 pub mod timeframe;
-mod zone;
+pub mod zone;
 
 pub use catalog::{Catalog, SymbolId};
 pub use error::{Error, Result};

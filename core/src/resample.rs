@@ -8,45 +8,8 @@
 use chrono_tz::Tz;
 
 use crate::bins::Bins;
-use crate::frame::BarFrame;
+use crate::frame::{BarColumns, BarFrame};
 use crate::timeframe::Timeframe;
-
-/// Borrowed columns of sorted bars.
-#[derive(Debug, Clone, Copy)]
-pub struct BarColumns<'a> {
-    pub time: &'a [i64],
-    pub open: &'a [f64],
-    pub high: &'a [f64],
-    pub low: &'a [f64],
-    pub close: &'a [f64],
-    pub volume: &'a [f64],
-}
-
-impl<'a> From<&'a BarFrame> for BarColumns<'a> {
-    fn from(frame: &'a BarFrame) -> Self {
-        BarColumns {
-            time: frame.time(),
-            open: frame.open(),
-            high: frame.high(),
-            low: frame.low(),
-            close: frame.close(),
-            volume: frame.volume(),
-        }
-    }
-}
-
-impl BarColumns<'_> {
-    fn slice(&self, rows: std::ops::Range<usize>) -> Self {
-        BarColumns {
-            time: &self.time[rows.clone()],
-            open: &self.open[rows.clone()],
-            high: &self.high[rows.clone()],
-            low: &self.low[rows.clone()],
-            close: &self.close[rows.clone()],
-            volume: &self.volume[rows],
-        }
-    }
-}
 
 /// Folds batches of sorted bars into bars of a coarser timeframe; bins that
 /// span several batches are carried over.

@@ -20,14 +20,14 @@ fn offset_nanos_at_utc(zone: &Tz, utc_nanos: i64) -> i64 {
 }
 
 /// The calendar date of an instant in `zone`.
-pub(crate) fn local_date(zone: &Tz, utc_nanos: i64) -> NaiveDate {
+pub fn local_date(zone: &Tz, utc_nanos: i64) -> NaiveDate {
     DateTime::from_timestamp_nanos(local_nanos(zone, utc_nanos))
         .naive_utc()
         .date()
 }
 
 /// The instant of local midnight starting `date` in `zone`.
-pub(crate) fn midnight(zone: &Tz, date: NaiveDate) -> i64 {
+pub fn midnight(zone: &Tz, date: NaiveDate) -> i64 {
     utc_nanos_of_local(zone, date.and_time(chrono::NaiveTime::MIN))
 }
 

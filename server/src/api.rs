@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use candela_core::indicator_call::parse_calls;
+use candela_core::indicator::{IndicatorSpec, ParamKind, Placement, Registry, ResolvedCall};
 use candela_core::{BarFrame, Engine, Timeframe};
 use serde::{Deserialize, Serialize, Serializer};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -24,6 +24,7 @@ const BLOCKING_SERIALISE_ROWS: usize = 20_000;
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub engine: Arc<Engine>,
+    pub indicators: Arc<Registry>,
 }
 
 #[derive(Debug, OpenApi)]
@@ -32,11 +33,12 @@ pub struct AppState {
         title = "Candela",
         description = "Charting server for OHLCV bars stored as parquet"
     ),
-    paths(symbols, timeframes, data),
+    paths(symbols, timeframes, indicators, data),
     components(schemas(
         SymbolsResponse,
         SymbolInfo,
         TimeframesResponse,
+        IndicatorsResponse,
         DataResponse,
         Source,
         BarColumns,
@@ -122,6 +124,66 @@ pub async fn timeframes(
     }))
 }
 
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IndicatorsResponse {
+    #[schema(value_type = Vec<Object>)]
+    indicators: Vec<IndicatorEntry>,
+}
+
+/// An indicator's spec as DESIGN.md lists it: integer parameters as JSON
+/// integers, and each output's placement and style.
+#[derive(Debug)]
+struct IndicatorEntry(IndicatorSpec);
+
+impl Serialize for IndicatorEntry {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde_json::{Value, json};
+        let spec = &self.0;
+        let number = |kind: ParamKind, value: f64| match kind {
+            ParamKind::Integer => Value::from(value as i64),
+            ParamKind::Number => Value::from(value),
+        };
+        let params: Vec<Value> = spec
+            .params
+            .iter()
+            .map(|p| {
+                json!({
+                    "name": p.name,
+                    "type": p.kind,
+                    "default": number(p.kind, p.default),
+                    "min": number(p.kind, p.min),
+                    "max": number(p.kind, p.max),
+                    "description": p.description,
+                })
+            })
+            .collect();
+        json!({
+            "id": spec.id,
+            "name": spec.name,
+            "category": spec.category,
+            "description": spec.description,
+            "origin": spec.origin,
+            "placement": spec.placement(),
+            "params": params,
+            "outputs": spec.outputs,
+            "inputs": spec.inputs,
+        })
+        .serialize(serializer)
+    }
+}
+
+/// Lists every indicator — built in or plugin — with its parameters and outputs.
+#[utoipa::path(get, path = "/api/indicators", responses((status = 200, body = IndicatorsResponse)))]
+pub async fn indicators(State(state): State<AppState>) -> Json<IndicatorsResponse> {
+    let indicators = state
+        .indicators
+        .list()
+        .iter()
+        .map(|i| IndicatorEntry(i.spec().clone()))
+        .collect();
+    Json(IndicatorsResponse { indicators })
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DataParams {
@@ -149,7 +211,32 @@ pub struct DataResponse {
     bars: FrameColumns,
     /// Indicator outputs, one entry per requested call.
     #[schema(value_type = Vec<Object>)]
-    indicators: Vec<serde_json::Value>,
+    indicators: Vec<IndicatorValues>,
+}
+
+/// One call's outputs over the window, in declared order.
+#[derive(Debug, Serialize)]
+struct IndicatorValues {
+    id: String,
+    key: String,
+    params: serde_json::Map<String, serde_json::Value>,
+    placement: Placement,
+    outputs: NamedSeries,
+}
+
+/// `{"macd": [...], "signal": [...]}` with NaN as `null`.
+#[derive(Debug)]
+struct NamedSeries(Vec<(String, Vec<f64>)>);
+
+impl Serialize for NamedSeries {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, values) in &self.0 {
+            map.serialize_entry(name, &Floats(values))?;
+        }
+        map.end()
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -233,14 +320,10 @@ pub async fn data(
             .map_err(|e| ApiError::bad_parameter(format!("timeframe: {e}")))?,
         None => finest_stored(&state, symbol)?,
     };
-    let calls = parse_calls(params.indicators.as_deref().unwrap_or(""))
+    let calls = state
+        .indicators
+        .resolve(params.indicators.as_deref().unwrap_or(""))
         .map_err(|e| ApiError::bad_parameter(e.to_string()))?;
-    if let Some(call) = calls.first() {
-        return Err(ApiError::bad_parameter(format!(
-            "indicators: unknown indicator '{}'; GET /api/indicators lists the available ones",
-            call.id
-        )));
-    }
     let start = parse_time("start", params.start.as_deref(), TimeBound::Start)?;
     let end = parse_time("end", params.end.as_deref(), TimeBound::End)?;
     if start > end {
@@ -253,28 +336,68 @@ pub async fn data(
     if let Some(limit) = limit {
         rows.start = rows.start.max(rows.end.saturating_sub(limit));
     }
-    let body = DataResponse {
-        symbol: bars.symbol.to_string(),
-        timeframe,
-        source: Source {
-            timeframe: bars.source,
-            aggregated: bars.aggregated(),
-        },
-        bars: FrameColumns(bars.frame.slice(rows.clone())),
-        indicators: Vec::new(),
+    // Indicators and large answers are computed and serialised on a blocking
+    // thread, so that they never stall the async workers.
+    let light = calls.is_empty() && rows.len() < BLOCKING_SERIALISE_ROWS;
+    let respond = move || -> Result<Response, ApiError> {
+        let indicators = calls
+            .iter()
+            .map(|call| indicator_values(call, &bars, rows.clone()))
+            .collect::<Result<_, _>>()?;
+        let body = DataResponse {
+            symbol: bars.symbol.to_string(),
+            timeframe,
+            source: Source {
+                timeframe: bars.source,
+                aggregated: bars.aggregated(),
+            },
+            bars: FrameColumns(bars.frame.slice(rows)),
+            indicators,
+        };
+        Ok(Json(body).into_response())
     };
-    if rows.len() < BLOCKING_SERIALISE_ROWS {
-        return Ok(Json(body).into_response());
+    if light {
+        return respond();
     }
-    tokio::task::spawn_blocking(move || Json(body).into_response())
-        .await
+    tokio::task::spawn_blocking(respond).await.map_err(|e| {
+        ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            e.to_string(),
+        )
+    })?
+}
+
+/// One call's outputs over `rows` of the bars.
+fn indicator_values(
+    call: &ResolvedCall,
+    bars: &candela_core::Bars,
+    rows: std::ops::Range<usize>,
+) -> Result<IndicatorValues, ApiError> {
+    let spec = call.indicator.spec();
+    let outputs = call
+        .compute_window(&bars.frame, bars.zone, rows)
         .map_err(|e| {
+            tracing::error!("{e}");
             ApiError::new(
                 axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
+                "indicator_failed",
                 e.to_string(),
             )
-        })
+        })?;
+    Ok(IndicatorValues {
+        id: spec.id.clone(),
+        key: call.key.clone(),
+        params: call.params.to_json(),
+        placement: spec.placement(),
+        outputs: NamedSeries(
+            spec.outputs
+                .iter()
+                .map(|o| o.name.clone())
+                .zip(outputs)
+                .collect(),
+        ),
+    })
 }
 
 fn finest_stored(state: &AppState, symbol: &str) -> Result<Timeframe, ApiError> {

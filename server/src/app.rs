@@ -5,6 +5,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::get;
 use candela_core::Engine;
+use candela_core::indicator::Registry;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -13,11 +14,12 @@ use crate::api::{self, AppState};
 use crate::web;
 
 /// Builds the router serving the API and the UI over `engine`.
-pub fn router(engine: Arc<Engine>) -> Router {
-    let state = AppState { engine };
+pub fn router(engine: Arc<Engine>, indicators: Arc<Registry>) -> Router {
+    let state = AppState { engine, indicators };
     Router::new()
         .route("/api/symbols", get(api::symbols))
         .route("/api/timeframes/{symbol}", get(api::timeframes))
+        .route("/api/indicators", get(api::indicators))
         .route("/api/data", get(api::data))
         .route("/api/openapi.json", get(api::openapi))
         .fallback(web::asset)

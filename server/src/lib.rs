@@ -8,6 +8,3 @@ pub mod error;
 pub mod sample_data;
 mod time_param;
 mod web;
-
-// Linked for their `inventory` registrations.
-use candela_indicators as _;

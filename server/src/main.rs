@@ -118,6 +118,7 @@ fn serve(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
         .map_err(|e| format!("data root {}: {e}", config.data.display()))?;
     let symbols = store.catalog().symbols().count();
     let engine = Arc::new(Engine::new(Arc::new(store), config.query_threads)?);
+    let indicators = Arc::new(candela_indicators::registry());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -125,8 +126,8 @@ fn serve(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
         let listener = tokio::net::TcpListener::bind(config.bind)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}; choose another address with --bind", config.bind))?;
-        tracing::info!(data = %config.data.display(), symbols, "serving http://{}", listener.local_addr()?);
-        axum::serve(listener, candela_server::app::router(engine))
+        tracing::info!(data = %config.data.display(), symbols, indicators = indicators.list().len(), "serving http://{}", listener.local_addr()?);
+        axum::serve(listener, candela_server::app::router(engine, indicators))
             .with_graceful_shutdown(shutdown_signal())
             .await?;
         tracing::info!("stopped");

@@ -11,7 +11,7 @@ use candela_core::synthetic::{SeriesSpec, write_parquet};
 use candela_core::{Engine, Store, StoreConfig};
 use chrono::{NaiveDate, NaiveTime, TimeDelta};
 use http_body_util::BodyExt;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tower::ServiceExt;
 
 fn minutes(days: i64, seed: u64) -> candela_core::BarFrame {
@@ -103,7 +103,10 @@ impl Fixture {
     }
 
     async fn raw(&self, uri: &str) -> (StatusCode, Vec<u8>) {
-        let app = candela_server::app::router(Arc::clone(&self.engine));
+        let app = candela_server::app::router(
+            Arc::clone(&self.engine),
+            Arc::new(candela_indicators::registry()),
+        );
         let response = app
             .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
             .await
@@ -276,14 +279,32 @@ async fn bad_requests_get_the_right_status_and_a_helpful_message() {
         "bad_parameter",
     )
     .await;
-    let m = f
-        .error(
-            "/api/data?symbol=EXPE&indicators=sma(20)",
-            StatusCode::BAD_REQUEST,
-            "bad_parameter",
-        )
-        .await;
-    assert!(m.contains("unknown indicator 'sma'"), "{m}");
+    for (indicators, expected) in [
+        (
+            "sma(0)",
+            "period must be an integer from 2 to 100000, got '0'",
+        ),
+        ("sma(-1)", "got '-1'"),
+        ("sma(1e9)", "got '1e9'"),
+        ("sma(abc)", "got 'abc'"),
+        ("sma(period=20,period=30)", "'period' is given twice"),
+        ("nope(3)", "unknown indicator 'nope'"),
+        ("sma(20,5)", "sma takes at most 1 argument (period), got 2"),
+        (
+            "macd(fast=30,slow=10)",
+            "fast (30) must be less than slow (10)",
+        ),
+        (
+            "bbands(stddev=-1)",
+            "stddev must be a number from 0 to 100, got '-1'",
+        ),
+    ] {
+        let uri = format!("/api/data?symbol=EXPE&indicators=rsi,{indicators}");
+        let m = f
+            .error(&uri, StatusCode::BAD_REQUEST, "bad_parameter")
+            .await;
+        assert!(m.contains(expected), "{indicators}: {m}");
+    }
     let m = f
         .error(
             "/api/data?symbol=EXPE&indicators=sma(20",
@@ -456,4 +477,83 @@ async fn serves_the_ui_and_the_openapi_document() {
     for path in ["/api/symbols", "/api/timeframes/{symbol}", "/api/data"] {
         assert!(doc["paths"][path].is_object(), "{path} documented");
     }
+}
+
+#[tokio::test]
+async fn indicators_are_listed_per_the_design() {
+    let f = Fixture::new();
+    let (status, body) = f.get("/api/indicators").await;
+    assert_eq!(status, StatusCode::OK);
+    let list = body["indicators"].as_array().expect("indicators");
+    assert_eq!(list.len(), 11);
+    let macd = list.iter().find(|i| i["id"] == "macd").expect("macd");
+    assert_eq!(macd["origin"], "builtin");
+    assert_eq!(macd["category"], "Momentum");
+    assert_eq!(
+        macd["params"][0],
+        json!({"name": "fast", "type": "integer", "default": 12, "min": 2, "max": 100000,
+               "description": "bars of the fast EMA"})
+    );
+    let outputs: Vec<&Value> = macd["outputs"]
+        .as_array()
+        .expect("outputs")
+        .iter()
+        .collect();
+    assert_eq!(outputs[2]["name"], "histogram");
+    assert_eq!(outputs[2]["placement"], "pane");
+    let bbands = list.iter().find(|i| i["id"] == "bbands").expect("bbands");
+    assert_eq!(bbands["params"][1]["type"], "number");
+    assert_eq!(bbands["params"][1]["default"], 2.0);
+    assert_eq!(bbands["outputs"][0]["placement"], "overlay");
+}
+
+#[tokio::test]
+async fn data_carries_indicator_outputs_equal_over_any_window() {
+    let f = Fixture::new();
+    let calls = "sma(20),ema(50),rsi,macd(fast=12,slow=26,signal=9),bbands(20,2.5),obv,vwap";
+    let (status, whole) = f
+        .get(&format!(
+            "/api/data?symbol=EXPE&timeframe=1m&indicators={calls}"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{whole}");
+    let (status, window) = f
+        .get(&format!(
+            "/api/data?symbol=EXPE&timeframe=1m&limit=40&indicators={calls}"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{window}");
+    let total = whole["bars"]["time"].as_array().expect("time").len();
+    assert!(total > 1_000, "{total} bars");
+    let entries = window["indicators"].as_array().expect("indicators");
+    assert_eq!(entries.len(), 7);
+    let macd = &entries[3];
+    assert_eq!(macd["id"], "macd");
+    assert_eq!(macd["key"], "macd(fast=12,slow=26,signal=9)");
+    assert_eq!(macd["params"], json!({"fast": 12, "slow": 26, "signal": 9}));
+    assert_eq!(macd["placement"], "pane");
+    assert_eq!(entries[4]["key"], "bbands(period=20,stddev=2.5)");
+    assert_eq!(entries[4]["placement"], "overlay");
+    for (w, a) in entries
+        .iter()
+        .zip(whole["indicators"].as_array().expect("whole"))
+    {
+        for (name, values) in w["outputs"].as_object().expect("outputs") {
+            let values = values.as_array().expect("values");
+            let all = a["outputs"][name].as_array().expect("whole values");
+            assert_eq!(values.len(), 40, "{} {name}", w["key"]);
+            let tail = &all[total - 40..];
+            for (x, y) in values.iter().zip(tail) {
+                let (x, y) = (x.as_f64().expect("value"), y.as_f64().expect("value"));
+                assert!(
+                    (x - y).abs() <= 1e-9 * y.abs().max(1.0),
+                    "{} {name}: {x} vs {y}",
+                    w["key"]
+                );
+            }
+        }
+    }
+    // The warm-up is null in JSON.
+    assert!(whole["indicators"][0]["outputs"]["sma"][0].is_null());
+    assert!(whole["indicators"][0]["outputs"]["sma"][19].is_number());
 }

@@ -30,7 +30,13 @@ async fn chart_page_works_in_headless_chromium() {
         .await
         .expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(async move { axum::serve(listener, candela_server::app::router(engine)).await });
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            candela_server::app::router(engine, Arc::new(candela_indicators::registry())),
+        )
+        .await
+    });
 
     let web = repo.join("web");
     let output = tokio::task::spawn_blocking(move || {

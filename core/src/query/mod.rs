@@ -30,6 +30,8 @@ pub struct Bars {
     pub timeframe: Timeframe,
     /// The stored timeframe they were read or aggregated from.
     pub source: Timeframe,
+    /// The provider's zone, whose calendar the bins and daily indicators follow.
+    pub zone: Tz,
     pub frame: Arc<BarFrame>,
 }
 
@@ -89,6 +91,7 @@ impl Engine {
             symbol: plan.symbol.clone(),
             timeframe,
             source: plan.source,
+            zone: plan.zone,
             frame,
         };
         if let Some(frame) = self.store.cached(&plan) {

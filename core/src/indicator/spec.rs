@@ -1,0 +1,143 @@
+//! What an indicator says about itself: the metadata that the API lists, the
+//! UI builds forms from, and calls are validated against.
+
+use serde::Serialize;
+
+/// Where an indicator's code comes from. Only the listing shows it: the
+/// registry, the API, the UI and SQL treat every origin alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    Builtin,
+    Wasm,
+    Native,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamKind {
+    Integer,
+    Number,
+}
+
+/// One parameter: its type and the inclusive range of accepted values.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ParamSpec {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: ParamKind,
+    pub default: f64,
+    pub min: f64,
+    pub max: f64,
+    pub description: String,
+}
+
+impl ParamSpec {
+    pub fn integer(name: &str, default: u32, min: u32, max: u32, description: &str) -> Self {
+        ParamSpec {
+            name: name.to_owned(),
+            kind: ParamKind::Integer,
+            default: f64::from(default),
+            min: f64::from(min),
+            max: f64::from(max),
+            description: description.to_owned(),
+        }
+    }
+
+    pub fn number(name: &str, default: f64, min: f64, max: f64, description: &str) -> Self {
+        ParamSpec {
+            name: name.to_owned(),
+            kind: ParamKind::Number,
+            default,
+            min,
+            max,
+            description: description.to_owned(),
+        }
+    }
+
+    /// The range as a user reads it, e.g. `an integer from 2 to 100000`.
+    pub fn range_text(&self) -> String {
+        match self.kind {
+            ParamKind::Integer => format!("an integer from {} to {}", self.min, self.max),
+            ParamKind::Number => format!("a number from {} to {}", self.min, self.max),
+        }
+    }
+}
+
+/// On the price chart, or in a pane of its own below it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Placement {
+    Overlay,
+    Pane,
+}
+
+/// How the UI draws an output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Style {
+    Line,
+    Histogram,
+    /// One edge of a band; the UI shades between the edges of one indicator.
+    Band,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutputSpec {
+    pub name: String,
+    pub placement: Placement,
+    pub style: Style,
+}
+
+impl OutputSpec {
+    pub fn new(name: &str, placement: Placement, style: Style) -> Self {
+        OutputSpec {
+            name: name.to_owned(),
+            placement,
+            style,
+        }
+    }
+}
+
+/// A bar column an indicator reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Input {
+    Time,
+    Open,
+    High,
+    Low,
+    Close,
+    Volume,
+}
+
+/// Everything an indicator declares about itself.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IndicatorSpec {
+    /// Lower-case identifier used in calls, e.g. `macd`.
+    pub id: String,
+    pub name: String,
+    /// Groups indicators in the UI, e.g. `Trend`, `Momentum`.
+    pub category: String,
+    pub description: String,
+    pub origin: Origin,
+    /// In the order positional arguments take.
+    pub params: Vec<ParamSpec>,
+    pub outputs: Vec<OutputSpec>,
+    pub inputs: Vec<Input>,
+}
+
+impl IndicatorSpec {
+    /// Overlay if every output overlays the price chart, else a pane.
+    pub fn placement(&self) -> Placement {
+        if self
+            .outputs
+            .iter()
+            .all(|o| o.placement == Placement::Overlay)
+        {
+            Placement::Overlay
+        } else {
+            Placement::Pane
+        }
+    }
+}

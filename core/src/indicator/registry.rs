@@ -183,6 +183,9 @@ impl ResolvedCall {
             });
         }
         let skip = rows.start - from;
+        if skip == 0 {
+            return Ok(outputs);
+        }
         Ok(outputs
             .into_iter()
             .map(|mut values| values.split_off(skip))

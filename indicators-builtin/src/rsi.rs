@@ -52,7 +52,9 @@ fn rsi(closes: &[f64], period: usize) -> Vec<f64> {
         return out;
     }
     let divisor = period as f64;
-    let keep = divisor - 1.0;
+    // Multiplications instead of TA-Lib's divisions in the dependency chain
+    // (see `series::wilder`); the results agree to rounding.
+    let (keep, share) = ((divisor - 1.0) / divisor, 1.0 / divisor);
     let (mut gain, mut loss) = (0.0, 0.0);
     for pair in closes[..=period].windows(2) {
         let change = pair[1] - pair[0];
@@ -75,15 +77,8 @@ fn rsi(closes: &[f64], period: usize) -> Vec<f64> {
     out[period] = strength(gain, loss);
     for i in period + 1..closes.len() {
         let change = closes[i] - closes[i - 1];
-        gain *= keep;
-        loss *= keep;
-        if change < 0.0 {
-            loss -= change;
-        } else {
-            gain += change;
-        }
-        gain /= divisor;
-        loss /= divisor;
+        gain = gain * keep + change.max(0.0) * share;
+        loss = loss * keep - change.min(0.0) * share;
         out[i] = strength(gain, loss);
     }
     out

@@ -54,11 +54,13 @@ pub(crate) fn wilder(values: &[f64], period: usize, first: usize) -> Vec<f64> {
         return out;
     }
     let divisor = period as f64;
-    let keep = divisor - 1.0;
+    // `s * (p-1)/p + x/p`: TA-Lib divides, but a division in the dependency
+    // chain costs several times a multiplication; the results agree to rounding.
+    let (keep, share) = ((divisor - 1.0) / divisor, 1.0 / divisor);
     let mut average = values[first..seed_end].iter().sum::<f64>() / divisor;
     out[seed_end - 1] = average;
     for (o, &x) in out[seed_end..].iter_mut().zip(&values[seed_end..]) {
-        average = (average * keep + x) / divisor;
+        average = average * keep + x * share;
         *o = average;
     }
     out

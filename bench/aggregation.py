@@ -15,30 +15,14 @@ and prints medians and ratios (Candela time / reference time: below 1 is faster)
 
 from __future__ import annotations
 
-import json
-import statistics
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pandas as pd
 import polars as pl
 
-REPO = Path(__file__).resolve().parents[1]
+from timing import REPO, criterion_ms, median_ms, run_cargo_bench
+
 FILE = REPO / "bench" / "out" / "minutes_1m.parquet"
 TARGETS = {"5m": ("5min", "5m"), "1h": ("1h", "1h"), "1d": ("1D", "1d"), "1w": ("W-MON", "1w"), "1M": ("MS", "1mo")}
 RUNS = 15
-
-
-def median_ms(fn, runs=RUNS) -> float:
-    fn()  # warm up
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
 
 
 def pandas_resample(df: pd.DataFrame, rule: str) -> pd.DataFrame:
@@ -59,17 +43,8 @@ def polars_group(df: pl.DataFrame, every: str) -> pl.DataFrame:
     )
 
 
-def candela_ms(target_dir: Path, group: str, tf: str) -> float:
-    estimates = target_dir / "criterion" / group / tf / "new" / "estimates.json"
-    return json.loads(estimates.read_text())["median"]["point_estimate"] / 1e6
-
-
 def main() -> None:
-    if "--no-cargo" not in sys.argv:
-        subprocess.run(["cargo", "bench", "--workspace", "--bench", "aggregate"], cwd=REPO, check=True)
-    meta = json.loads(subprocess.run(["cargo", "metadata", "--format-version", "1", "--no-deps"],
-                                     cwd=REPO, check=True, capture_output=True, text=True).stdout)
-    target_dir = Path(meta["target_directory"])
+    run_cargo_bench("aggregate")
     pdf = pandas_read()
     ldf = pl.read_parquet(FILE)
     print(f"{len(pdf):,} one-minute bars, {FILE.stat().st_size / 1e6:.1f} MB; medians of {RUNS} runs, ms")
@@ -78,12 +53,12 @@ def main() -> None:
         print(header)
         for tf, (rule, every) in TARGETS.items():
             if group == "cold":
-                p = median_ms(lambda: pandas_resample(pandas_read(), rule))
-                q = median_ms(lambda: polars_group(pl.read_parquet(FILE), every))
+                p = median_ms(lambda: pandas_resample(pandas_read(), rule), RUNS)
+                q = median_ms(lambda: polars_group(pl.read_parquet(FILE), every), RUNS)
             else:
-                p = median_ms(lambda: pandas_resample(pdf, rule))
-                q = median_ms(lambda: polars_group(ldf, every))
-            c = candela_ms(target_dir, group, tf)
+                p = median_ms(lambda: pandas_resample(pdf, rule), RUNS)
+                q = median_ms(lambda: polars_group(ldf, every), RUNS)
+            c = criterion_ms(group, tf)
             print(f"{group:6} {tf:>3} {c:8.2f} {p:8.2f} {q:8.2f} {c / p:9.2f}x {c / q:9.2f}x")
 
 

@@ -13,31 +13,15 @@ numpy, daily reset; volume: a numpy copy) and prints medians and ratios
 
 from __future__ import annotations
 
-import json
-import statistics
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import talib
 
-REPO = Path(__file__).resolve().parents[1]
+from timing import REPO, criterion_ms, median_ms, run_cargo_bench
+
 FILE = REPO / "bench" / "out" / "bars_1m.parquet"
 RUNS = 30
 DAY_NS = 86_400 * 10**9
-
-
-def median_ms(fn, runs=RUNS) -> float:
-    fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
 
 
 def vwap(t: np.ndarray, h, l, c, v) -> np.ndarray:
@@ -53,11 +37,7 @@ def vwap(t: np.ndarray, h, l, c, v) -> np.ndarray:
 
 
 def main() -> None:
-    if "--no-cargo" not in sys.argv:
-        subprocess.run(["cargo", "bench", "--workspace", "--bench", "indicators"], cwd=REPO, check=True)
-    meta = json.loads(subprocess.run(["cargo", "metadata", "--format-version", "1", "--no-deps"],
-                                     cwd=REPO, check=True, capture_output=True, text=True).stdout)
-    criterion = Path(meta["target_directory"]) / "criterion" / "indicator"
+    run_cargo_bench("indicators")
     bars = pd.read_parquet(FILE)
     t = bars["timestamp"].to_numpy().astype("datetime64[ns]").astype(np.int64)
     o, h, l, c, v = (bars[k].to_numpy(dtype=float) for k in ["open", "high", "low", "close", "volume"])
@@ -78,12 +58,12 @@ def main() -> None:
     print(f"{'indicator':10} {'candela':>8} {'TA-Lib':>8} {'ratio':>7}")
     total = 0.0
     for name, fn in references.items():
-        ours = json.loads((criterion / name / "new" / "estimates.json").read_text())["median"]["point_estimate"] / 1e6
-        theirs = median_ms(fn)
+        ours = criterion_ms("indicator", name)
+        theirs = median_ms(fn, RUNS)
         total += theirs
         flag = "" if ours <= theirs else "  <- slower"
         print(f"{name:10} {ours:8.2f} {theirs:8.2f} {ours / theirs:6.2f}x{flag}")
-    together = json.loads((criterion / "all" / "new" / "estimates.json").read_text())["median"]["point_estimate"] / 1e6
+    together = criterion_ms("indicator", "all")
     print(f"{'all':10} {together:8.2f} {total:8.2f} {together / total:6.2f}x   (target: under 30 ms)")
 
 

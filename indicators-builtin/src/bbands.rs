@@ -4,71 +4,65 @@
 use std::sync::Arc;
 
 use candela_core::indicator::{
-    Builtin, ComputeError, History, Indicator, IndicatorSpec, Input, OutputSpec, ParamSpec, Params,
-    Placement, Series, Style,
+    Builtin, History, Input, OutputSpec, ParamSpec, Params, Placement, Series, Style,
 };
 
-use crate::{builtin_spec, period, series};
+use crate::{Definition, builtin_spec, period, series};
 
-#[derive(Debug)]
-struct Bbands {
-    spec: IndicatorSpec,
+inventory::submit!(Builtin(|| Arc::new(definition())));
+
+fn definition() -> Definition {
+    Definition::new(
+        builtin_spec(
+            "bbands",
+            "Bollinger Bands",
+            "Volatility",
+            "An SMA of the close with bands `stddev` standard deviations above and below.",
+            vec![
+                period(20, 2),
+                ParamSpec::number(
+                    "stddev",
+                    2.0,
+                    0.0,
+                    100.0,
+                    "band width in standard deviations",
+                ),
+            ],
+            vec![
+                OutputSpec::new("upper", Placement::Overlay, Style::Band),
+                OutputSpec::new("middle", Placement::Overlay, Style::Line),
+                OutputSpec::new("lower", Placement::Overlay, Style::Band),
+            ],
+            &[Input::Close],
+        ),
+        history,
+        compute,
+    )
 }
 
-inventory::submit!(Builtin(|| Arc::new(Bbands {
-    spec: builtin_spec(
-        "bbands",
-        "Bollinger Bands",
-        "Volatility",
-        "An SMA of the close with bands `stddev` standard deviations above and below.",
-        vec![
-            period(20, 2),
-            ParamSpec::number(
-                "stddev",
-                2.0,
-                0.0,
-                100.0,
-                "band width in standard deviations"
-            ),
-        ],
-        vec![
-            OutputSpec::new("upper", Placement::Overlay, Style::Band),
-            OutputSpec::new("middle", Placement::Overlay, Style::Line),
-            OutputSpec::new("lower", Placement::Overlay, Style::Band),
-        ],
-        &[Input::Close],
-    ),
-})));
+fn history(params: &Params) -> History {
+    History::Bars(params.count("period"))
+}
 
-impl Indicator for Bbands {
-    fn spec(&self) -> &IndicatorSpec {
-        &self.spec
-    }
-
-    fn history(&self, params: &Params) -> History {
-        History::Bars(params.count("period"))
-    }
-
-    fn compute(&self, series: &Series<'_>, params: &Params) -> Result<Vec<Vec<f64>>, ComputeError> {
-        let closes = series.bars.close;
-        let (period, width) = (params.count("period"), params.get("stddev"));
-        let middle = series::sma(closes, period);
-        let deviation = deviation_around(closes, &middle, period);
-        let band = |sign: f64| -> Vec<f64> {
-            middle
-                .iter()
-                .zip(&deviation)
-                .map(|(m, d)| {
-                    if width == 1.0 {
-                        m + sign * d
-                    } else {
-                        m + sign * (d * width)
-                    }
-                })
-                .collect()
-        };
-        Ok(vec![band(1.0), middle.clone(), band(-1.0)])
-    }
+fn compute(series: &Series<'_>, params: &Params) -> Vec<Vec<f64>> {
+    let closes = series.bars.close;
+    let (period, width) = (params.count("period"), params.get("stddev"));
+    let middle = series::sma(closes, period);
+    let deviation = deviation_around(closes, &middle, period);
+    let band = |sign: f64| -> Vec<f64> {
+        middle
+            .iter()
+            .zip(&deviation)
+            .map(|(m, d)| {
+                if width == 1.0 {
+                    m + sign * d
+                } else {
+                    m + sign * (d * width)
+                }
+            })
+            .collect()
+    };
+    vec![band(1.0), middle.clone(), band(-1.0)]
 }
 
 /// TA-Lib's population standard deviation around a precomputed mean: a

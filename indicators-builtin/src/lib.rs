@@ -20,10 +20,60 @@ mod volume;
 mod vwap;
 mod wma;
 
-use candela_core::indicator::{IndicatorSpec, Input, Origin, OutputSpec, ParamSpec};
+use candela_core::indicator::{
+    ComputeError, History, Indicator, IndicatorSpec, Input, Origin, OutputSpec, ParamSpec, Params,
+    Series,
+};
 
 /// TA-Lib's upper bound on periods.
 const MAX_PERIOD: u32 = 100_000;
+
+/// A built-in: its spec and the plain functions that compute it. Built-ins
+/// cannot fail, so `compute` returns the outputs directly.
+#[derive(Debug)]
+struct Definition {
+    spec: IndicatorSpec,
+    history: fn(&Params) -> History,
+    compute: fn(&Series<'_>, &Params) -> Vec<Vec<f64>>,
+    check: fn(&Params) -> Result<(), String>,
+}
+
+impl Definition {
+    fn new(
+        spec: IndicatorSpec,
+        history: fn(&Params) -> History,
+        compute: fn(&Series<'_>, &Params) -> Vec<Vec<f64>>,
+    ) -> Self {
+        Definition {
+            spec,
+            history,
+            compute,
+            check: |_| Ok(()),
+        }
+    }
+
+    fn with_check(self, check: fn(&Params) -> Result<(), String>) -> Self {
+        Definition { check, ..self }
+    }
+}
+
+impl Indicator for Definition {
+    fn spec(&self) -> &IndicatorSpec {
+        &self.spec
+    }
+
+    fn check(&self, params: &Params) -> Result<(), String> {
+        (self.check)(params)
+    }
+
+    fn history(&self, params: &Params) -> History {
+        (self.history)(params)
+    }
+
+    fn compute(&self, series: &Series<'_>, params: &Params) -> Result<Vec<Vec<f64>>, ComputeError> {
+        Ok((self.compute)(series, params))
+    }
+}
 
 /// The spec of a built-in.
 fn builtin_spec(

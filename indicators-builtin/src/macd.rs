@@ -5,75 +5,70 @@
 use std::sync::Arc;
 
 use candela_core::indicator::{
-    Builtin, ComputeError, History, Indicator, IndicatorSpec, Input, OutputSpec, ParamSpec, Params,
-    Placement, Series, Style,
+    Builtin, History, Input, OutputSpec, ParamSpec, Params, Placement, Series, Style,
 };
 
-use crate::{MAX_PERIOD, builtin_spec, series};
+use crate::{Definition, MAX_PERIOD, builtin_spec, series};
 
-#[derive(Debug)]
-struct Macd {
-    spec: IndicatorSpec,
+inventory::submit!(Builtin(|| Arc::new(definition())));
+
+fn definition() -> Definition {
+    Definition::new(
+        builtin_spec(
+            "macd",
+            "MACD",
+            "Momentum",
+            "Fast EMA minus slow EMA of the close, its EMA as the signal line, and their difference.",
+            vec![
+                ParamSpec::integer("fast", 12, 2, MAX_PERIOD, "bars of the fast EMA"),
+                ParamSpec::integer("slow", 26, 2, MAX_PERIOD, "bars of the slow EMA"),
+                ParamSpec::integer("signal", 9, 1, MAX_PERIOD, "bars of the signal EMA"),
+            ],
+            vec![
+                OutputSpec::new("macd", Placement::Pane, Style::Line),
+                OutputSpec::new("signal", Placement::Pane, Style::Line),
+                OutputSpec::new("histogram", Placement::Pane, Style::Histogram),
+            ],
+            &[Input::Close],
+        ),
+        history,
+        compute,
+    )
+    .with_check(check)
 }
 
-inventory::submit!(Builtin(|| Arc::new(Macd {
-    spec: builtin_spec(
-        "macd",
-        "MACD",
-        "Momentum",
-        "Fast EMA minus slow EMA of the close, its EMA as the signal line, and their difference.",
-        vec![
-            ParamSpec::integer("fast", 12, 2, MAX_PERIOD, "bars of the fast EMA"),
-            ParamSpec::integer("slow", 26, 2, MAX_PERIOD, "bars of the slow EMA"),
-            ParamSpec::integer("signal", 9, 1, MAX_PERIOD, "bars of the signal EMA"),
-        ],
-        vec![
-            OutputSpec::new("macd", Placement::Pane, Style::Line),
-            OutputSpec::new("signal", Placement::Pane, Style::Line),
-            OutputSpec::new("histogram", Placement::Pane, Style::Histogram),
-        ],
-        &[Input::Close],
-    ),
-})));
-
-impl Indicator for Macd {
-    fn spec(&self) -> &IndicatorSpec {
-        &self.spec
+fn check(params: &Params) -> Result<(), String> {
+    let (fast, slow) = (params.count("fast"), params.count("slow"));
+    if fast < slow {
+        Ok(())
+    } else {
+        Err(format!(
+            "fast ({fast}) must be less than slow ({slow}), e.g. macd(fast=12,slow=26,signal=9)"
+        ))
     }
+}
 
-    fn check(&self, params: &Params) -> Result<(), String> {
-        let (fast, slow) = (params.count("fast"), params.count("slow"));
-        if fast < slow {
-            Ok(())
-        } else {
-            Err(format!(
-                "fast ({fast}) must be less than slow ({slow}), e.g. macd(fast=12,slow=26,signal=9)"
-            ))
-        }
-    }
+fn history(params: &Params) -> History {
+    let (slow, signal) = (params.count("slow"), params.count("signal"));
+    History::Bars(slow + signal + History::decay(series::ema_k(slow)))
+}
 
-    fn history(&self, params: &Params) -> History {
-        let (slow, signal) = (params.count("slow"), params.count("signal"));
-        History::Bars(slow + signal + History::decay(series::ema_k(slow)))
+fn compute(series: &Series<'_>, params: &Params) -> Vec<Vec<f64>> {
+    let closes = series.bars.close;
+    let (fast, slow, signal) = (
+        params.count("fast"),
+        params.count("slow"),
+        params.count("signal"),
+    );
+    let start = slow.saturating_sub(1);
+    let fast_ema = series::ema_from(closes, fast, series::ema_k(fast), start);
+    let slow_ema = series::ema_from(closes, slow, series::ema_k(slow), start);
+    let mut line: Vec<f64> = fast_ema.iter().zip(&slow_ema).map(|(f, s)| f - s).collect();
+    let first = start + signal.saturating_sub(1);
+    let mut signal_line = series::ema_from(&line, signal, series::ema_k(signal), first);
+    let mut histogram: Vec<f64> = line.iter().zip(&signal_line).map(|(m, s)| m - s).collect();
+    for output in [&mut line, &mut signal_line, &mut histogram] {
+        series::blank_before(output, first);
     }
-
-    fn compute(&self, series: &Series<'_>, params: &Params) -> Result<Vec<Vec<f64>>, ComputeError> {
-        let closes = series.bars.close;
-        let (fast, slow, signal) = (
-            params.count("fast"),
-            params.count("slow"),
-            params.count("signal"),
-        );
-        let start = slow.saturating_sub(1);
-        let fast_ema = series::ema_from(closes, fast, series::ema_k(fast), start);
-        let slow_ema = series::ema_from(closes, slow, series::ema_k(slow), start);
-        let mut line: Vec<f64> = fast_ema.iter().zip(&slow_ema).map(|(f, s)| f - s).collect();
-        let first = start + signal.saturating_sub(1);
-        let mut signal_line = series::ema_from(&line, signal, series::ema_k(signal), first);
-        let mut histogram: Vec<f64> = line.iter().zip(&signal_line).map(|(m, s)| m - s).collect();
-        for output in [&mut line, &mut signal_line, &mut histogram] {
-            series::blank_before(output, first);
-        }
-        Ok(vec![line, signal_line, histogram])
-    }
+    vec![line, signal_line, histogram]
 }

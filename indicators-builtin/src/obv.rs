@@ -4,59 +4,49 @@
 use std::sync::Arc;
 
 use candela_core::indicator::{
-    Builtin, ComputeError, History, Indicator, IndicatorSpec, Input, OutputSpec, Params, Placement,
-    Series, Style,
+    Builtin, History, Input, OutputSpec, Params, Placement, Series, Style,
 };
 
-use crate::builtin_spec;
+use crate::{Definition, builtin_spec};
 
-#[derive(Debug)]
-struct Obv {
-    spec: IndicatorSpec,
+inventory::submit!(Builtin(|| Arc::new(definition())));
+
+fn definition() -> Definition {
+    Definition::new(
+        builtin_spec(
+            "obv",
+            "On-Balance Volume",
+            "Volume",
+            "Running total of volume, added on up closes and subtracted on down closes.",
+            Vec::new(),
+            vec![OutputSpec::new("obv", Placement::Pane, Style::Line)],
+            &[Input::Close, Input::Volume],
+        ),
+        history,
+        compute,
+    )
 }
 
-inventory::submit!(Builtin(|| Arc::new(Obv {
-    spec: builtin_spec(
-        "obv",
-        "On-Balance Volume",
-        "Volume",
-        "Running total of volume, added on up closes and subtracted on down closes.",
-        Vec::new(),
-        vec![OutputSpec::new("obv", Placement::Pane, Style::Line)],
-        &[Input::Close, Input::Volume],
-    ),
-})));
+/// A running total: every value depends on the very first bar.
+fn history(_params: &Params) -> History {
+    History::Whole
+}
 
-impl Indicator for Obv {
-    fn spec(&self) -> &IndicatorSpec {
-        &self.spec
-    }
-
-    /// A running total: every value depends on the very first bar.
-    fn history(&self, _params: &Params) -> History {
-        History::Whole
-    }
-
-    fn compute(
-        &self,
-        series: &Series<'_>,
-        _params: &Params,
-    ) -> Result<Vec<Vec<f64>>, ComputeError> {
-        let (closes, volumes) = (series.bars.close, series.bars.volume);
-        let mut out = Vec::with_capacity(closes.len());
-        let (Some(&first_close), Some(&first_volume)) = (closes.first(), volumes.first()) else {
-            return Ok(vec![out]);
-        };
-        let (mut total, mut previous) = (first_volume, first_close);
-        for (&close, &volume) in closes.iter().zip(volumes) {
-            if close > previous {
-                total += volume;
-            } else if close < previous {
-                total -= volume;
-            }
-            out.push(total);
-            previous = close;
+fn compute(series: &Series<'_>, _params: &Params) -> Vec<Vec<f64>> {
+    let (closes, volumes) = (series.bars.close, series.bars.volume);
+    let mut out = Vec::with_capacity(closes.len());
+    let (Some(&first_close), Some(&first_volume)) = (closes.first(), volumes.first()) else {
+        return vec![out];
+    };
+    let (mut total, mut previous) = (first_volume, first_close);
+    for (&close, &volume) in closes.iter().zip(volumes) {
+        if close > previous {
+            total += volume;
+        } else if close < previous {
+            total -= volume;
         }
-        Ok(vec![out])
+        out.push(total);
+        previous = close;
     }
+    vec![out]
 }

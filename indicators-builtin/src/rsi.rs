@@ -3,42 +3,36 @@
 use std::sync::Arc;
 
 use candela_core::indicator::{
-    Builtin, ComputeError, History, Indicator, IndicatorSpec, Input, OutputSpec, Params, Placement,
-    Series, Style,
+    Builtin, History, Input, OutputSpec, Params, Placement, Series, Style,
 };
 
-use crate::{builtin_spec, period, series};
+use crate::{Definition, builtin_spec, period, series};
 
-#[derive(Debug)]
-struct Rsi {
-    spec: IndicatorSpec,
+inventory::submit!(Builtin(|| Arc::new(definition())));
+
+fn definition() -> Definition {
+    Definition::new(
+        builtin_spec(
+            "rsi",
+            "Relative Strength Index",
+            "Momentum",
+            "Average gain over average gain plus loss, 0 to 100, with Wilder's smoothing; 0 on a flat series.",
+            vec![period(14, 2)],
+            vec![OutputSpec::new("rsi", Placement::Pane, Style::Line)],
+            &[Input::Close],
+        ),
+        history,
+        compute,
+    )
 }
 
-inventory::submit!(Builtin(|| Arc::new(Rsi {
-    spec: builtin_spec(
-        "rsi",
-        "Relative Strength Index",
-        "Momentum",
-        "Average gain over average gain plus loss, 0 to 100, with Wilder's smoothing; 0 on a flat series.",
-        vec![period(14, 2)],
-        vec![OutputSpec::new("rsi", Placement::Pane, Style::Line)],
-        &[Input::Close],
-    ),
-})));
+fn history(params: &Params) -> History {
+    let period = params.count("period");
+    History::Bars(period + 1 + History::decay(1.0 / period as f64))
+}
 
-impl Indicator for Rsi {
-    fn spec(&self) -> &IndicatorSpec {
-        &self.spec
-    }
-
-    fn history(&self, params: &Params) -> History {
-        let period = params.count("period");
-        History::Bars(period + 1 + History::decay(1.0 / period as f64))
-    }
-
-    fn compute(&self, series: &Series<'_>, params: &Params) -> Result<Vec<Vec<f64>>, ComputeError> {
-        Ok(vec![rsi(series.bars.close, params.count("period"))])
-    }
+fn compute(series: &Series<'_>, params: &Params) -> Vec<Vec<f64>> {
+    vec![rsi(series.bars.close, params.count("period"))]
 }
 
 /// TA-Lib treats sums within 1e-8 of zero as zero.

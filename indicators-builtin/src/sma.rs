@@ -3,39 +3,33 @@
 use std::sync::Arc;
 
 use candela_core::indicator::{
-    Builtin, ComputeError, History, Indicator, IndicatorSpec, Input, OutputSpec, Params, Placement,
-    Series, Style,
+    Builtin, History, Input, OutputSpec, Params, Placement, Series, Style,
 };
 
-use crate::{builtin_spec, period, series};
+use crate::{Definition, builtin_spec, period, series};
 
-#[derive(Debug)]
-struct Sma {
-    spec: IndicatorSpec,
+inventory::submit!(Builtin(|| Arc::new(definition())));
+
+fn definition() -> Definition {
+    Definition::new(
+        builtin_spec(
+            "sma",
+            "Simple Moving Average",
+            "Trend",
+            "The mean close of the last `period` bars.",
+            vec![period(20, 2)],
+            vec![OutputSpec::new("sma", Placement::Overlay, Style::Line)],
+            &[Input::Close],
+        ),
+        history,
+        compute,
+    )
 }
 
-inventory::submit!(Builtin(|| Arc::new(Sma {
-    spec: builtin_spec(
-        "sma",
-        "Simple Moving Average",
-        "Trend",
-        "The mean close of the last `period` bars.",
-        vec![period(20, 2)],
-        vec![OutputSpec::new("sma", Placement::Overlay, Style::Line)],
-        &[Input::Close],
-    ),
-})));
+fn history(params: &Params) -> History {
+    History::Bars(params.count("period"))
+}
 
-impl Indicator for Sma {
-    fn spec(&self) -> &IndicatorSpec {
-        &self.spec
-    }
-
-    fn history(&self, params: &Params) -> History {
-        History::Bars(params.count("period"))
-    }
-
-    fn compute(&self, series: &Series<'_>, params: &Params) -> Result<Vec<Vec<f64>>, ComputeError> {
-        Ok(vec![series::sma(series.bars.close, params.count("period"))])
-    }
+fn compute(series: &Series<'_>, params: &Params) -> Vec<Vec<f64>> {
+    vec![series::sma(series.bars.close, params.count("period"))]
 }

@@ -5,74 +5,68 @@
 use std::sync::Arc;
 
 use candela_core::indicator::{
-    Builtin, ComputeError, History, Indicator, IndicatorSpec, Input, OutputSpec, ParamSpec, Params,
-    Placement, Series, Style,
+    Builtin, History, Input, OutputSpec, ParamSpec, Params, Placement, Series, Style,
 };
 
-use crate::{MAX_PERIOD, builtin_spec, series};
+use crate::{Definition, MAX_PERIOD, builtin_spec, series};
 
-#[derive(Debug)]
-struct Stoch {
-    spec: IndicatorSpec,
+inventory::submit!(Builtin(|| Arc::new(definition())));
+
+fn definition() -> Definition {
+    Definition::new(
+        builtin_spec(
+            "stoch",
+            "Stochastic Oscillator",
+            "Momentum",
+            "Where the close lies in the high-low range of the last `k` bars, 0 to 100, and its average %D.",
+            vec![
+                ParamSpec::integer("k", 14, 1, MAX_PERIOD, "bars of the high-low range"),
+                ParamSpec::integer("d", 3, 1, MAX_PERIOD, "bars of the %D average"),
+                ParamSpec::integer(
+                    "smooth",
+                    1,
+                    1,
+                    MAX_PERIOD,
+                    "bars smoothing %K (1: fast, 3: slow)",
+                ),
+            ],
+            vec![
+                OutputSpec::new("k", Placement::Pane, Style::Line),
+                OutputSpec::new("d", Placement::Pane, Style::Line),
+            ],
+            &[Input::High, Input::Low, Input::Close],
+        ),
+        history,
+        compute,
+    )
 }
 
-inventory::submit!(Builtin(|| Arc::new(Stoch {
-    spec: builtin_spec(
-        "stoch",
-        "Stochastic Oscillator",
-        "Momentum",
-        "Where the close lies in the high-low range of the last `k` bars, 0 to 100, and its average %D.",
-        vec![
-            ParamSpec::integer("k", 14, 1, MAX_PERIOD, "bars of the high-low range"),
-            ParamSpec::integer("d", 3, 1, MAX_PERIOD, "bars of the %D average"),
-            ParamSpec::integer(
-                "smooth",
-                1,
-                1,
-                MAX_PERIOD,
-                "bars smoothing %K (1: fast, 3: slow)"
-            ),
-        ],
-        vec![
-            OutputSpec::new("k", Placement::Pane, Style::Line),
-            OutputSpec::new("d", Placement::Pane, Style::Line),
-        ],
-        &[Input::High, Input::Low, Input::Close],
-    ),
-})));
+fn history(params: &Params) -> History {
+    History::Bars(params.count("k") + params.count("d") + params.count("smooth"))
+}
 
-impl Indicator for Stoch {
-    fn spec(&self) -> &IndicatorSpec {
-        &self.spec
-    }
-
-    fn history(&self, params: &Params) -> History {
-        History::Bars(params.count("k") + params.count("d") + params.count("smooth"))
-    }
-
-    fn compute(&self, series: &Series<'_>, params: &Params) -> Result<Vec<Vec<f64>>, ComputeError> {
-        let bars = &series.bars;
-        let (k, d, smooth) = (params.count("k"), params.count("d"), params.count("smooth"));
-        let highest = series::rolling_max(bars.high, k);
-        let lowest = series::rolling_min(bars.low, k);
-        let raw: Vec<f64> = (0..bars.len())
-            .map(|i| {
-                let range = (highest[i] - lowest[i]) / 100.0;
-                if range.is_nan() {
-                    f64::NAN
-                } else if range != 0.0 {
-                    (bars.close[i] - lowest[i]) / range
-                } else {
-                    0.0
-                }
-            })
-            .collect();
-        let mut percent_k = smoothed(&raw, smooth, k.saturating_sub(1));
-        let first_k = k.saturating_sub(1) + smooth.saturating_sub(1);
-        let percent_d = smoothed(&percent_k, d, first_k);
-        series::blank_before(&mut percent_k, first_k + d.saturating_sub(1));
-        Ok(vec![percent_k, percent_d])
-    }
+fn compute(series: &Series<'_>, params: &Params) -> Vec<Vec<f64>> {
+    let bars = &series.bars;
+    let (k, d, smooth) = (params.count("k"), params.count("d"), params.count("smooth"));
+    let highest = series::rolling_max(bars.high, k);
+    let lowest = series::rolling_min(bars.low, k);
+    let raw: Vec<f64> = (0..bars.len())
+        .map(|i| {
+            let range = (highest[i] - lowest[i]) / 100.0;
+            if range.is_nan() {
+                f64::NAN
+            } else if range != 0.0 {
+                (bars.close[i] - lowest[i]) / range
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let mut percent_k = smoothed(&raw, smooth, k.saturating_sub(1));
+    let first_k = k.saturating_sub(1) + smooth.saturating_sub(1);
+    let percent_d = smoothed(&percent_k, d, first_k);
+    series::blank_before(&mut percent_k, first_k + d.saturating_sub(1));
+    vec![percent_k, percent_d]
 }
 
 /// TA-Lib's MA with SMA type over values defined from `first`: a period of 1

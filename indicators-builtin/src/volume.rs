@@ -3,43 +3,33 @@
 use std::sync::Arc;
 
 use candela_core::indicator::{
-    Builtin, ComputeError, History, Indicator, IndicatorSpec, Input, OutputSpec, Params, Placement,
-    Series, Style,
+    Builtin, History, Input, OutputSpec, Params, Placement, Series, Style,
 };
 
-use crate::builtin_spec;
+use crate::{Definition, builtin_spec};
 
-#[derive(Debug)]
-struct Volume {
-    spec: IndicatorSpec,
+inventory::submit!(Builtin(|| Arc::new(definition())));
+
+fn definition() -> Definition {
+    Definition::new(
+        builtin_spec(
+            "volume",
+            "Volume",
+            "Volume",
+            "The traded volume of each bar.",
+            Vec::new(),
+            vec![OutputSpec::new("volume", Placement::Pane, Style::Histogram)],
+            &[Input::Volume],
+        ),
+        history,
+        compute,
+    )
 }
 
-inventory::submit!(Builtin(|| Arc::new(Volume {
-    spec: builtin_spec(
-        "volume",
-        "Volume",
-        "Volume",
-        "The traded volume of each bar.",
-        Vec::new(),
-        vec![OutputSpec::new("volume", Placement::Pane, Style::Histogram)],
-        &[Input::Volume],
-    ),
-})));
+fn history(_params: &Params) -> History {
+    History::Bars(0)
+}
 
-impl Indicator for Volume {
-    fn spec(&self) -> &IndicatorSpec {
-        &self.spec
-    }
-
-    fn history(&self, _params: &Params) -> History {
-        History::Bars(0)
-    }
-
-    fn compute(
-        &self,
-        series: &Series<'_>,
-        _params: &Params,
-    ) -> Result<Vec<Vec<f64>>, ComputeError> {
-        Ok(vec![series.bars.volume.to_vec()])
-    }
+fn compute(series: &Series<'_>, _params: &Params) -> Vec<Vec<f64>> {
+    vec![series.bars.volume.to_vec()]
 }

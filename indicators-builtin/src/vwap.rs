@@ -6,66 +6,56 @@
 use std::sync::Arc;
 
 use candela_core::indicator::{
-    Builtin, ComputeError, History, Indicator, IndicatorSpec, Input, OutputSpec, Params, Placement,
-    Series, Style,
+    Builtin, History, Input, OutputSpec, Params, Placement, Series, Style,
 };
 use candela_core::zone;
 
-use crate::builtin_spec;
+use crate::{Definition, builtin_spec};
 
-#[derive(Debug)]
-struct Vwap {
-    spec: IndicatorSpec,
+inventory::submit!(Builtin(|| Arc::new(definition())));
+
+fn definition() -> Definition {
+    Definition::new(
+        builtin_spec(
+            "vwap",
+            "VWAP",
+            "Volume",
+            "Volume-weighted average of the typical price (h+l+c)/3 since the start of the day, in the provider's time zone.",
+            Vec::new(),
+            vec![OutputSpec::new("vwap", Placement::Overlay, Style::Line)],
+            &[
+                Input::Time,
+                Input::High,
+                Input::Low,
+                Input::Close,
+                Input::Volume,
+            ],
+        ),
+        history,
+        compute,
+    )
 }
 
-inventory::submit!(Builtin(|| Arc::new(Vwap {
-    spec: builtin_spec(
-        "vwap",
-        "VWAP",
-        "Volume",
-        "Volume-weighted average of the typical price (h+l+c)/3 since the start of the day, in the provider's time zone.",
-        Vec::new(),
-        vec![OutputSpec::new("vwap", Placement::Overlay, Style::Line)],
-        &[
-            Input::Time,
-            Input::High,
-            Input::Low,
-            Input::Close,
-            Input::Volume
-        ],
-    ),
-})));
+fn history(_params: &Params) -> History {
+    History::LocalDay
+}
 
-impl Indicator for Vwap {
-    fn spec(&self) -> &IndicatorSpec {
-        &self.spec
-    }
-
-    fn history(&self, _params: &Params) -> History {
-        History::LocalDay
-    }
-
-    fn compute(
-        &self,
-        series: &Series<'_>,
-        _params: &Params,
-    ) -> Result<Vec<Vec<f64>>, ComputeError> {
-        let bars = &series.bars;
-        let mut out = Vec::with_capacity(bars.len());
-        let (mut next_day, mut weighted, mut volume) = (i64::MIN, 0.0, 0.0);
-        for i in 0..bars.len() {
-            if bars.time[i] >= next_day {
-                let day = zone::local_date(&series.zone, bars.time[i]);
-                next_day = day
-                    .succ_opt()
-                    .map_or(i64::MAX, |next| zone::midnight(&series.zone, next));
-                (weighted, volume) = (0.0, 0.0);
-            }
-            let typical = (bars.high[i] + bars.low[i] + bars.close[i]) / 3.0;
-            weighted += typical * bars.volume[i];
-            volume += bars.volume[i];
-            out.push(weighted / volume);
+fn compute(series: &Series<'_>, _params: &Params) -> Vec<Vec<f64>> {
+    let bars = &series.bars;
+    let mut out = Vec::with_capacity(bars.len());
+    let (mut next_day, mut weighted, mut volume) = (i64::MIN, 0.0, 0.0);
+    for i in 0..bars.len() {
+        if bars.time[i] >= next_day {
+            let day = zone::local_date(&series.zone, bars.time[i]);
+            next_day = day
+                .succ_opt()
+                .map_or(i64::MAX, |next| zone::midnight(&series.zone, next));
+            (weighted, volume) = (0.0, 0.0);
         }
-        Ok(vec![out])
+        let typical = (bars.high[i] + bars.low[i] + bars.close[i]) / 3.0;
+        weighted += typical * bars.volume[i];
+        volume += bars.volume[i];
+        out.push(weighted / volume);
     }
+    vec![out]
 }

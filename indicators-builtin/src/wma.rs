@@ -4,41 +4,35 @@
 use std::sync::Arc;
 
 use candela_core::indicator::{
-    Builtin, ComputeError, History, Indicator, IndicatorSpec, Input, OutputSpec, Params, Placement,
-    Series, Style,
+    Builtin, History, Input, OutputSpec, Params, Placement, Series, Style,
 };
 
-use crate::{builtin_spec, period, series};
+use crate::{Definition, builtin_spec, period, series};
 
-#[derive(Debug)]
-struct Wma {
-    spec: IndicatorSpec,
+inventory::submit!(Builtin(|| Arc::new(definition())));
+
+fn definition() -> Definition {
+    Definition::new(
+        builtin_spec(
+            "wma",
+            "Weighted Moving Average",
+            "Trend",
+            "A moving average with linear weights: the latest close counts `period` times, the oldest once.",
+            vec![period(20, 2)],
+            vec![OutputSpec::new("wma", Placement::Overlay, Style::Line)],
+            &[Input::Close],
+        ),
+        history,
+        compute,
+    )
 }
 
-inventory::submit!(Builtin(|| Arc::new(Wma {
-    spec: builtin_spec(
-        "wma",
-        "Weighted Moving Average",
-        "Trend",
-        "A moving average with linear weights: the latest close counts `period` times, the oldest once.",
-        vec![period(20, 2)],
-        vec![OutputSpec::new("wma", Placement::Overlay, Style::Line)],
-        &[Input::Close],
-    ),
-})));
+fn history(params: &Params) -> History {
+    History::Bars(params.count("period"))
+}
 
-impl Indicator for Wma {
-    fn spec(&self) -> &IndicatorSpec {
-        &self.spec
-    }
-
-    fn history(&self, params: &Params) -> History {
-        History::Bars(params.count("period"))
-    }
-
-    fn compute(&self, series: &Series<'_>, params: &Params) -> Result<Vec<Vec<f64>>, ComputeError> {
-        Ok(vec![wma(series.bars.close, params.count("period"))])
-    }
+fn compute(series: &Series<'_>, params: &Params) -> Vec<Vec<f64>> {
+    vec![wma(series.bars.close, params.count("period"))]
 }
 
 /// TA-Lib's running form: `sum` holds the weighted sum, `plain` the plain sum

@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use candela_core::indicator::{IndicatorSpec, ParamKind, Placement, Registry, ResolvedCall};
+use candela_core::indicator::{IndicatorSpec, Placement, Registry, ResolvedCall};
 use candela_core::{BarFrame, Engine, Timeframe};
 use serde::{Deserialize, Serialize, Serializer};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -139,10 +139,6 @@ impl Serialize for IndicatorEntry {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde_json::{Value, json};
         let spec = &self.0;
-        let number = |kind: ParamKind, value: f64| match kind {
-            ParamKind::Integer => Value::from(value as i64),
-            ParamKind::Number => Value::from(value),
-        };
         let params: Vec<Value> = spec
             .params
             .iter()
@@ -150,9 +146,9 @@ impl Serialize for IndicatorEntry {
                 json!({
                     "name": p.name,
                     "type": p.kind,
-                    "default": number(p.kind, p.default),
-                    "min": number(p.kind, p.min),
-                    "max": number(p.kind, p.max),
+                    "default": p.kind.json(p.default),
+                    "min": p.kind.json(p.min),
+                    "max": p.kind.json(p.max),
                     "description": p.description,
                 })
             })

@@ -134,13 +134,7 @@ impl Params {
     pub fn to_json(&self) -> serde_json::Map<String, serde_json::Value> {
         self.values
             .iter()
-            .map(|p| {
-                let value = match p.kind {
-                    ParamKind::Integer => serde_json::Value::from(p.value as i64),
-                    ParamKind::Number => serde_json::Value::from(p.value),
-                };
-                (p.name.clone(), value)
-            })
+            .map(|p| (p.name.clone(), p.kind.json(p.value)))
             .collect()
     }
 }

@@ -20,6 +20,16 @@ pub enum ParamKind {
     Number,
 }
 
+impl ParamKind {
+    /// A value of this kind in JSON: integers as JSON integers.
+    pub fn json(self, value: f64) -> serde_json::Value {
+        match self {
+            ParamKind::Integer => serde_json::Value::from(value as i64),
+            ParamKind::Number => serde_json::Value::from(value),
+        }
+    }
+}
+
 /// One parameter: its type and the inclusive range of accepted values.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ParamSpec {

@@ -34,16 +34,21 @@ fn history(params: &Params) -> History {
 
 fn compute(series: &Series<'_>, params: &Params) -> Vec<Vec<f64>> {
     let bars = &series.bars;
-    let mut ranges = series::undefined(bars.len());
-    for (i, range) in ranges.iter_mut().enumerate().skip(1) {
-        let (high, low, previous) = (bars.high[i], bars.low[i], bars.close[i - 1]);
-        *range = (high - low)
-            .max((previous - high).abs())
-            .max((previous - low).abs());
+    if bars.is_empty() {
+        return vec![Vec::new()];
     }
-    let period = params.count("period");
-    if period <= 1 {
-        return vec![ranges];
-    }
-    vec![series::wilder(&ranges, period, 1)]
+    // The bar's range extended to the previous close, for bars 1 and on:
+    // TA-Lib's largest of `high - low`, `|close₋₁ - high|` and `|close₋₁ - low|`
+    // is the span from the lower of low and close₋₁ to the higher of high and
+    // close₋₁, the very same subtraction, in three operations instead of eight.
+    let bar_and_previous_close = bars.high[1..].iter().zip(&bars.low[1..]).zip(bars.close);
+    let true_ranges = bar_and_previous_close.map(|((&high, &low), &previous_close)| {
+        series::larger(high, previous_close) - series::smaller(low, previous_close)
+    });
+    vec![series::wilder(
+        bars.len(),
+        params.count("period"),
+        1,
+        true_ranges,
+    )]
 }

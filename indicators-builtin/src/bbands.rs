@@ -48,41 +48,20 @@ fn compute(series: &Series<'_>, params: &Params) -> Vec<Vec<f64>> {
     let closes = series.bars.close;
     let (period, width) = (params.count("period"), params.get("stddev"));
     let middle = series::sma(closes, period);
-    let deviation = deviation_around(closes, &middle, period);
-    let band = |sign: f64| -> Vec<f64> {
-        middle
-            .iter()
-            .zip(&deviation)
-            .map(|(m, d)| {
-                if width == 1.0 {
-                    m + sign * d
-                } else {
-                    m + sign * (d * width)
-                }
-            })
-            .collect()
-    };
-    vec![band(1.0), middle.clone(), band(-1.0)]
-}
-
-/// TA-Lib's population standard deviation around a precomputed mean: a
-/// running sum of squares, and 0 where the variance is below 1e-8.
-fn deviation_around(values: &[f64], mean: &[f64], period: usize) -> Vec<f64> {
-    let mut out = series::undefined(values.len());
-    if period == 0 || values.len() < period {
-        return out;
-    }
-    let divisor = period as f64;
-    let mut squares: f64 = values[..period - 1].iter().map(|x| x * x).sum();
-    for i in period - 1..values.len() {
-        squares += values[i] * values[i];
-        let variance = squares / divisor - mean[i] * mean[i];
-        squares -= values[i + 1 - period] * values[i + 1 - period];
-        out[i] = if variance < 1e-8 {
+    let mut upper = series::window_sums(closes, period, |x| x * x);
+    let inverse = 1.0 / period as f64;
+    let mut lower = Vec::with_capacity(closes.len());
+    // TA-Lib: the population variance from the running sum of squares, a
+    // deviation of 0 below a variance of 1e-8.
+    for (squares, &mean) in upper.iter_mut().zip(&middle) {
+        let variance = *squares * inverse - mean * mean;
+        let deviation = if variance < 1e-8 {
             0.0
         } else {
             variance.sqrt()
         };
+        *squares = mean + deviation * width;
+        lower.push(mean - deviation * width);
     }
-    out
+    vec![upper, middle, lower]
 }

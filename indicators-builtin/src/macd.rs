@@ -61,12 +61,15 @@ fn compute(series: &Series<'_>, params: &Params) -> Vec<Vec<f64>> {
         params.count("signal"),
     );
     let start = slow.saturating_sub(1);
-    let fast_ema = series::ema_from(closes, fast, series::ema_k(fast), start);
+    let mut line = series::ema_from(closes, fast, series::ema_k(fast), start);
     let slow_ema = series::ema_from(closes, slow, series::ema_k(slow), start);
-    let mut line: Vec<f64> = fast_ema.iter().zip(&slow_ema).map(|(f, s)| f - s).collect();
+    line.iter_mut().zip(&slow_ema).for_each(|(l, s)| *l -= s);
     let first = start + signal.saturating_sub(1);
     let mut signal_line = series::ema_from(&line, signal, series::ema_k(signal), first);
-    let mut histogram: Vec<f64> = line.iter().zip(&signal_line).map(|(m, s)| m - s).collect();
+    let mut histogram = slow_ema;
+    for ((h, l), s) in histogram.iter_mut().zip(&line).zip(&signal_line) {
+        *h = l - s;
+    }
     for output in [&mut line, &mut signal_line, &mut histogram] {
         series::blank_before(output, first);
     }

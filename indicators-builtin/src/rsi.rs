@@ -6,6 +6,8 @@ use candela_core::indicator::{
     Builtin, History, Input, OutputSpec, Params, Placement, Series, Style,
 };
 
+use multiversion::multiversion;
+
 use crate::{Definition, builtin_spec, period, series};
 
 inventory::submit!(Builtin(|| Arc::new(definition())));
@@ -35,45 +37,36 @@ fn compute(series: &Series<'_>, params: &Params) -> Vec<Vec<f64>> {
     vec![rsi(series.bars.close, params.count("period"))]
 }
 
+/// Replaces each part by its percentage of the whole, 0 where the whole is
+/// zero; in wide vectors where the CPU has them, since a division per value
+/// is the costliest step of the RSI.
+#[multiversion(targets("x86_64+avx2"))]
+fn percent_of(parts: &mut [f64], wholes: &[f64]) {
+    for (part, &whole) in parts.iter_mut().zip(wholes) {
+        let percent = 100.0 * (*part / whole);
+        *part = if is_zero(whole) { 0.0 } else { percent };
+    }
+}
+
 /// TA-Lib treats sums within 1e-8 of zero as zero.
 fn is_zero(value: f64) -> bool {
     -1e-8 < value && value < 1e-8
 }
 
+/// TA-Lib smooths gains and losses apart and divides the gain by their sum;
+/// the sum is the smoothing of the absolute changes, so it is smoothed
+/// directly, and each value costs one division instead of a chain of two.
 fn rsi(closes: &[f64], period: usize) -> Vec<f64> {
-    let mut out = series::undefined(closes.len());
     if period == 0 || closes.len() <= period {
-        return out;
+        return series::undefined(closes.len());
     }
-    let divisor = period as f64;
-    // Multiplications instead of TA-Lib's divisions in the dependency chain
-    // (see `series::wilder`); the results agree to rounding.
-    let (keep, share) = ((divisor - 1.0) / divisor, 1.0 / divisor);
-    let (mut gain, mut loss) = (0.0, 0.0);
-    for pair in closes[..=period].windows(2) {
-        let change = pair[1] - pair[0];
-        if change < 0.0 {
-            loss -= change;
-        } else {
-            gain += change;
-        }
-    }
-    gain /= divisor;
-    loss /= divisor;
-    let strength = |gain: f64, loss: f64| {
-        let total = gain + loss;
-        if is_zero(total) {
-            0.0
-        } else {
-            100.0 * (gain / total)
-        }
-    };
-    out[period] = strength(gain, loss);
-    for i in period + 1..closes.len() {
-        let change = closes[i] - closes[i - 1];
-        gain = gain * keep + change.max(0.0) * share;
-        loss = loss * keep - change.min(0.0) * share;
-        out[i] = strength(gain, loss);
-    }
-    out
+    let changes = closes[1..]
+        .iter()
+        .zip(closes)
+        .map(|(close, previous)| close - previous);
+    let gains = changes.clone().map(|change| change.max(0.0));
+    let mut gains = series::wilder(closes.len(), period, 1, gains);
+    let movements = series::wilder(closes.len(), period, 1, changes.map(f64::abs));
+    percent_of(&mut gains[period..], &movements[period..]);
+    gains
 }

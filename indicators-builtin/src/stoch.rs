@@ -48,21 +48,21 @@ fn history(params: &Params) -> History {
 fn compute(series: &Series<'_>, params: &Params) -> Vec<Vec<f64>> {
     let bars = &series.bars;
     let (k, d, smooth) = (params.count("k"), params.count("d"), params.count("smooth"));
-    let highest = series::rolling_max(bars.high, k);
     let lowest = series::rolling_min(bars.low, k);
-    let raw: Vec<f64> = (0..bars.len())
-        .map(|i| {
-            let range = (highest[i] - lowest[i]) / 100.0;
-            if range.is_nan() {
-                f64::NAN
-            } else if range != 0.0 {
-                (bars.close[i] - lowest[i]) / range
-            } else {
-                0.0
-            }
-        })
-        .collect();
-    let mut percent_k = smoothed(&raw, smooth, k.saturating_sub(1));
+    let mut raw = series::rolling_max(bars.high, k);
+    for ((value, &low), &close) in raw.iter_mut().zip(&lowest).zip(bars.close) {
+        let range = (*value - low) / 100.0;
+        *value = if range != 0.0 {
+            (close - low) / range
+        } else {
+            0.0
+        };
+    }
+    let mut percent_k = if smooth > 1 {
+        smoothed(&raw, smooth, k.saturating_sub(1))
+    } else {
+        raw
+    };
     let first_k = k.saturating_sub(1) + smooth.saturating_sub(1);
     let percent_d = smoothed(&percent_k, d, first_k);
     series::blank_before(&mut percent_k, first_k + d.saturating_sub(1));
@@ -75,10 +75,8 @@ fn smoothed(values: &[f64], period: usize, first: usize) -> Vec<f64> {
     if period <= 1 {
         return values.to_vec();
     }
-    let mut out = series::undefined(values.len());
-    if first < values.len() {
-        let tail = series::sma(&values[first..], period);
-        out[first..].copy_from_slice(&tail);
-    }
+    let first = first.min(values.len());
+    let mut out = series::undefined(first);
+    out.extend(series::sma(&values[first..], period));
     out
 }

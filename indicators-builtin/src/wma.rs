@@ -35,29 +35,30 @@ fn compute(series: &Series<'_>, params: &Params) -> Vec<Vec<f64>> {
     vec![wma(series.bars.close, params.count("period"))]
 }
 
-/// TA-Lib's running form: `sum` holds the weighted sum, `plain` the plain sum
-/// of the window, so that each step costs O(1).
+/// TA-Lib's running form: each step adds `period` times the entering value
+/// and takes away the plain sum of the window before it, itself a running
+/// sum. Both chains advance by one addition per value, and the output is
+/// multiplied by the reciprocal of the weights' sum rather than divided.
 fn wma(values: &[f64], period: usize) -> Vec<f64> {
-    let mut out = series::undefined(values.len());
     if period == 0 || values.len() < period {
-        return out;
+        return series::undefined(values.len());
     }
-    let divider = (period * (period + 1) / 2) as f64;
+    let scale = 1.0 / (period * (period + 1) / 2) as f64;
     let weight = period as f64;
-    let (mut sum, mut plain) = (0.0, 0.0);
-    for (i, &x) in values[..period - 1].iter().enumerate() {
-        plain += x;
-        sum += x * (i + 1) as f64;
-    }
-    let mut trailing = 0.0;
-    for i in period - 1..values.len() {
-        let x = values[i];
-        plain += x;
-        plain -= trailing;
-        sum += x * weight;
-        trailing = values[i + 1 - period];
-        out[i] = sum / divider;
-        sum -= plain;
-    }
+    let mut weighted: f64 = values[..period]
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| x * (i + 1) as f64)
+        .sum();
+    let mut plain: f64 = values[..period].iter().sum();
+    let mut out = Vec::with_capacity(values.len());
+    out.resize(period - 1, f64::NAN);
+    out.push(weighted * scale);
+    let entering_and_leaving = values[period..].iter().zip(values);
+    out.extend(entering_and_leaving.map(|(&entering, &leaving)| {
+        weighted += entering * weight - plain;
+        plain += entering - leaving;
+        weighted * scale
+    }));
     out
 }

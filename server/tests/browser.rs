@@ -38,23 +38,27 @@ async fn chart_page_works_in_headless_chromium() {
         .await
     });
 
-    let web = repo.join("web");
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("node")
-            .arg("tests/smoke.mjs")
-            .arg(&url)
-            .env("CHROMIUM", &chromium)
-            .current_dir(web)
-            .output()
-    })
-    .await
-    .expect("join")
-    .expect("node runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    println!("{stdout}");
-    assert!(
-        output.status.success(),
-        "browser test failed:\n{stdout}\n{stderr}"
-    );
+    // One script per concern, one after the other: two Chromiums at once
+    // on a small machine only make both slow.
+    for script in ["tests/smoke.mjs", "tests/indicators.mjs"] {
+        let (web, url, chromium) = (repo.join("web"), url.clone(), chromium.clone());
+        let output = tokio::task::spawn_blocking(move || {
+            std::process::Command::new("node")
+                .arg(script)
+                .arg(&url)
+                .env("CHROMIUM", &chromium)
+                .current_dir(web)
+                .output()
+        })
+        .await
+        .expect("join")
+        .expect("node runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        println!("{script}\n{stdout}");
+        assert!(
+            output.status.success(),
+            "{script} failed:\n{stdout}\n{stderr}"
+        );
+    }
 }

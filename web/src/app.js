@@ -1,35 +1,19 @@
-// Candela's chart page: pick a symbol and timeframe, draw candles and volume.
-const { createChart, CandlestickSeries, HistogramSeries, CrosshairMode } = LightweightCharts;
+// Candela's chart page: pick a symbol and timeframe, add indicators, and the
+// server sends bars and indicator values for the latest bars.
+import { api, callText } from './api.js';
+import { PriceChart } from './chart.js';
+import { IndicatorPanel } from './indicators.js';
 
 const STANDARD = ['1m', '5m', '15m', '30m', '1h', '4h', '1d', '1w', '1M'];
 const INITIAL_BARS = 5000;
 
 const el = (id) => document.getElementById(id);
-const state = { symbol: null, timeframe: null, bars: null };
+const state = { symbol: null, timeframe: null, bars: null, indicators: [] };
+const chart = new PriceChart(el('chart'));
+const panel = new IndicatorPanel(el('indicators'), () => loadChart());
 
-const chart = createChart(el('chart'), {
-  autoSize: true,
-  layout: { background: { color: 'transparent' }, textColor: '#c9cfdd', attributionLogo: true },
-  grid: { vertLines: { color: 'rgba(255,255,255,0.04)' }, horzLines: { color: 'rgba(255,255,255,0.04)' } },
-  crosshair: { mode: CrosshairMode.Normal },
-  rightPriceScale: { borderColor: 'rgba(255,255,255,0.12)' },
-  timeScale: { borderColor: 'rgba(255,255,255,0.12)', timeVisible: true, secondsVisible: false },
-});
-const candles = chart.addSeries(CandlestickSeries, {
-  upColor: '#26a69a', downColor: '#ef5350', borderVisible: false, wickUpColor: '#26a69a', wickDownColor: '#ef5350',
-});
-const volume = chart.addSeries(HistogramSeries, { priceFormat: { type: 'volume' }, priceScaleId: 'volume' });
-volume.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
-
-async function api(path) {
-  const response = await fetch(path);
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const message = body.error ? body.error.message : `${response.status} ${response.statusText}`;
-    throw new Error(message);
-  }
-  return body;
-}
+// Tests and the console reach the live chart through this handle.
+window.candela = { chart, panel };
 
 function setStatus(text, loading = false) {
   el('status').textContent = text;
@@ -68,9 +52,19 @@ async function loadTimeframes() {
     } else {
       button.title = `aggregated from ${stored.join(', ')}`;
     }
-    button.addEventListener('click', () => { state.timeframe = tf; loadChart(); });
+    button.addEventListener('click', () => { state.timeframe = tf; loadChart({ fit: true }); });
     return button;
   }));
+}
+
+const fmt = (v) => (v == null ? '–' : v.toLocaleString(undefined, { maximumFractionDigits: 4 }));
+
+function span(className, text, color) {
+  const node = document.createElement('span');
+  node.className = className;
+  node.textContent = text;
+  if (color) node.style.color = color;
+  return node;
 }
 
 function renderLegend(index) {
@@ -79,49 +73,68 @@ function renderLegend(index) {
   const i = index ?? bars.time.length - 1;
   const change = i > 0 ? (bars.close[i] / bars.close[i - 1] - 1) * 100 : 0;
   const cls = bars.close[i] >= bars.open[i] ? 'up' : 'down';
-  const fmt = (v) => (v == null ? '–' : v.toLocaleString(undefined, { maximumFractionDigits: 4 }));
-  const parts = [
-    ['name', `${state.symbol} · ${state.timeframe}`],
-    [cls, `O ${fmt(bars.open[i])}`], [cls, `H ${fmt(bars.high[i])}`],
-    [cls, `L ${fmt(bars.low[i])}`], [cls, `C ${fmt(bars.close[i])}`],
-    [cls, `${change >= 0 ? '+' : ''}${change.toFixed(2)}%`], ['', `Vol ${fmt(bars.volume[i])}`],
-  ];
-  el('legend').replaceChildren(...parts.map(([c, text]) => {
-    const span = document.createElement('span');
-    span.className = c;
-    span.textContent = text;
-    return span;
-  }));
+  const price = document.createElement('div');
+  price.append(
+    span('name', `${state.symbol} · ${state.timeframe}`),
+    span(cls, `O ${fmt(bars.open[i])}`), span(cls, `H ${fmt(bars.high[i])}`),
+    span(cls, `L ${fmt(bars.low[i])}`), span(cls, `C ${fmt(bars.close[i])}`),
+    span(cls, `${change >= 0 ? '+' : ''}${change.toFixed(2)}%`), span('', `Vol ${fmt(bars.volume[i])}`),
+  );
+  const rows = state.indicators.map(({ result, color }) => {
+    const row = document.createElement('div');
+    row.className = 'indicator-values';
+    row.append(span('name', result.key, color),
+      ...Object.entries(result.outputs).map(([name, values]) => span('', `${name} ${fmt(values[i])}`)));
+    return row;
+  });
+  el('legend').replaceChildren(price, ...rows);
 }
 
-async function loadChart() {
-  if (!state.symbol) return;
-  for (const b of el('timeframes').children) b.setAttribute('aria-checked', String(b.dataset.timeframe === state.timeframe));
+function recordInUrl(calls) {
   const url = new URL(location.href);
   url.searchParams.set('symbol', state.symbol);
   url.searchParams.set('timeframe', state.timeframe);
+  if (calls) url.searchParams.set('indicators', calls);
+  else url.searchParams.delete('indicators');
   history.replaceState(null, '', url);
+}
+
+// `calls` overrides the panel's list: a shared link's indicators, in whatever
+// form its author wrote them; the server's reading of them becomes the list.
+// `fit` shows all loaded bars; otherwise the user's zoom stays.
+async function loadChart({ calls, fit = false } = {}) {
+  if (!state.symbol) return;
+  for (const b of el('timeframes').children) b.setAttribute('aria-checked', String(b.dataset.timeframe === state.timeframe));
+  const requested = calls ?? panel.active.map((a) => callText(a.id, a.params)).join(',');
   setStatus(`Loading ${state.symbol} ${state.timeframe}…`, true);
   el('load').disabled = true;
   try {
     const query = new URLSearchParams({ symbol: state.symbol, timeframe: state.timeframe, limit: INITIAL_BARS });
+    if (requested) query.set('indicators', requested);
     const data = await api(`/api/data?${query}`);
+    if (calls !== undefined) panel.setActive(data.indicators.map((r) => ({ id: r.id, params: r.params })));
     const bars = data.bars;
     state.bars = bars;
-    candles.setData(bars.time.map((time, i) => ({
-      time, open: bars.open[i], high: bars.high[i], low: bars.low[i], close: bars.close[i],
-    })));
-    volume.setData(bars.time.map((time, i) => ({
-      time, value: bars.volume[i] ?? 0,
-      color: bars.close[i] >= bars.open[i] ? 'rgba(38,166,154,0.45)' : 'rgba(239,83,80,0.45)',
-    })));
-    chart.timeScale().fitContent();
+    state.indicators = data.indicators.map((result, i) => ({
+      result, spec: panel.spec(result.id), color: panel.active[i].color,
+    }));
+    chart.setBars(bars);
+    chart.setIndicators(bars.time, data.indicators, state.indicators);
+    if (fit) chart.fit();
     el('chart').dataset.bars = String(bars.time.length);
+    el('chart').dataset.indicators = String(data.indicators.length);
+    recordInUrl(requested);
     renderLegend();
     showError('');
     const source = data.source.aggregated ? ` · aggregated from ${data.source.timeframe}` : '';
     setStatus(`${bars.time.length.toLocaleString()} bars${source}`);
   } catch (error) {
+    if (calls) {
+      // A link with indicators the server refuses still opens its chart.
+      await loadChart({ calls: '', fit });
+      showError(`indicators=${calls}: ${error.message}`);
+      return;
+    }
     showError(error.message);
     setStatus('');
   } finally {
@@ -129,23 +142,24 @@ async function loadChart() {
   }
 }
 
-chart.subscribeCrosshairMove((param) => {
+chart.chart.subscribeCrosshairMove((param) => {
   const index = param.logical == null || !state.bars ? undefined : Math.min(Math.max(Math.round(param.logical), 0), state.bars.time.length - 1);
   renderLegend(param.time === undefined ? undefined : index);
 });
 
 el('symbol').addEventListener('change', async () => {
   state.symbol = el('symbol').value;
-  try { await loadTimeframes(); await loadChart(); } catch (error) { showError(error.message); }
+  try { await loadTimeframes(); await loadChart({ fit: true }); } catch (error) { showError(error.message); }
 });
-el('load').addEventListener('click', loadChart);
+el('load').addEventListener('click', () => loadChart({ fit: true }));
 
 (async () => {
   try {
-    await loadSymbols();
+    const [{ indicators }] = await Promise.all([api('/api/indicators'), loadSymbols()]);
+    panel.setCatalog(indicators);
     if (!state.symbol) { showError('No symbols found in the data folder.'); return; }
     await loadTimeframes();
-    await loadChart();
+    await loadChart({ calls: new URLSearchParams(location.search).get('indicators') ?? '', fit: true });
   } catch (error) {
     showError(error.message);
   }

@@ -1,30 +1,11 @@
 // Browser smoke test: the chart page in headless Chromium against a live server.
 // Usage: node tests/smoke.mjs http://127.0.0.1:PORT
-// Saves screenshots under artifacts/ at the repository root (git-ignored).
-import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
+import { openBrowser } from './browser.mjs';
 
 const base = process.argv[2];
 if (!base) throw new Error('usage: node tests/smoke.mjs http://127.0.0.1:PORT');
-const artifacts = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'artifacts');
-mkdirSync(artifacts, { recursive: true });
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
-const failures = [];
-const check = (ok, what) => { if (!ok) failures.push(what); console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`); };
+const { page, check, screenshot, finish } = await openBrowser(base);
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
-  page.on('pageerror', (e) => failures.push(`page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) failures.push(`console error: ${m.text()}`); });
-  page.on('response', (r) => { if (r.status() >= 400) failures.push(`${r.status()} for ${r.url()}`); });
-  page.on('request', (r) => { if (!r.url().startsWith(base)) failures.push(`contacted ${r.url()}`); });
-
   const api = async (p) => (await page.request.get(base + p)).json();
   await page.goto(base + '/?symbol=ALPACA:EXPE&timeframe=15m');
   await page.waitForFunction(() => document.querySelector('#chart').dataset.bars !== '0');
@@ -35,7 +16,7 @@ try {
   const expected = await api('/api/data?symbol=ALPACA:EXPE&timeframe=15m&limit=5000');
   check(shown === expected.bars.time.length, `15m chart holds the API's ${expected.bars.time.length} bars (got ${shown})`);
   check(await page.locator('canvas').count() > 0, 'chart canvases are drawn');
-  await page.screenshot({ path: path.join(artifacts, 'foundation-expe-15m.png') });
+  await screenshot('foundation-expe-15m');
 
   await page.locator('#timeframes button[data-timeframe="1d"]').click();
   await page.waitForFunction(() => document.querySelector('#status').textContent.includes('aggregated from 1m'));
@@ -51,15 +32,11 @@ try {
   await page.waitForFunction(() => document.querySelector('#status').textContent.includes('bars'));
   await page.waitForFunction(() => document.querySelector('#legend').textContent.includes('ALPACA:NFLX'));
   check(page.url().includes('symbol=ALPACA%3ANFLX') || page.url().includes('symbol=ALPACA:NFLX'), 'switching symbol reloads the chart');
-  await page.screenshot({ path: path.join(artifacts, 'foundation-nflx.png') });
+  await screenshot('foundation-nflx');
 
   await page.setViewportSize({ width: 390, height: 800 });
-  await page.screenshot({ path: path.join(artifacts, 'foundation-phone.png') });
+  await screenshot('foundation-phone');
   check(await page.locator('#chart canvas').first().isVisible(), 'chart visible at phone width');
 } finally {
-  await browser.close();
-}
-if (failures.length) {
-  console.error(`\n${failures.length} failure(s):\n${failures.join('\n')}`);
-  process.exit(1);
+  await finish();
 }

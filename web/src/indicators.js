@@ -1,0 +1,166 @@
+// The indicator sidebar: the catalog from /api/indicators grouped by
+// category, a parameter form checked against the declared types and ranges,
+// and the list of indicators on the chart, each editable and removable.
+
+const make = (tag, props = {}, children = []) => {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children);
+  return node;
+};
+
+// The value of one parameter from the text in its box, or the reason it is
+// not acceptable, in the words the server would use.
+export function parseParam(spec, text) {
+  const raw = text.trim();
+  const range = `from ${spec.min} to ${spec.max}`;
+  const kind = spec.type === 'integer' ? 'an integer' : 'a number';
+  const value = raw === '' ? NaN : Number(raw);
+  if (!Number.isFinite(value) || (spec.type === 'integer' && !Number.isInteger(value))) {
+    return { error: `${spec.name} must be ${kind} ${range}` };
+  }
+  if (value < spec.min || value > spec.max) {
+    return { error: `${spec.name} = ${raw} is out of range: ${kind} ${range}` };
+  }
+  return { value };
+}
+
+export class IndicatorPanel {
+  // `onChange(list)` runs whenever the list of indicators on the chart changes.
+  constructor(root, onChange) {
+    this.root = root;
+    this.onChange = onChange;
+    this.catalog = new Map();
+    this.active = [];
+    this.nextColor = 0;
+  }
+
+  setCatalog(indicators) {
+    this.catalog = new Map(indicators.map((spec) => [spec.id, spec]));
+    const groups = Map.groupBy(indicators, (spec) => spec.category);
+    const sections = [...groups].sort(([a], [b]) => a.localeCompare(b)).map(([category, specs]) =>
+      make('section', { className: 'category' }, [
+        make('h3', { textContent: category }),
+        ...specs.map((spec) => this.catalogButton(spec)),
+      ]));
+    this.root.querySelector('.catalog').replaceChildren(...sections);
+  }
+
+  catalogButton(spec) {
+    const button = make('button', {
+      type: 'button',
+      className: 'catalog-item',
+      textContent: spec.name,
+      title: spec.description,
+      onclick: () => this.openForm(spec),
+    });
+    button.dataset.indicator = spec.id;
+    return button;
+  }
+
+  spec(id) {
+    return this.catalog.get(id);
+  }
+
+  // Replaces the list, e.g. with what the server made of a shared link.
+  setActive(list) {
+    this.active = list.map(({ id, params }) => ({ id, params, color: this.takeColor() }));
+    this.renderActive();
+  }
+
+  takeColor() {
+    const palette = ['#f5a623', '#6c8cff', '#e056fd', '#00d2d3', '#ff7f50', '#a3cb38', '#fd79a8', '#74b9ff'];
+    return palette[this.nextColor++ % palette.length];
+  }
+
+  // The parameter form for a new indicator, or for editing entry `index`.
+  openForm(spec, index) {
+    const editing = index !== undefined;
+    const current = editing ? this.active[index].params : {};
+    const fields = spec.params.map((param) => {
+      const input = make('input', {
+        name: param.name,
+        type: 'text',
+        inputMode: param.type === 'integer' ? 'numeric' : 'decimal',
+        value: String(current[param.name] ?? param.default),
+        title: `${param.description ?? ''} (${param.type} from ${param.min} to ${param.max})`.trim(),
+      });
+      return { param, input, row: make('label', { className: 'param' }, [param.name, input]) };
+    });
+    const message = make('p', { className: 'form-error', role: 'alert' });
+    const submit = make('button', { type: 'submit', className: 'primary', textContent: editing ? 'Apply' : 'Add' });
+    const form = make('form', { className: 'param-form' }, [
+      make('h4', { textContent: spec.name }),
+      make('p', { className: 'hint', textContent: spec.description }),
+      ...fields.map((f) => f.row),
+      message,
+      make('div', { className: 'form-actions' }, [
+        submit,
+        make('button', { type: 'button', textContent: 'Cancel', onclick: () => form.remove() }),
+      ]),
+    ]);
+    form.dataset.indicator = spec.id;
+    const read = () => {
+      const params = {};
+      const errors = [];
+      for (const { param, input } of fields) {
+        const parsed = parseParam(param, input.value);
+        input.setAttribute('aria-invalid', String('error' in parsed));
+        if ('error' in parsed) errors.push(parsed.error);
+        else params[param.name] = parsed.value;
+      }
+      message.textContent = errors.join('; ');
+      submit.disabled = errors.length > 0;
+      return errors.length ? null : params;
+    };
+    form.addEventListener('input', read);
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const params = read();
+      if (!params) return;
+      const duplicate = this.active.findIndex((a, i) => i !== index && a.id === spec.id && sameParams(a.params, params));
+      if (duplicate >= 0) {
+        message.textContent = 'This indicator is already on the chart with these parameters.';
+        return;
+      }
+      if (editing) this.active[index] = { ...this.active[index], params };
+      else this.active.push({ id: spec.id, params, color: this.takeColor() });
+      form.remove();
+      this.renderActive();
+      this.onChange(this.active);
+    });
+    this.root.querySelector('.param-form')?.remove();
+    this.root.querySelector('.editor').append(form);
+    read();
+    fields[0]?.input.focus();
+  }
+
+  remove(index) {
+    this.active.splice(index, 1);
+    this.root.querySelector('.param-form')?.remove();
+    this.renderActive();
+    this.onChange(this.active);
+  }
+
+  renderActive() {
+    const rows = this.active.map((entry, index) => {
+      const spec = this.spec(entry.id);
+      const label = Object.values(entry.params).join(', ');
+      const row = make('li', { className: 'active-item' }, [
+        make('span', { className: 'swatch', style: `background:${entry.color}` }),
+        make('span', { className: 'label', textContent: `${entry.id.toUpperCase()}${label ? ` ${label}` : ''}`, title: spec?.name ?? entry.id }),
+        make('button', { type: 'button', textContent: 'Edit', title: 'Edit parameters', disabled: !spec?.params.length, onclick: () => this.openForm(spec, index) }),
+        make('button', { type: 'button', textContent: '✕', title: 'Remove', ariaLabel: 'Remove', onclick: () => this.remove(index) }),
+      ]);
+      row.dataset.indicator = entry.id;
+      return row;
+    });
+    const list = this.root.querySelector('.active');
+    list.replaceChildren(...rows);
+    list.hidden = rows.length === 0;
+  }
+}
+
+function sameParams(a, b) {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
+}

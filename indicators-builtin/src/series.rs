@@ -1,5 +1,6 @@
-//! Numeric building blocks shared by the indicators, each in TA-Lib's order
-//! of operations. Outputs are as long as the inputs, NaN before the first value.
+//! Numeric building blocks shared by the indicators: TA-Lib's formulas,
+//! arranged for short dependency chains (so they agree with TA-Lib to
+//! rounding). Outputs are as long as the inputs, NaN before the first value.
 
 use multiversion::{multiversion, target::target_cfg_f};
 

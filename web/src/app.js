@@ -119,7 +119,7 @@ async function loadChart({ calls, fit = false } = {}) {
       result, spec: panel.spec(result.id), color: panel.active[i].color,
     }));
     chart.setBars(bars);
-    chart.setIndicators(bars.time, data.indicators, state.indicators);
+    chart.setIndicators(bars.time, state.indicators);
     if (fit) chart.fit();
     el('chart').dataset.bars = String(bars.time.length);
     el('chart').dataset.indicators = String(data.indicators.length);

@@ -39,14 +39,13 @@ export class PriceChart {
     })));
   }
 
-  // Redraws every indicator from an /api/data response. `entries[i]` is the
-  // i-th indicator of the response: { spec, color }.
-  setIndicators(time, results, entries) {
+  // Redraws every indicator: `entries` are { result, spec, color }, where
+  // `result` is one indicator of an /api/data response.
+  setIndicators(time, entries) {
     for (const { outputs } of this.drawn) for (const series of outputs.values()) this.chart.removeSeries(series);
     this.drawn = [];
     let panes = 1;
-    results.forEach((result, i) => {
-      const { spec, color } = entries[i];
+    for (const { result, spec, color } of entries) {
       const ownPane = spec.outputs.some((o) => o.placement === 'pane') ? panes++ : 0;
       const outputs = new Map();
       spec.outputs.forEach((output, j) => {
@@ -56,7 +55,7 @@ export class PriceChart {
         outputs.set(output.name, series);
       });
       this.drawn.push({ key: result.key, pane: ownPane, outputs });
-    });
+    }
     const all = this.chart.panes();
     all[0]?.setStretchFactor(3);
     for (const pane of all.slice(1)) pane.setStretchFactor(1);

@@ -371,16 +371,7 @@ fn indicator_values(
     rows: std::ops::Range<usize>,
 ) -> Result<IndicatorValues, ApiError> {
     let spec = call.indicator.spec();
-    let outputs = call
-        .compute_window(&bars.frame, bars.zone, rows)
-        .map_err(|e| {
-            tracing::error!("{e}");
-            ApiError::new(
-                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                "indicator_failed",
-                e.to_string(),
-            )
-        })?;
+    let outputs = call.compute_window(&bars.frame, bars.zone, rows)?;
     Ok(IndicatorValues {
         id: spec.id.clone(),
         key: call.key.clone(),

@@ -3,14 +3,21 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
+
+use std::time::Duration;
 
 use candela_core::StoreConfig;
+use candela_plugins::{FolderConfig, Limits};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
 /// The file read from the working directory when `--config` is not given.
 pub const DEFAULT_FILE: &str = "candela.toml";
+
+/// The plugin folder when none is configured, relative to the working
+/// directory: outside the data root and the sources.
+pub const DEFAULT_PLUGINS: &str = "plugins.d";
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -27,6 +34,16 @@ pub struct Config {
     pub query_threads: usize,
     /// Per-provider settings, e.g. `[providers.ALPACA] timezone = "America/New_York"`.
     pub providers: BTreeMap<String, ProviderConfig>,
+    /// Folder of indicator plugins (`.wasm`, and native libraries if allowed).
+    pub plugins: PathBuf,
+    /// Compiled plugins; default: the user's cache folder.
+    pub plugin_cache: Option<PathBuf>,
+    /// Load native libraries from the plugin folder. They run unsandboxed.
+    pub allow_native_plugins: bool,
+    /// Memory one WASM plugin instance may use, in MiB.
+    pub plugin_memory_mb: u64,
+    /// Time one WASM plugin call may take, in milliseconds.
+    pub plugin_time_limit_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -44,6 +61,11 @@ impl Default for Config {
             cache_mb: 512,
             query_threads: std::thread::available_parallelism().map_or(2, usize::from),
             providers: BTreeMap::new(),
+            plugins: PathBuf::from(DEFAULT_PLUGINS),
+            plugin_cache: None,
+            allow_native_plugins: false,
+            plugin_memory_mb: 256,
+            plugin_time_limit_ms: 2000,
         }
     }
 }
@@ -68,6 +90,12 @@ pub enum ConfigError {
         "unknown time zone '{zone}' for {whom}; use an IANA name such as America/New_York or UTC"
     )]
     Zone { zone: String, whom: String },
+    #[error(
+        "the plugin folder {plugins} is inside the data root {data}, where its files would be taken for data; choose a folder outside it with --plugins"
+    )]
+    PluginsInData { plugins: PathBuf, data: PathBuf },
+    #[error("{what} must be at least 1, got 0")]
+    Zero { what: &'static str },
 }
 
 impl Config {
@@ -105,6 +133,71 @@ impl Config {
         store.cache_bytes = self.cache_mb.saturating_mul(1 << 20);
         Ok(store)
     }
+}
+
+impl Config {
+    /// The plugin folder's settings, checked: outside the data root, limits
+    /// above zero.
+    pub fn plugin_folder(&self) -> Result<FolderConfig, ConfigError> {
+        let (plugins, data) = (absolute(&self.plugins), absolute(&self.data));
+        if plugins.starts_with(&data) {
+            return Err(ConfigError::PluginsInData { plugins, data });
+        }
+        if self.plugin_memory_mb == 0 {
+            return Err(ConfigError::Zero {
+                what: "plugin_memory_mb",
+            });
+        }
+        if self.plugin_time_limit_ms == 0 {
+            return Err(ConfigError::Zero {
+                what: "plugin_time_limit_ms",
+            });
+        }
+        let memory_mb = usize::try_from(self.plugin_memory_mb).unwrap_or(usize::MAX);
+        Ok(FolderConfig {
+            cache_dir: self
+                .plugin_cache
+                .clone()
+                .unwrap_or_else(|| user_cache().unwrap_or_else(|| plugins.join(".cache"))),
+            dir: plugins,
+            limits: Limits {
+                memory_bytes: memory_mb.saturating_mul(1 << 20),
+                time: Duration::from_millis(self.plugin_time_limit_ms),
+            },
+            allow_native: self.allow_native_plugins,
+        })
+    }
+}
+
+/// `path` made absolute and free of `.` and `..`, with symlinks resolved as
+/// far as the path exists, so that a containment check cannot be fooled.
+fn absolute(path: &Path) -> PathBuf {
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut resolved = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::ParentDir => {
+                resolved.pop();
+            }
+            Component::CurDir => {}
+            other => {
+                resolved.push(other);
+                if let Ok(real) = resolved.canonicalize() {
+                    resolved = real;
+                }
+            }
+        }
+    }
+    resolved
+}
+
+/// `$XDG_CACHE_HOME/candela`, else `~/.cache/candela`.
+fn user_cache() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
+    Some(base.join("candela"))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use candela_core::catalog::ResolveError;
+use candela_core::indicator::{ComputeError, ComputeErrorKind};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -58,6 +59,20 @@ impl From<candela_core::Error> for ApiError {
             Load { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "unreadable_data"),
             Io(_) => (StatusCode::INTERNAL_SERVER_ERROR, "io_error"),
             Query(_) => (StatusCode::INTERNAL_SERVER_ERROR, "query_failed"),
+        };
+        if status.is_server_error() {
+            tracing::error!(code, "{error}");
+        }
+        ApiError::new(status, code, error.to_string())
+    }
+}
+
+impl From<ComputeError> for ApiError {
+    fn from(error: ComputeError) -> Self {
+        let (status, code) = match error.kind {
+            ComputeErrorKind::Refused => (StatusCode::UNPROCESSABLE_ENTITY, "indicator_refused"),
+            ComputeErrorKind::Failed => (StatusCode::INTERNAL_SERVER_ERROR, "indicator_failed"),
+            ComputeErrorKind::Limit => (StatusCode::INTERNAL_SERVER_ERROR, "indicator_limit"),
         };
         if status.is_server_error() {
             tracing::error!(code, "{error}");

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use candela_core::{Engine, Store};
+use candela_plugins::PluginFolder;
 use candela_server::config::{Config, ProviderConfig};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
@@ -39,6 +40,9 @@ struct Cli {
     /// Memory bound of the bar cache, in MiB [default: 512]
     #[arg(long, value_name = "MIB")]
     cache_mb: Option<u64>,
+    /// Folder of indicator plugins (.wasm), watched while serving [default: ./plugins.d]
+    #[arg(long, value_name = "DIR")]
+    plugins: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -68,6 +72,9 @@ impl Cli {
         }
         if let Some(cache_mb) = self.cache_mb {
             config.cache_mb = cache_mb;
+        }
+        if let Some(plugins) = &self.plugins {
+            config.plugins.clone_from(plugins);
         }
         for (provider, timezone) in &self.timezones {
             config.providers.insert(
@@ -119,6 +126,8 @@ fn serve(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     let symbols = store.catalog().symbols().count();
     let engine = Arc::new(Engine::new(Arc::new(store), config.query_threads)?);
     let indicators = Arc::new(candela_indicators::registry());
+    // Watches the folder for as long as the server runs.
+    let _plugins = PluginFolder::open(config.plugin_folder()?, Arc::clone(&indicators))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -40,6 +40,13 @@ CALLS = [
     "bbands(5,1)", "atr(14)", "atr(1)",
 ]
 
+# The example plugins in plugins/examples/wasm, against references built from
+# TA-Lib's primitives (TA-Lib has CCI itself, but no Hull average or Keltner).
+PLUGIN_CALLS = [
+    "hma(20)", "hma(9)", "hma(2)", "keltner(20,2,10)", "keltner(period=5,multiplier=1.5,atr_period=14)",
+    "cci(20)", "cci(5)", "plugin_sma(20)",
+]
+
 
 def reference(call: str, bars: pd.DataFrame, zone: str) -> dict[str, np.ndarray]:
     """TA-Lib's answer for one call, keyed by Candela's output names."""
@@ -82,6 +89,17 @@ def reference(call: str, bars: pd.DataFrame, zone: str) -> dict[str, np.ndarray]
         return {"upper": up, "middle": mid, "lower": low}
     if ident == "atr":
         return {"atr": talib.ATR(h, l, c, ints[0])}
+    if ident == "hma":
+        period = ints[0]
+        raw = 2 * talib.WMA(c, max(period // 2, 1)) - talib.WMA(c, period)
+        return {"hma": talib.WMA(raw, max(int(np.floor(np.sqrt(period))), 1))}
+    if ident == "keltner":
+        middle, atr = talib.EMA(c, ints[0]), talib.ATR(h, l, c, ints[2])
+        return {"upper": middle + values[1] * atr, "middle": middle, "lower": middle - values[1] * atr}
+    if ident == "cci":
+        return {"cci": talib.CCI(h, l, c, ints[0])}
+    if ident == "plugin_sma":
+        return {"sma": talib.SMA(c, ints[0])}
     raise ValueError(call)
 
 
@@ -153,6 +171,10 @@ def main() -> None:
             "calls": [
                 {"call": call, "outputs": {k: output(np.asarray(v, dtype=float)) for k, v in reference(call, bars, zone).items()}}
                 for call in CALLS
+            ],
+            "plugin_calls": [
+                {"call": call, "outputs": {k: output(np.asarray(v, dtype=float)) for k, v in reference(call, bars, zone).items()}}
+                for call in PLUGIN_CALLS
             ],
         }
         path = OUT / f"{name}.json"

@@ -67,11 +67,23 @@ impl History {
     }
 }
 
-/// An indicator could not compute (a plugin that traps, runs out of time or
-/// memory, or returns a series of the wrong length).
+/// An indicator could not compute: a plugin refused the input, trapped, ran
+/// out of time or memory, or returned series of the wrong shape.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{indicator} failed: {message}")]
 pub struct ComputeError {
     pub indicator: String,
     pub message: String,
+    pub kind: ComputeErrorKind,
+}
+
+/// Whose fault a failed computation is, which decides the HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ComputeErrorKind {
+    /// The indicator declined this input with a reason (a 422).
+    Refused,
+    /// The indicator's code failed: a trap, a panic, a wrong result (a 500).
+    Failed,
+    /// The indicator hit its time or memory limit (a 500 naming the limit).
+    Limit,
 }

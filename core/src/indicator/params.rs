@@ -105,6 +105,11 @@ impl Params {
             .map_or(f64::NAN, |p| p.value)
     }
 
+    /// Every value, in declared order: what a plugin receives.
+    pub fn values(&self) -> impl ExactSizeIterator<Item = f64> + '_ {
+        self.values.iter().map(|p| p.value)
+    }
+
     /// An integer parameter as a count (validation keeps it non-negative).
     pub fn count(&self, name: &str) -> usize {
         let value = self.get(name);

@@ -10,7 +10,7 @@ use chrono_tz::Tz;
 use super::call::{CallSyntaxError, parse_calls};
 use super::params::{ParamError, Params};
 use super::spec::Origin;
-use super::{ComputeError, History, Indicator, Series};
+use super::{ComputeError, ComputeErrorKind, History, Indicator, Series};
 use crate::frame::{BarColumns, BarFrame};
 use crate::zone;
 
@@ -180,6 +180,7 @@ impl ResolvedCall {
                     spec.outputs.len(),
                     series.bars.len()
                 ),
+                kind: ComputeErrorKind::Failed,
             });
         }
         let skip = rows.start - from;

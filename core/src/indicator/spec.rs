@@ -1,7 +1,7 @@
 //! What an indicator says about itself: the metadata that the API lists, the
 //! UI builds forms from, and calls are validated against.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Where an indicator's code comes from. Only the listing shows it: the
 /// registry, the API, the UI and SQL treat every origin alike.
@@ -13,7 +13,7 @@ pub enum Origin {
     Native,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ParamKind {
     Integer,
@@ -75,7 +75,7 @@ impl ParamSpec {
 }
 
 /// On the price chart, or in a pane of its own below it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Placement {
     Overlay,
@@ -83,7 +83,7 @@ pub enum Placement {
 }
 
 /// How the UI draws an output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Style {
     Line,
@@ -110,7 +110,7 @@ impl OutputSpec {
 }
 
 /// A bar column an indicator reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Input {
     Time,

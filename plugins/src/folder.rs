@@ -305,12 +305,19 @@ impl Scanner {
                 "loaded"
             };
             let spec = plugin.spec();
+            let origin = match spec.origin {
+                Origin::Native => "native library",
+                _ => "WebAssembly",
+            };
             let summary = format!(
-                "plugin '{id}' ({}) {verb} from {}: {:?}, {} parameter(s), outputs {}",
+                "plugin '{id}' ({}) {verb} from {} ({origin}); parameters: {}; outputs: {}",
                 spec.name,
                 name(path),
-                spec.origin,
-                spec.params.len(),
+                spec.params
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 spec.outputs
                     .iter()
                     .map(|o| o.name.as_str())

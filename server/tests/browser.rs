@@ -1,5 +1,6 @@
 //! The web UI in a real headless Chromium (Debian's `chromium`, driven by
-//! Playwright's `playwright-core`), against this server on the bundled data.
+//! Playwright's `playwright-core`), against this server on the bundled data,
+//! with a watched plugin folder that a script drops a plugin into.
 //! Needs `npm ci` in `web/` and `/usr/bin/chromium` (or `CHROMIUM=path`);
 //! `.ci/run` installs both.
 
@@ -7,6 +8,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use candela_core::{Engine, Store, StoreConfig};
+use candela_plugins::{FolderConfig, Limits, PluginFolder};
+
+#[path = "../../plugins/tests/support/mod.rs"]
+mod support;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn chart_page_works_in_headless_chromium() {
@@ -26,26 +31,39 @@ async fn chart_page_works_in_headless_chromium() {
         .insert("ALPACA".into(), chrono_tz::America::New_York);
     let engine =
         Arc::new(Engine::new(Arc::new(Store::open(config).expect("store")), 2).expect("engine"));
+    let indicators = Arc::new(candela_indicators::registry());
+    let plugins = tempfile::tempdir().expect("plugin folder");
+    let folder = FolderConfig {
+        dir: plugins.path().to_path_buf(),
+        cache_dir: plugins.path().join(".cache"),
+        limits: Limits::default(),
+        allow_native: false,
+    };
+    let _watched = PluginFolder::open(folder, Arc::clone(&indicators)).expect("plugin folder");
+    let hma = support::wasm("hma");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(async move {
-        axum::serve(
-            listener,
-            candela_server::app::router(engine, Arc::new(candela_indicators::registry())),
-        )
-        .await
+        axum::serve(listener, candela_server::app::router(engine, indicators)).await
     });
 
     // One script per concern, one after the other: two Chromiums at once
     // on a small machine only make both slow.
-    for script in ["tests/smoke.mjs", "tests/indicators.mjs"] {
+    let plugin_args = [plugins.path().to_path_buf(), hma];
+    for (script, extra) in [
+        ("tests/smoke.mjs", &[][..]),
+        ("tests/indicators.mjs", &[]),
+        ("tests/plugins.mjs", &plugin_args),
+    ] {
         let (web, url, chromium) = (repo.join("web"), url.clone(), chromium.clone());
+        let extra = extra.to_vec();
         let output = tokio::task::spawn_blocking(move || {
             std::process::Command::new("node")
                 .arg(script)
                 .arg(&url)
+                .args(&extra)
                 .env("CHROMIUM", &chromium)
                 .current_dir(web)
                 .output()

@@ -153,6 +153,18 @@ el('symbol').addEventListener('change', async () => {
 });
 el('load').addEventListener('click', () => loadChart({ fit: true }));
 
+// Plugins come and go while the server runs: the catalog follows when the
+// user comes back to the page, and every 10 s while the page is visible.
+async function refreshCatalog() {
+  try {
+    panel.setCatalog((await api('/api/indicators')).indicators);
+  } catch {
+    // The catalog in hand stays; loading the chart reports a server that is down.
+  }
+}
+window.addEventListener('focus', refreshCatalog);
+setInterval(() => { if (document.visibilityState === 'visible') refreshCatalog(); }, 10_000);
+
 (async () => {
   try {
     const [{ indicators }] = await Promise.all([api('/api/indicators'), loadSymbols()]);

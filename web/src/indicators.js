@@ -34,7 +34,11 @@ export class IndicatorPanel {
     this.nextColor = 0;
   }
 
+  // Rebuilt only when it changed, so a refresh never disturbs the user.
   setCatalog(indicators) {
+    const text = JSON.stringify(indicators);
+    if (text === this.catalogText) return;
+    this.catalogText = text;
     this.catalog = new Map(indicators.map((spec) => [spec.id, spec]));
     const groups = Map.groupBy(indicators, (spec) => spec.category);
     const sections = [...groups].sort(([a], [b]) => a.localeCompare(b)).map(([category, specs]) =>

@@ -1,0 +1,181 @@
+//! Plugins in the running server: the `candela` binary with a plugin folder
+//! from its configuration. A `.wasm` dropped in while it serves is listed
+//! and computed like a built-in; a misbehaving plugin fails only its own
+//! requests, with the plugin named; a removed plugin is gone.
+
+#[path = "../../plugins/tests/support/mod.rs"]
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The server, stopped when dropped.
+struct Server {
+    child: Child,
+    address: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(config: &Path) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_candela"))
+            .arg("--config")
+            .arg(config)
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start candela");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let address = loop {
+            let line = lines
+                .next()
+                .expect("candela exited before serving")
+                .expect("log line");
+            println!("{line}");
+            if let Some((_, url)) = line.split_once("serving http://") {
+                break url.split_whitespace().next().expect("address").to_owned();
+            }
+        };
+        // Keep draining the log so the server never blocks on a full pipe.
+        std::thread::spawn(move || lines.map_while(Result::ok).for_each(|l| println!("{l}")));
+        Server { child, address }
+    }
+
+    /// GET `path`: the status and the JSON body.
+    fn get(&self, path: &str) -> (u16, Value) {
+        let mut stream = TcpStream::connect(&self.address).expect("connect");
+        write!(
+            stream,
+            "GET {path} HTTP/1.0\r\nHost: {}\r\n\r\n",
+            self.address
+        )
+        .expect("send");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("read");
+        let (head, body) = response.split_once("\r\n\r\n").expect("HTTP response");
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("status");
+        (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    }
+
+    fn indicator_ids(&self) -> Vec<String> {
+        let (_, body) = self.get("/api/indicators");
+        body["indicators"]
+            .as_array()
+            .expect("indicators")
+            .iter()
+            .map(|i| i["id"].as_str().expect("id").to_owned())
+            .collect()
+    }
+}
+
+fn eventually(what: &str, ready: impl Fn() -> bool) -> Duration {
+    let start = Instant::now();
+    while !ready() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting until {what}"
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    start.elapsed()
+}
+
+#[test]
+fn a_plugin_dropped_into_the_running_server_is_served_like_a_builtin() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let plugins = root.path().join("plugins");
+    let config = root.path().join("candela.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data = {:?}\nbind = \"127.0.0.1:0\"\nplugins = {:?}\nplugin_cache = {:?}\nplugin_time_limit_ms = 500\n[providers.ALPACA]\ntimezone = \"America/New_York\"\n",
+            support::repo().join("data"),
+            plugins,
+            root.path().join("cache"),
+        ),
+    )
+    .expect("config");
+    let server = Server::start(&config);
+    assert!(plugins.is_dir(), "the server creates its plugin folder");
+    assert!(!server.indicator_ids().contains(&"hma".to_owned()));
+
+    for name in ["hma", "faulty"] {
+        std::fs::copy(support::wasm(name), plugins.join(format!("{name}.wasm"))).expect("copy");
+    }
+    let waited = eventually("hma is listed", || {
+        let ids = server.indicator_ids();
+        ids.contains(&"hma".into()) && ids.contains(&"faulty".into())
+    });
+    println!("listed {waited:?} after the copy");
+    let (_, listing) = server.get("/api/indicators");
+    let hma = listing["indicators"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|i| i["id"] == "hma")
+        .expect("hma")
+        .clone();
+    assert_eq!(hma["origin"], "wasm");
+    assert_eq!(hma["category"], "Trend");
+    assert_eq!(hma["params"][0]["name"], "period");
+
+    let (status, data) =
+        server.get("/api/data?symbol=AAPL&timeframe=1d&limit=300&indicators=hma(20),sma(20)");
+    assert_eq!(status, 200, "{data}");
+    let hull = &data["indicators"][0];
+    assert_eq!(hull["key"], "hma(period=20)");
+    assert_eq!(hull["placement"], "overlay");
+    let values = hull["outputs"]["hma"].as_array().expect("values");
+    assert_eq!(values.len(), 300);
+    assert!(
+        values.iter().all(Value::is_f64),
+        "a window has history, so no warm-up"
+    );
+
+    // Misbehaviour fails that request only, naming the plugin.
+    for (mode, status, code) in [
+        (1, 500, "indicator_failed"),
+        (2, 500, "indicator_limit"),
+        (7, 422, "indicator_refused"),
+    ] {
+        let (got, body) = server.get(&format!(
+            "/api/data?symbol=AAPL&timeframe=1d&limit=50&indicators=faulty(mode={mode})"
+        ));
+        assert_eq!(
+            (got, body["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{body}"
+        );
+        let message = body["error"]["message"].as_str().expect("message");
+        assert!(
+            message.contains("plugin 'faulty' (faulty.wasm)"),
+            "{message}"
+        );
+    }
+    let (status, _) = server.get("/api/data?symbol=AAPL&timeframe=1d&limit=50&indicators=hma");
+    assert_eq!(status, 200, "the server carries on");
+
+    std::fs::remove_file(plugins.join("hma.wasm")).expect("remove");
+    eventually("hma is gone", || {
+        !server.indicator_ids().contains(&"hma".into())
+    });
+    let (status, body) = server.get("/api/data?symbol=AAPL&timeframe=1d&indicators=hma");
+    assert_eq!(status, 400, "{body}");
+}

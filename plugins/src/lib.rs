@@ -37,21 +37,22 @@ impl Default for Limits {
     }
 }
 
-/// Why a plugin file was not loaded. The folder logs it and skips the file.
+/// Why a plugin file was not loaded. The folder logs `plugin <file>:
+/// skipped, it <this>`, so each message reads as a predicate.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("cannot read it: {0}")]
+    #[error("cannot be read: {0}")]
     Io(#[from] std::io::Error),
-    #[error("cannot set up the WebAssembly engine: {0}")]
+    #[error("cannot be run: the WebAssembly engine failed to start: {0}")]
     Engine(String),
     #[error(
-        "not a WebAssembly component ({0}); build it with `cargo build --release --target wasm32-wasip2`"
+        "is not a WebAssembly component ({0}); build it with `cargo build --release --target wasm32-wasip2`"
     )]
     Compile(String),
-    #[error("cannot link it: {0}")]
+    #[error("cannot be linked: {0}")]
     Link(String),
     #[error(
-        "built against candela:indicator@{found}, but this Candela supports {supported}; rebuild it with a matching candela-plugin-sdk"
+        "is built against candela:indicator@{found}, but this Candela supports {supported}; rebuild it with a matching candela-plugin-sdk"
     )]
     Version {
         found: String,
@@ -69,7 +70,7 @@ pub enum LoadError {
         "is a native library, and native plugins are disabled; set allow_native_plugins = true in candela.toml to load it (native plugins run unsandboxed)"
     )]
     NativeDisabled,
-    #[error("cannot load the native library: {0}")]
+    #[error("cannot be loaded as a native library: {0}")]
     Native(String),
 }
 

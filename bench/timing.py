@@ -13,10 +13,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run_cargo_bench(name: str) -> None:
-    """Runs `cargo bench --bench NAME` unless `--no-cargo` was given."""
+def run_cargo_bench(name: str, profile: str | None = None) -> None:
+    """Runs `cargo bench --bench NAME` (with `--profile PROFILE` if given)
+    unless `--no-cargo` was given."""
     if "--no-cargo" not in sys.argv:
-        subprocess.run(["cargo", "bench", "--workspace", "--bench", name], cwd=REPO, check=True)
+        extra = ["--profile", profile] if profile else []
+        subprocess.run(["cargo", "bench", "--workspace", *extra, "--bench", name], cwd=REPO, check=True)
 
 
 def criterion_ms(*benchmark: str) -> float:

@@ -4,21 +4,11 @@
 
 mod support;
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use candela_core::indicator::{Origin, Registry};
-use candela_plugins::{FolderConfig, Limits, PluginFolder};
-
-fn config(dir: &Path, cache: &Path, allow_native: bool) -> FolderConfig {
-    FolderConfig {
-        dir: dir.to_path_buf(),
-        cache_dir: cache.to_path_buf(),
-        limits: Limits::default(),
-        allow_native,
-    }
-}
+use candela_plugins::PluginFolder;
 
 /// Waits (the watcher works on its own) until `ready` holds.
 fn eventually(what: &str, ready: impl Fn() -> bool) {
@@ -38,19 +28,13 @@ fn name_of(registry: &Registry, id: &str) -> Option<String> {
 
 #[test]
 fn the_folder_is_followed_while_it_is_watched() {
-    let (dir, cache) = (
-        tempfile::tempdir().expect("dir"),
-        tempfile::tempdir().expect("cache"),
-    );
+    let dir = tempfile::tempdir().expect("dir");
     std::fs::copy(support::wasm("hma"), dir.path().join("hma.wasm")).expect("copy");
     std::fs::write(dir.path().join("broken.wasm"), b"half a plugin").expect("write");
     std::fs::write(dir.path().join("notes.txt"), b"not a plugin at all").expect("write");
     let registry = Arc::new(candela_indicators::registry());
-    let folder = PluginFolder::open(
-        config(dir.path(), cache.path(), false),
-        Arc::clone(&registry),
-    )
-    .expect("folder opens");
+    let folder = PluginFolder::open(support::folder(dir.path(), false), Arc::clone(&registry))
+        .expect("folder opens");
 
     // Loaded at start; the broken file and the text file are skipped.
     assert_eq!(
@@ -83,11 +67,23 @@ fn the_folder_is_followed_while_it_is_watched() {
         Origin::Builtin
     );
 
-    // Replaced in place: the new plugin answers under the old file name.
+    // Replaced in place: the new plugin answers under the old file name, and
+    // a request that resolved the old one before the swap still completes.
+    let in_flight = registry.resolve("cci(14)").expect("cci resolves").remove(0);
     std::fs::copy(support::wasm("sma"), dir.path().join("cci.wasm")).expect("overwrite");
     eventually("cci.wasm now holds plugin_sma", || {
         registry.get("cci").is_none() && registry.get("plugin_sma").is_some()
     });
+    let frame = candela_core::BarFrame::from_columns(
+        (0..100).map(|i| i * 60_000_000_000).collect(),
+        std::array::from_fn(|k| (0..100).map(|i| f64::from(i + k as i32)).collect()),
+    )
+    .expect("frame");
+    let finished = in_flight.compute_window(&frame, chrono_tz::UTC, 0..100);
+    assert_eq!(
+        finished.expect("the old plugin still computes")[0].len(),
+        100
+    );
 
     // Removed: the copy that was refused takes the id over.
     std::fs::remove_file(dir.path().join("hma.wasm")).expect("remove");
@@ -109,29 +105,20 @@ fn the_folder_is_followed_while_it_is_watched() {
 fn native_plugins_load_only_when_allowed() {
     let library = support::native_sma();
     let file = library.file_name().expect("file name");
-    let (dir, cache) = (
-        tempfile::tempdir().expect("dir"),
-        tempfile::tempdir().expect("cache"),
-    );
+    let dir = tempfile::tempdir().expect("dir");
     std::fs::copy(library, dir.path().join(file)).expect("copy");
 
     let registry = Arc::new(candela_indicators::registry());
-    let _folder = PluginFolder::open(
-        config(dir.path(), cache.path(), false),
-        Arc::clone(&registry),
-    )
-    .expect("folder opens");
+    let _folder = PluginFolder::open(support::folder(dir.path(), false), Arc::clone(&registry))
+        .expect("folder opens");
     assert!(
         registry.get("native_sma").is_none(),
         "native plugins are off by default"
     );
 
     let registry = Arc::new(candela_indicators::registry());
-    let _folder = PluginFolder::open(
-        config(dir.path(), cache.path(), true),
-        Arc::clone(&registry),
-    )
-    .expect("folder opens");
+    let _folder = PluginFolder::open(support::folder(dir.path(), true), Arc::clone(&registry))
+        .expect("folder opens");
     let native = registry.get("native_sma").expect("loaded when allowed");
     assert_eq!(native.spec().origin, Origin::Native);
 

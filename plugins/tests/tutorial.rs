@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use candela_core::BarFrame;
 use candela_core::indicator::Origin;
-use candela_plugins::{FolderConfig, Limits, PluginFolder};
+use candela_plugins::PluginFolder;
 
 /// A fenced block of the tutorial and what its info string asks for.
 enum Step {
@@ -90,13 +90,11 @@ fn the_plugin_tutorial_works_as_written() {
     let plugins = tempfile::tempdir().expect("plugin folder");
     std::fs::copy(&wasm, plugins.path().join("momentum.wasm")).expect("copy");
     let registry = Arc::new(candela_indicators::registry());
-    let config = FolderConfig {
-        dir: plugins.path().to_path_buf(),
-        cache_dir: plugins.path().join(".cache"),
-        limits: Limits::default(),
-        allow_native: false,
-    };
-    let _folder = PluginFolder::open(config, Arc::clone(&registry)).expect("folder");
+    let _folder = PluginFolder::open(
+        support::folder(plugins.path(), false),
+        Arc::clone(&registry),
+    )
+    .expect("folder");
     let momentum = registry
         .get("momentum")
         .expect("the tutorial's plugin is loaded");

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use candela_core::{Engine, Store, StoreConfig};
-use candela_plugins::{FolderConfig, Limits, PluginFolder};
+use candela_plugins::PluginFolder;
 
 #[path = "../../plugins/tests/support/mod.rs"]
 mod support;
@@ -33,13 +33,11 @@ async fn chart_page_works_in_headless_chromium() {
         Arc::new(Engine::new(Arc::new(Store::open(config).expect("store")), 2).expect("engine"));
     let indicators = Arc::new(candela_indicators::registry());
     let plugins = tempfile::tempdir().expect("plugin folder");
-    let folder = FolderConfig {
-        dir: plugins.path().to_path_buf(),
-        cache_dir: plugins.path().join(".cache"),
-        limits: Limits::default(),
-        allow_native: false,
-    };
-    let _watched = PluginFolder::open(folder, Arc::clone(&indicators)).expect("plugin folder");
+    let _watched = PluginFolder::open(
+        support::folder(plugins.path(), false),
+        Arc::clone(&indicators),
+    )
+    .expect("plugin folder");
     let hma = support::wasm("hma");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+use candela_plugins::{FolderConfig, Limits};
+
 /// The repository root (both crates that use this live one level below it).
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -69,4 +71,14 @@ pub fn native_sma() -> &'static Path {
             std::env::consts::DLL_SUFFIX
         ))
     })
+}
+
+/// A plugin folder at `dir` with the default limits, caching inside it.
+pub fn folder(dir: &Path, allow_native: bool) -> FolderConfig {
+    FolderConfig {
+        dir: dir.to_path_buf(),
+        cache_dir: dir.join(".cache"),
+        limits: Limits::default(),
+        allow_native,
+    }
 }

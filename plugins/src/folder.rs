@@ -329,16 +329,15 @@ impl Scanner {
                 Err(e) => tracing::warn!("plugin {}: refused, {e}", name(path)),
             }
         }
-        let loaded = wanted.len();
         self.active = wanted;
-        format!(
-            "{loaded} loaded ({}), {refused} refused, {broken} skipped",
-            self.active
-                .keys()
-                .map(String::as_str)
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
+        let ids: Vec<&str> = self.active.keys().map(String::as_str).collect();
+        match ids.len() {
+            0 => format!("none loaded, {refused} refused, {broken} skipped"),
+            n => format!(
+                "{n} loaded ({}), {refused} refused, {broken} skipped",
+                ids.join(", ")
+            ),
+        }
     }
 }
 

@@ -1,12 +1,14 @@
 //! `candela`: serve charts of OHLCV parquet data, or write the sample data.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use candela_core::indicator::Registry;
 use candela_core::{Engine, Store};
 use candela_plugins::PluginFolder;
-use candela_server::config::{Config, ProviderConfig};
+use candela_plugins::folder::FolderError;
+use candela_server::config::{Config, ConfigError, DEFAULT_PLUGINS, ProviderConfig};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
@@ -127,7 +129,7 @@ fn serve(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     let engine = Arc::new(Engine::new(Arc::new(store), config.query_threads)?);
     let indicators = Arc::new(candela_indicators::registry());
     // Watches the folder for as long as the server runs.
-    let _plugins = PluginFolder::open(config.plugin_folder()?, Arc::clone(&indicators))?;
+    let _plugins = watch_plugins(&config, &indicators)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -142,6 +144,35 @@ fn serve(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
         tracing::info!("stopped");
         Ok::<_, Box<dyn std::error::Error>>(())
     })
+}
+
+/// The watched plugin folder. A folder the user chose must work; the default
+/// one (`./plugins.d`) only disables plugins, with a warning, when it cannot
+/// be used (a read-only working directory, or a data root of `.`).
+fn watch_plugins(
+    config: &Config,
+    indicators: &Arc<Registry>,
+) -> Result<Option<PluginFolder>, Box<dyn std::error::Error>> {
+    let chosen = config.plugins != Path::new(DEFAULT_PLUGINS);
+    let disabled = |e: &dyn std::fmt::Display| {
+        tracing::warn!("plugins disabled: {e}; choose a plugin folder with --plugins DIR");
+    };
+    let folder = match config.plugin_folder() {
+        Ok(folder) => folder,
+        Err(e @ ConfigError::PluginsInData { .. }) if !chosen => {
+            disabled(&e);
+            return Ok(None);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    match PluginFolder::open(folder, Arc::clone(indicators)) {
+        Ok(folder) => Ok(Some(folder)),
+        Err(e @ FolderError::Folder { .. }) if !chosen => {
+            disabled(&e);
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM, letting requests in flight finish.

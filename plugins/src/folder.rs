@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime};
 use candela_core::indicator::{Indicator, Origin, Registry};
 use notify::{EventKind, RecursiveMode, Watcher};
 
-use crate::{Limits, LoadError, WasmRuntime, native};
+use crate::{Limits, LoadError, WasmRuntime, lock, native};
 
 /// Changes closer together than this are one change (a copy writes a file in
 /// several steps).
@@ -138,11 +138,6 @@ fn follow(scanner: &Mutex<Scanner>, changes: &mpsc::Receiver<()>) {
         let summary = lock(scanner).rescan();
         tracing::debug!("plugins: {summary}");
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A panic mid-scan leaves entries that the next scan corrects.
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[derive(Debug)]

@@ -106,3 +106,9 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::write(&partial, bytes)?;
     std::fs::rename(&partial, path)
 }
+
+/// Locks a mutex whose data stays valid whatever a panicking holder left:
+/// the host's caches, and the folder's entries that the next scan corrects.
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}

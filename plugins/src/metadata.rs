@@ -1,13 +1,12 @@
 //! What a plugin says about itself, checked before Candela believes it. Both
 //! hosts turn their plugin's description into a [`Description`] (WASM from the
 //! WIT record, native from JSON) and [`Description::validate`] makes it an
-//! [`IndicatorSpec`] or says what is wrong.
+//! [`IndicatorSpec`] or says what is wrong. Parameters and outputs are the
+//! core's own `ParamSpec` and `OutputSpec`; only the checks are added here.
 
 use std::collections::HashSet;
 
-use candela_core::indicator::{
-    IndicatorSpec, Input, Origin, OutputSpec, ParamKind, ParamSpec, Placement, Style,
-};
+use candela_core::indicator::{IndicatorSpec, Input, Origin, OutputSpec, ParamKind, ParamSpec};
 use serde::Deserialize;
 
 /// Bounds that keep a hostile or careless description from flooding the UI.
@@ -24,35 +23,9 @@ pub struct Description {
     #[serde(default)]
     pub description: String,
     #[serde(default)]
-    pub params: Vec<ParamDescription>,
-    pub outputs: Vec<OutputDescription>,
+    pub params: Vec<ParamSpec>,
+    pub outputs: Vec<OutputSpec>,
     pub inputs: Vec<Input>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ParamDescription {
-    pub name: String,
-    #[serde(rename = "type")]
-    pub kind: ParamKind,
-    pub default: f64,
-    pub min: f64,
-    pub max: f64,
-    #[serde(default)]
-    pub description: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OutputDescription {
-    pub name: String,
-    pub placement: Placement,
-    #[serde(default = "line")]
-    pub style: Style,
-}
-
-fn line() -> Style {
-    Style::Line
 }
 
 impl Description {
@@ -76,8 +49,8 @@ impl Description {
         if self.name.trim().is_empty() || self.category.trim().is_empty() {
             return Err("name and category must not be empty".into());
         }
-        let params = self.validate_params()?;
-        let outputs = self.validate_outputs()?;
+        self.validate_params()?;
+        self.validate_outputs()?;
         if self.inputs.is_empty() {
             return Err("declares no inputs: list the bar columns compute reads".into());
         }
@@ -90,13 +63,13 @@ impl Description {
             category: self.category,
             description: self.description,
             origin,
-            params,
-            outputs,
+            params: self.params,
+            outputs: self.outputs,
             inputs: self.inputs,
         })
     }
 
-    fn validate_params(&self) -> Result<Vec<ParamSpec>, String> {
+    fn validate_params(&self) -> Result<(), String> {
         if self.params.len() > MAX_PARAMS {
             return Err(format!(
                 "declares {} parameters, at most {MAX_PARAMS} are allowed",
@@ -106,43 +79,33 @@ impl Description {
         if let Some(name) = first_repeat(self.params.iter().map(|p| &p.name)) {
             return Err(format!("parameter '{}' is declared twice", clip(name)));
         }
-        self.params
-            .iter()
-            .map(|p| {
-                let problem = if !is_name(&p.name) {
-                    Some("is not a valid name: use lower-case letters, digits and '_'".to_owned())
-                } else if ![p.default, p.min, p.max].iter().all(|v| v.is_finite()) {
-                    Some("has a default, min or max that is not a finite number".to_owned())
-                } else if !(p.min <= p.default && p.default <= p.max) {
-                    Some(format!(
-                        "has default {} outside its range {}..={}",
-                        p.default, p.min, p.max
-                    ))
-                } else if p.kind == ParamKind::Integer
-                    && [p.default, p.min, p.max].iter().any(|v| v.fract() != 0.0)
-                {
-                    Some("is an integer but has a fractional default, min or max".to_owned())
-                } else if p.description.len() > MAX_TEXT {
-                    Some(format!("has a description longer than {MAX_TEXT} bytes"))
-                } else {
-                    None
-                };
-                match problem {
-                    Some(problem) => Err(format!("parameter '{}' {problem}", clip(&p.name))),
-                    None => Ok(ParamSpec {
-                        name: p.name.clone(),
-                        kind: p.kind,
-                        default: p.default,
-                        min: p.min,
-                        max: p.max,
-                        description: p.description.clone(),
-                    }),
-                }
-            })
-            .collect()
+        for p in &self.params {
+            let problem = if !is_name(&p.name) {
+                Some("is not a valid name: use lower-case letters, digits and '_'".to_owned())
+            } else if ![p.default, p.min, p.max].iter().all(|v| v.is_finite()) {
+                Some("has a default, min or max that is not a finite number".to_owned())
+            } else if !(p.min <= p.default && p.default <= p.max) {
+                Some(format!(
+                    "has default {} outside its range {}..={}",
+                    p.default, p.min, p.max
+                ))
+            } else if p.kind == ParamKind::Integer
+                && [p.default, p.min, p.max].iter().any(|v| v.fract() != 0.0)
+            {
+                Some("is an integer but has a fractional default, min or max".to_owned())
+            } else if p.description.len() > MAX_TEXT {
+                Some(format!("has a description longer than {MAX_TEXT} bytes"))
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                return Err(format!("parameter '{}' {problem}", clip(&p.name)));
+            }
+        }
+        Ok(())
     }
 
-    fn validate_outputs(&self) -> Result<Vec<OutputSpec>, String> {
+    fn validate_outputs(&self) -> Result<(), String> {
         if self.outputs.is_empty() || self.outputs.len() > MAX_OUTPUTS {
             return Err(format!(
                 "declares {} outputs; declare from 1 to {MAX_OUTPUTS}",
@@ -152,19 +115,13 @@ impl Description {
         if let Some(name) = first_repeat(self.outputs.iter().map(|o| &o.name)) {
             return Err(format!("output '{}' is declared twice", clip(name)));
         }
-        self.outputs
-            .iter()
-            .map(|o| {
-                if is_name(&o.name) {
-                    Ok(OutputSpec::new(&o.name, o.placement, o.style))
-                } else {
-                    Err(format!(
-                        "output '{}' is not a valid name: use lower-case letters, digits and '_'",
-                        clip(&o.name)
-                    ))
-                }
-            })
-            .collect()
+        match self.outputs.iter().find(|o| !is_name(&o.name)) {
+            Some(o) => Err(format!(
+                "output '{}' is not a valid name: use lower-case letters, digits and '_'",
+                clip(&o.name)
+            )),
+            None => Ok(()),
+        }
     }
 }
 

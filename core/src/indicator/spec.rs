@@ -31,7 +31,9 @@ impl ParamKind {
 }
 
 /// One parameter: its type and the inclusive range of accepted values.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Native plugins describe theirs in this shape, as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ParamSpec {
     pub name: String,
     #[serde(rename = "type")]
@@ -39,6 +41,7 @@ pub struct ParamSpec {
     pub default: f64,
     pub min: f64,
     pub max: f64,
+    #[serde(default)]
     pub description: String,
 }
 
@@ -83,19 +86,22 @@ pub enum Placement {
 }
 
 /// How the UI draws an output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Style {
+    #[default]
     Line,
     Histogram,
     /// One edge of a band; the UI shades between the edges of one indicator.
     Band,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct OutputSpec {
     pub name: String,
     pub placement: Placement,
+    #[serde(default)]
     pub style: Style,
 }
 

@@ -20,8 +20,8 @@ use candela_core::indicator::{
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use crate::metadata::{Description, OutputDescription, ParamDescription};
-use crate::{Limits, LoadError};
+use crate::metadata::Description;
+use crate::{Limits, LoadError, lock};
 use cache::ComponentCache;
 use call::{CallState, Failure, Ticker};
 
@@ -303,14 +303,9 @@ fn declared_only<'a, T>(inputs: &[Input], input: Input, column: &'a [T]) -> &'a 
     if inputs.contains(&input) { column } else { &[] }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // The guarded maps are caches: whatever a panicking holder left is valid.
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 /// The WIT record as the host-neutral description both hosts validate.
 fn describe(metadata: wit::Metadata) -> Description {
-    use candela_core::indicator::{ParamKind, Placement, Style};
+    use candela_core::indicator::{OutputSpec, ParamKind, ParamSpec, Placement, Style};
     Description {
         id: metadata.id,
         name: metadata.name,
@@ -319,7 +314,7 @@ fn describe(metadata: wit::Metadata) -> Description {
         params: metadata
             .params
             .into_iter()
-            .map(|p| ParamDescription {
+            .map(|p| ParamSpec {
                 name: p.name,
                 kind: match p.kind {
                     wit::ParamKind::Integer => ParamKind::Integer,
@@ -334,7 +329,7 @@ fn describe(metadata: wit::Metadata) -> Description {
         outputs: metadata
             .outputs
             .into_iter()
-            .map(|o| OutputDescription {
+            .map(|o| OutputSpec {
                 name: o.name,
                 placement: match o.placement {
                     wit::Placement::Overlay => Placement::Overlay,

@@ -1,12 +1,26 @@
-// The HTTP API, as the UI uses it. Errors carry the server's message, which
-// says what was wrong and how to fix it.
+// The HTTP API, as the UI uses it. Errors carry the server's stable code and
+// its message, which says what was wrong and how to fix it.
 
-export async function api(path) {
-  const response = await fetch(path);
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export async function api(path, { signal } = {}) {
+  let response;
+  try {
+    response = await fetch(path, { signal });
+  } catch (error) {
+    if (error.name === 'AbortError') throw error;
+    throw new ApiError(0, 'unreachable', 'The Candela server does not answer; is it still running?');
+  }
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
-    const message = body.error ? body.error.message : `${response.status} ${response.statusText}`;
-    throw new Error(message);
+    const { code = 'http_error', message = `${response.status} ${response.statusText}` } = body.error ?? {};
+    throw new ApiError(response.status, code, message);
   }
   return body;
 }
@@ -16,4 +30,12 @@ export async function api(path) {
 export function callText(id, params) {
   const args = Object.entries(params).map(([name, value]) => `${name}=${value}`);
   return args.length ? `${id}(${args.join(',')})` : id;
+}
+
+// Which control an error is about, so that it is shown next to it.
+export function errorPlace(error) {
+  if (error.code === 'unknown_symbol' || error.code === 'ambiguous_symbol') return 'symbol';
+  if (error.code === 'timeframe_not_available' || /^timeframe\b/.test(error.message)) return 'timeframe';
+  if (error.code?.startsWith('indicator_') || /^indicators\b/.test(error.message)) return 'indicators';
+  return 'chart';
 }

@@ -1,157 +1,344 @@
-// Candela's chart page: pick a symbol and timeframe, add indicators, and the
-// server sends bars and indicator values for the latest bars.
-import { api, callText } from './api.js';
-import { PriceChart } from './chart.js';
+// Candela's chart page: holds what is on the chart (symbol, timeframe, chart
+// type, indicators), loads it from the API, pages older bars in as the user
+// scrolls back, and keeps the link and the remembered layout up to date.
+import { api, callText, errorPlace } from './api.js';
+import { CHART_TYPES, PriceChart } from './chart.js';
+import { chartImage, csvText, download } from './export.js';
+import { BarHistory, dataQuery } from './history.js';
 import { IndicatorPanel } from './indicators.js';
+import { fromLink, remember, remembered, toLink } from './layout.js';
+import { renderLegends } from './legend.js';
+import { installShortcuts, toggleHelp } from './shortcuts.js';
+import { SymbolPicker } from './symbols.js';
 
 const STANDARD = ['1m', '5m', '15m', '30m', '1h', '4h', '1d', '1w', '1M'];
+// The first window. A link may ask for another (`bars=`), up to the API's cap.
 const INITIAL_BARS = 5000;
+// Older bars are fetched when fewer than this many are left of the view.
+const PREFETCH_BARS = 300;
 
 const el = (id) => document.getElementById(id);
-const state = { symbol: null, timeframe: null, bars: null, indicators: [] };
-const chart = new PriceChart(el('chart'));
-const panel = new IndicatorPanel(el('indicators'), () => loadChart());
+const link = fromLink();
+const memory = remembered();
+const initialBars = Math.min(Math.max(Number(new URLSearchParams(location.search).get('bars')) || INITIAL_BARS, 100), 1_000_000);
+const state = { symbol: null, timeframe: null, type: 'candles', symbols: [], theme: memory.theme ?? preferredTheme() };
+
+const chart = new PriceChart(el('chart'), state.theme);
+const panel = new IndicatorPanel(el('indicators'), { onChange: () => loadChart(), onRecolor: redraw });
+const picker = new SymbolPicker(el('symbol-search'), el('symbol-list'), chooseSymbol);
+// The history on the chart; the load and the page of older bars in flight.
+let shown = null;
+let loading = null;
+let paging = null;
+let inFlight = 0;
 
 // Tests and the console reach the live chart through this handle.
-window.candela = { chart, panel };
+window.candela = { chart, panel, state, history: () => shown };
 
-function setStatus(text, loading = false) {
+function preferredTheme() {
+  return matchMedia('(prefers-color-scheme: light)').matches ? 'light' : 'dark';
+}
+
+// Every fetch shows the progress bar until the last one ends.
+async function track(promise) {
+  inFlight++;
+  el('progress').hidden = false;
+  try {
+    return await promise;
+  } finally {
+    if (--inFlight === 0) el('progress').hidden = true;
+  }
+}
+
+function setStatus(text, busy = false) {
   el('status').textContent = text;
-  el('status').classList.toggle('loading', loading);
+  el('status').classList.toggle('loading', busy);
 }
 
-function showError(message) {
-  el('error').textContent = message;
-  el('error').hidden = !message;
+const slots = {
+  symbol: () => el('symbol-field').querySelector('.field-error'),
+  timeframe: () => el('timeframe-field').querySelector('.field-error'),
+  chart: () => el('error'),
+};
+
+// An error appears next to what caused it; the chart on screen stays.
+function showError(error, place = errorPlace(error)) {
+  if (place === 'indicators') {
+    panel.setError(error.message);
+    return;
+  }
+  const slot = slots[place]();
+  slot.textContent = error.message;
+  slot.hidden = false;
 }
 
-async function loadSymbols() {
-  const { symbols } = await api('/api/symbols');
-  const select = el('symbol');
-  select.replaceChildren(...symbols.map((s) => new Option(`${s.id}  (${s.timeframes.join(', ')})`, s.id)));
-  const wanted = new URLSearchParams(location.search).get('symbol');
-  state.symbol = symbols.some((s) => s.id === wanted) ? wanted : symbols[0]?.id ?? null;
-  if (state.symbol) select.value = state.symbol;
+function clearErrors() {
+  for (const slot of Object.values(slots)) {
+    slot().textContent = '';
+    slot().hidden = true;
+  }
 }
 
-async function loadTimeframes() {
-  const { stored, available } = await api(`/api/timeframes/${encodeURIComponent(state.symbol)}`);
-  const wanted = new URLSearchParams(location.search).get('timeframe');
+async function loadTimeframes(wanted) {
+  const { stored, available } = await track(api(`/api/timeframes/${encodeURIComponent(state.symbol)}`));
   const choices = [...new Set([...STANDARD, ...available])].filter((t) => available.includes(t));
-  if (!choices.includes(state.timeframe)) state.timeframe = choices.includes(wanted) ? wanted : stored[0];
+  if (!choices.includes(state.timeframe)) {
+    if (wanted && !choices.includes(wanted)) {
+      showError(new Error(`${state.symbol} has no timeframe '${wanted}'; it offers ${choices.join(', ')}`), 'timeframe');
+    }
+    state.timeframe = choices.includes(wanted) ? wanted : stored[0];
+  }
   el('timeframes').replaceChildren(...choices.map((tf) => {
     const button = document.createElement('button');
     button.type = 'button';
     button.textContent = tf;
     button.dataset.timeframe = tf;
     button.setAttribute('role', 'radio');
-    button.setAttribute('aria-checked', String(tf === state.timeframe));
     if (stored.includes(tf)) {
       button.classList.add('stored');
-      button.title = 'stored';
+      button.title = `${tf}: stored`;
     } else {
-      button.title = `aggregated from ${stored.join(', ')}`;
+      button.title = `${tf}: aggregated from ${stored.join(', ')}`;
     }
-    button.addEventListener('click', () => { state.timeframe = tf; loadChart({ fit: true }); });
+    button.addEventListener('click', () => chooseTimeframe(tf));
     return button;
   }));
+  markChoices();
 }
 
-const fmt = (v) => (v == null ? '–' : v.toLocaleString(undefined, { maximumFractionDigits: 4 }));
-
-function span(className, text, color) {
-  const node = document.createElement('span');
-  node.className = className;
-  node.textContent = text;
-  if (color) node.style.color = color;
-  return node;
-}
-
-function renderLegend(index) {
-  const bars = state.bars;
-  if (!bars || bars.time.length === 0) { el('legend').replaceChildren(); return; }
-  const i = index ?? bars.time.length - 1;
-  const change = i > 0 ? (bars.close[i] / bars.close[i - 1] - 1) * 100 : 0;
-  const cls = bars.close[i] >= bars.open[i] ? 'up' : 'down';
-  const price = document.createElement('div');
-  price.append(
-    span('name', `${state.symbol} · ${state.timeframe}`),
-    span(cls, `O ${fmt(bars.open[i])}`), span(cls, `H ${fmt(bars.high[i])}`),
-    span(cls, `L ${fmt(bars.low[i])}`), span(cls, `C ${fmt(bars.close[i])}`),
-    span(cls, `${change >= 0 ? '+' : ''}${change.toFixed(2)}%`), span('', `Vol ${fmt(bars.volume[i])}`),
-  );
-  const rows = state.indicators.map(({ result, color }) => {
-    const row = document.createElement('div');
-    row.className = 'indicator-values';
-    row.append(span('name', result.key, color),
-      ...Object.entries(result.outputs).map(([name, values]) => span('', `${name} ${fmt(values[i])}`)));
-    return row;
-  });
-  el('legend').replaceChildren(price, ...rows);
-}
-
-function recordInUrl(calls) {
-  const url = new URL(location.href);
-  url.searchParams.set('symbol', state.symbol);
-  url.searchParams.set('timeframe', state.timeframe);
-  if (calls) url.searchParams.set('indicators', calls);
-  else url.searchParams.delete('indicators');
-  history.replaceState(null, '', url);
-}
-
-// `calls` overrides the panel's list: a shared link's indicators, in whatever
-// form its author wrote them; the server's reading of them becomes the list.
-// `fit` shows all loaded bars; otherwise the user's zoom stays.
-async function loadChart({ calls, fit = false } = {}) {
-  if (!state.symbol) return;
+function markChoices() {
   for (const b of el('timeframes').children) b.setAttribute('aria-checked', String(b.dataset.timeframe === state.timeframe));
-  const requested = calls ?? panel.active.map((a) => callText(a.id, a.params)).join(',');
+  for (const b of el('chart-types').children) b.setAttribute('aria-checked', String(b.dataset.type === state.type));
+}
+
+// The spec of an indicator on the chart; a plugin removed since the catalog
+// was read still draws, from what the response says of it.
+function specOf(result) {
+  return panel.spec(result.id) ?? {
+    outputs: Object.keys(result.outputs).map((name) => ({ name, placement: result.placement, style: 'line' })),
+  };
+}
+
+function draw(history, colors) {
+  chart.show(history, history.indicators.map((r, i) => ({ key: r.key, spec: specOf(r), color: colors[i] })), memory.panes ?? {});
+}
+
+function redraw() {
+  if (!shown) return;
+  draw(shown, panel.active.filter((a) => !a.failed).map((a) => a.color));
+  updateLegends();
+  saveLayout();
+}
+
+let crosshairIndex;
+function updateLegends() {
+  renderLegends(el('legends'), chart, `${state.symbol} · ${state.timeframe}`, crosshairIndex);
+}
+
+function describe(history) {
+  const source = history.source.aggregated ? ` · aggregated from ${history.source.timeframe}` : '';
+  const all = history.exhausted ? ' · all history' : '';
+  return `${history.length.toLocaleString('en-US')} bars${source}${all}`;
+}
+
+function saveLayout() {
+  const entries = panel.active;
+  const layout = {
+    symbol: state.symbol, timeframe: state.timeframe, type: state.type,
+    indicators: panel.calls(), colors: entries.map((a) => a.color),
+  };
+  toLink(layout);
+  memory.panes = { ...memory.panes, ...chart.stretchFactors() };
+  remember({ ...layout, theme: state.theme, panes: memory.panes });
+}
+
+// Loads the chart: the latest bars with the panel's indicators, or, from a
+// link, with `linkCalls` as its author wrote them (the server's reading of
+// them becomes the panel's list). An indicator the server refuses is marked
+// in the panel and the chart loads without it. `fresh` shows the latest bars;
+// otherwise the user's zoom stays.
+async function loadChart({ fresh = false, linkCalls, colors } = {}) {
+  if (!state.symbol || !state.timeframe) return;
+  loading?.abort();
+  paging?.abort();
+  const controller = new AbortController();
+  loading = controller;
+  markChoices();
   setStatus(`Loading ${state.symbol} ${state.timeframe}…`, true);
   el('load').disabled = true;
+  let entries = panel.active.slice();
+  let calls = linkCalls ?? panel.calls(entries);
+  let refusal = null;
   try {
-    const query = new URLSearchParams({ symbol: state.symbol, timeframe: state.timeframe, limit: INITIAL_BARS });
-    if (requested) query.set('indicators', requested);
-    const data = await api(`/api/data?${query}`);
-    if (calls !== undefined) panel.setActive(data.indicators.map((r) => ({ id: r.id, params: r.params })));
-    const bars = data.bars;
-    state.bars = bars;
-    state.indicators = data.indicators.map((result, i) => ({
-      result, spec: panel.spec(result.id), color: panel.active[i].color,
-    }));
-    chart.setBars(bars);
-    chart.setIndicators(bars.time, state.indicators);
-    if (fit) chart.fit();
-    el('chart').dataset.bars = String(bars.time.length);
-    el('chart').dataset.indicators = String(data.indicators.length);
-    recordInUrl(requested);
-    renderLegend();
-    showError('');
-    const source = data.source.aggregated ? ` · aggregated from ${data.source.timeframe}` : '';
-    setStatus(`${bars.time.length.toLocaleString()} bars${source}`);
-  } catch (error) {
-    if (calls) {
-      // A link with indicators the server refuses still opens its chart.
-      await loadChart({ calls: '', fit });
-      showError(`indicators=${calls}: ${error.message}`);
-      return;
+    let history;
+    for (;;) {
+      const request = { symbol: state.symbol, timeframe: state.timeframe, indicators: calls };
+      try {
+        history = new BarHistory(request, await track(api(dataQuery({ ...request, limit: initialBars }), { signal: controller.signal })));
+        break;
+      } catch (error) {
+        if (!calls || errorPlace(error) !== 'indicators') throw error;
+        const culprit = linkCalls === undefined ? entries.find((e) => error.message.includes(callText(e.id, e.params))) : undefined;
+        refusal = { message: linkCalls === undefined ? error.message : `indicators=${linkCalls}: ${error.message}`, entry: culprit };
+        entries = culprit ? entries.filter((e) => e !== culprit) : [];
+        linkCalls = undefined;
+        calls = panel.calls(entries);
+      }
     }
-    showError(error.message);
-    setStatus('');
+    if (refusal === null && history.request.indicators === linkCalls && linkCalls !== undefined) {
+      panel.setActive(history.indicators.map((r, i) => ({ id: r.id, params: r.params, color: colors?.[i] })));
+      entries = panel.active;
+    }
+    shown = history;
+    clearErrors();
+    panel.setError(refusal?.message ?? '', refusal?.entry);
+    draw(history, entries.map((e) => e.color));
+    if (fresh) showLatest();
+    el('chart').dataset.bars = String(history.length);
+    el('chart').dataset.indicators = String(history.indicators.length);
+    updateLegends();
+    saveLayout();
+    setStatus(describe(history));
+  } catch (error) {
+    if (error.name === 'AbortError') return;
+    showError(error);
+    setStatus(shown ? describe(shown) : '');
   } finally {
-    el('load').disabled = false;
+    if (loading === controller) {
+      loading = null;
+      el('load').disabled = false;
+    }
   }
 }
 
-chart.chart.subscribeCrosshairMove((param) => {
-  const index = param.logical == null || !state.bars ? undefined : Math.min(Math.max(Math.round(param.logical), 0), state.bars.time.length - 1);
-  renderLegend(param.time === undefined ? undefined : index);
-});
+// The latest bars at a comfortable spacing, however many are loaded.
+function showLatest() {
+  const width = el('chart').clientWidth || 800;
+  const count = Math.min(Math.max(Math.round(width / 7), 30), shown.length);
+  chart.chart.timeScale().setVisibleLogicalRange({ from: shown.length - count, to: shown.length + 3 });
+}
 
-el('symbol').addEventListener('change', async () => {
-  state.symbol = el('symbol').value;
-  try { await loadTimeframes(); await loadChart({ fit: true }); } catch (error) { showError(error.message); }
+// Pages older bars in while the view is near the first one loaded.
+async function loadOlder() {
+  const history = shown;
+  if (paging || loading || !history || history.exhausted || history.failed) return;
+  const controller = new AbortController();
+  paging = controller;
+  el('older').hidden = false;
+  try {
+    const { url, limit } = history.olderRequest(initialBars);
+    const older = await track(api(url, { signal: controller.signal }));
+    if (history !== shown) return;
+    if (history.prepend(older, limit) > 0) {
+      crosshairIndex = undefined;
+      chart.extend();
+      el('chart').dataset.bars = String(history.length);
+      updateLegends();
+    }
+    setStatus(describe(history));
+  } catch (error) {
+    if (error.name === 'AbortError') return;
+    history.failed = true;
+    showError(error, 'chart');
+  } finally {
+    if (paging === controller) paging = null;
+    el('older').hidden = true;
+  }
+  const range = chart.chart.timeScale().getVisibleLogicalRange();
+  if (range && range.from < PREFETCH_BARS) loadOlder();
+}
+
+async function chooseSymbol(id) {
+  state.symbol = id;
+  clearErrors();
+  try {
+    await loadTimeframes(state.timeframe);
+    await loadChart({ fresh: true });
+  } catch (error) {
+    showError(error);
+  }
+}
+
+function chooseTimeframe(tf) {
+  if (!el('timeframes').querySelector(`[data-timeframe="${tf}"]`)) return;
+  state.timeframe = tf;
+  loadChart({ fresh: true });
+}
+
+function chooseType(type) {
+  state.type = type;
+  chart.setType(type);
+  markChoices();
+  updateLegends();
+  if (shown) saveLayout();
+}
+
+function toggleTheme() {
+  state.theme = state.theme === 'dark' ? 'light' : 'dark';
+  document.documentElement.dataset.theme = state.theme;
+  chart.setTheme(state.theme);
+  remember({ theme: state.theme });
+}
+
+const fileName = (ext) => `${state.symbol}-${state.timeframe}`.replace(/[^\w.-]+/g, '_') + `.${ext}`;
+
+function exportPng() {
+  if (!shown) return;
+  const background = getComputedStyle(document.documentElement).getPropertyValue('--chart-bg').trim();
+  chartImage(chart, el('legends'), background).toBlob((blob) => download(blob, fileName('png')), 'image/png');
+}
+
+function exportCsv() {
+  const range = chart.visibleIndices();
+  if (!range) return;
+  download(new Blob([csvText(shown, range.from, range.to)], { type: 'text/csv' }), fileName('csv'));
+}
+
+el('chart-types').replaceChildren(...CHART_TYPES.map(({ id, label }) => {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.textContent = label;
+  button.dataset.type = id;
+  button.setAttribute('role', 'radio');
+  button.addEventListener('click', () => chooseType(id));
+  return button;
+}));
+
+chart.chart.subscribeCrosshairMove((param) => {
+  const inside = param.time !== undefined && param.logical != null && shown;
+  crosshairIndex = inside ? Math.min(Math.max(Math.round(param.logical), 0), shown.length - 1) : undefined;
+  updateLegends();
 });
-el('load').addEventListener('click', () => loadChart({ fit: true }));
+chart.chart.timeScale().subscribeVisibleLogicalRangeChange((range) => {
+  if (range && range.from < PREFETCH_BARS) loadOlder();
+});
+// Legends follow the panes when the window or a pane separator moves.
+new ResizeObserver(() => updateLegends()).observe(el('chart'));
+el('chart').addEventListener('pointerup', () => { updateLegends(); if (shown) saveLayout(); });
+
+el('load').addEventListener('click', () => loadChart({ fresh: true }));
+el('theme').addEventListener('click', toggleTheme);
+el('help').addEventListener('click', () => toggleHelp(el('shortcuts')));
+el('export-png').addEventListener('click', exportPng);
+el('export-csv').addEventListener('click', exportCsv);
+
+installShortcuts([
+  { keys: ['1', '2', '3', '4', '5', '6', '7', '8', '9'], label: '1 … 9', help: 'Timeframe: the first to ninth button',
+    run: (e) => el('timeframes').children[Number(e.key) - 1]?.click() },
+  { keys: ['c'], help: 'Next chart type (candles, OHLC, line, Heikin-Ashi)',
+    run: () => chooseType(CHART_TYPES[(CHART_TYPES.findIndex((t) => t.id === state.type) + 1) % CHART_TYPES.length].id) },
+  { keys: ['ArrowLeft', 'ArrowRight'], label: '← / →', help: 'Scroll back / forward in time', run: (e) => chart.pan(e.key === 'ArrowLeft' ? -0.25 : 0.25) },
+  { keys: ['+', '=', '-'], label: '+ / −', help: 'Zoom in / out', run: (e) => chart.zoom(e.key === '-' ? 1.5 : 1 / 1.5) },
+  { keys: ['f'], help: 'Fit every loaded bar', run: () => chart.fit() },
+  { keys: ['Home', 'End'], label: 'Home / End', help: 'The oldest loaded bars (older ones load) / the latest bars',
+    run: (e) => (e.key === 'Home' ? chart.toOldest() : chart.toLatest()) },
+  { keys: ['/'], help: 'Search symbols', run: () => el('symbol-search').focus() },
+  { keys: ['r'], help: 'Load the chart again', run: () => loadChart({ fresh: true }) },
+  { keys: ['t'], help: 'Switch between dark and light', run: toggleTheme },
+  { keys: ['p'], help: 'Save the chart as PNG', run: exportPng },
+  { keys: ['s'], help: 'Save the shown bars and indicators as CSV', run: exportCsv },
+  { keys: ['?'], help: 'Show or hide this help', run: () => toggleHelp(el('shortcuts')) },
+], el('shortcuts'));
 
 // Plugins come and go while the server runs: the catalog follows when the
 // user comes back to the page, and every 10 s while the page is visible.
@@ -164,15 +351,37 @@ async function refreshCatalog() {
 }
 window.addEventListener('focus', refreshCatalog);
 setInterval(() => { if (document.visibilityState === 'visible') refreshCatalog(); }, 10_000);
+window.addEventListener('pagehide', () => { if (shown) saveLayout(); });
 
+// A link's symbol may be written without its provider (`EXPE`), as the API accepts.
+function findSymbol(wanted) {
+  if (!wanted) return undefined;
+  const exact = state.symbols.find((s) => s.id === wanted);
+  const bare = state.symbols.filter((s) => s.symbol === wanted);
+  return exact ?? (bare.length === 1 ? bare[0] : undefined);
+}
+
+// Opens what the link asks for; a link without a symbol reopens the last layout.
 (async () => {
+  document.documentElement.dataset.theme = state.theme;
+  const wanted = link.symbol ? link : memory;
   try {
-    const [{ indicators }] = await Promise.all([api('/api/indicators'), loadSymbols()]);
+    const [{ indicators }, { symbols }] = await Promise.all([track(api('/api/indicators')), track(api('/api/symbols'))]);
     panel.setCatalog(indicators);
-    if (!state.symbol) { showError('No symbols found in the data folder.'); return; }
-    await loadTimeframes();
-    await loadChart({ calls: new URLSearchParams(location.search).get('indicators') ?? '', fit: true });
+    state.symbols = symbols;
+    picker.setSymbols(symbols);
+    if (!symbols.length) {
+      showError(new Error('No symbols in the data folder: add parquet files under <root>/<PROVIDER>/<SYMBOL>/<TIMEFRAME>/, or run `candela sample-data`.'), 'chart');
+      return;
+    }
+    const found = findSymbol(wanted.symbol);
+    state.symbol = (found ?? symbols[0]).id;
+    if (wanted.symbol && !found) showError(new Error(`unknown symbol '${wanted.symbol}' in the link; showing ${state.symbol}`), 'symbol');
+    picker.setCurrent(state.symbol);
+    if (CHART_TYPES.some((t) => t.id === wanted.type)) chooseType(wanted.type);
+    await loadTimeframes(wanted.timeframe);
+    await loadChart({ fresh: true, linkCalls: wanted.indicators ?? '', colors: wanted.colors });
   } catch (error) {
-    showError(error.message);
+    showError(error);
   }
 })();

@@ -1,6 +1,10 @@
 // The indicator sidebar: the catalog from /api/indicators grouped by
 // category, a parameter form checked against the declared types and ranges,
-// and the list of indicators on the chart, each editable and removable.
+// and the list of indicators on the chart, each editable, recolourable and
+// removable. An indicator the server refused stays listed, marked with why.
+import { callText } from './api.js';
+
+const PALETTE = ['#f5a623', '#6c8cff', '#e056fd', '#00d2d3', '#ff7f50', '#a3cb38', '#fd79a8', '#74b9ff'];
 
 const make = (tag, props = {}, children = []) => {
   const node = Object.assign(document.createElement(tag), props);
@@ -25,10 +29,12 @@ export function parseParam(spec, text) {
 }
 
 export class IndicatorPanel {
-  // `onChange(list)` runs whenever the list of indicators on the chart changes.
-  constructor(root, onChange) {
+  // `onChange()` runs whenever the list of indicators changes, `onRecolor()`
+  // when only a colour did.
+  constructor(root, { onChange, onRecolor }) {
     this.root = root;
     this.onChange = onChange;
+    this.onRecolor = onRecolor;
     this.catalog = new Map();
     this.active = [];
     this.nextColor = 0;
@@ -65,15 +71,40 @@ export class IndicatorPanel {
     return this.catalog.get(id);
   }
 
-  // Replaces the list, e.g. with what the server made of a shared link.
+  // Replaces the list, e.g. with what the server made of a shared link;
+  // entries without a colour get the next one of the palette.
   setActive(list) {
-    this.active = list.map(({ id, params }) => ({ id, params, color: this.takeColor() }));
+    this.nextColor = 0;
+    this.active = [];
+    for (const { id, params, color } of list) {
+      // In declared order, as the form and the server's keys write them.
+      const declared = this.spec(id)?.params.map((p) => p.name).filter((name) => name in params) ?? Object.keys(params);
+      const ordered = Object.fromEntries(declared.map((name) => [name, params[name]]));
+      this.active.push({ id, params: ordered, color: color ?? this.takeColor() });
+    }
     this.renderActive();
   }
 
   takeColor() {
-    const palette = ['#f5a623', '#6c8cff', '#e056fd', '#00d2d3', '#ff7f50', '#a3cb38', '#fd79a8', '#74b9ff'];
-    return palette[this.nextColor++ % palette.length];
+    const taken = new Set(this.active.map((a) => a.color));
+    const free = PALETTE.find((c) => !taken.has(c));
+    return free ?? PALETTE[this.nextColor++ % PALETTE.length];
+  }
+
+  // The calls text of the entries, as /api/data reads it.
+  calls(entries = this.active) {
+    return entries.map((a) => callText(a.id, a.params)).join(',');
+  }
+
+  // Marks the entry whose call the server refused (all marks are cleared
+  // with an empty message) and shows the message above the list.
+  setError(message, entry) {
+    for (const a of this.active) delete a.failed;
+    if (entry) entry.failed = message;
+    const slot = this.root.querySelector(':scope > .field-error');
+    slot.textContent = message;
+    slot.hidden = !message;
+    this.renderActive();
   }
 
   // The parameter form for a new indicator, or for editing entry `index`.
@@ -130,7 +161,7 @@ export class IndicatorPanel {
       else this.active.push({ id: spec.id, params, color: this.takeColor() });
       form.remove();
       this.renderActive();
-      this.onChange(this.active);
+      this.onChange();
     });
     this.root.querySelector('.param-form')?.remove();
     this.root.querySelector('.editor').append(form);
@@ -142,16 +173,18 @@ export class IndicatorPanel {
     this.active.splice(index, 1);
     this.root.querySelector('.param-form')?.remove();
     this.renderActive();
-    this.onChange(this.active);
+    this.onChange();
   }
 
   renderActive() {
     const rows = this.active.map((entry, index) => {
       const spec = this.spec(entry.id);
       const label = Object.values(entry.params).join(', ');
-      const row = make('li', { className: 'active-item' }, [
-        make('span', { className: 'swatch', style: `background:${entry.color}` }),
-        make('span', { className: 'label', textContent: `${entry.id.toUpperCase()}${label ? ` ${label}` : ''}`, title: spec?.name ?? entry.id }),
+      const swatch = make('input', { type: 'color', className: 'swatch', value: entry.color, title: 'Colour', ariaLabel: `Colour of ${entry.id}` });
+      swatch.addEventListener('input', () => { entry.color = swatch.value; this.onRecolor(); });
+      const row = make('li', { className: `active-item${entry.failed ? ' failed' : ''}` }, [
+        swatch,
+        make('span', { className: 'label', textContent: `${entry.id.toUpperCase()}${label ? ` ${label}` : ''}`, title: entry.failed ?? spec?.name ?? entry.id }),
         make('button', { type: 'button', textContent: 'Edit', title: 'Edit parameters', disabled: !spec?.params.length, onclick: () => this.openForm(spec, index) }),
         make('button', { type: 'button', textContent: '✕', title: 'Remove', ariaLabel: 'Remove', onclick: () => this.remove(index) }),
       ]);

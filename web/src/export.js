@@ -1,0 +1,56 @@
+// Saving what is on screen: the chart as a PNG with its legends drawn in, and
+// the bars in view with every indicator output as CSV.
+
+// The chart's panes as one image, legends included, on the page's background.
+export function chartImage(chart, legends, background) {
+  const shot = chart.chart.takeScreenshot(true);
+  const scale = shot.width / chart.container.clientWidth;
+  const canvas = document.createElement('canvas');
+  canvas.width = shot.width;
+  canvas.height = shot.height;
+  const ctx = canvas.getContext('2d');
+  ctx.fillStyle = background;
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  ctx.drawImage(shot, 0, 0);
+  const origin = chart.container.getBoundingClientRect();
+  ctx.textBaseline = 'top';
+  for (const node of legends.querySelectorAll('.legend span')) {
+    const box = node.getBoundingClientRect();
+    const style = getComputedStyle(node);
+    ctx.font = `${style.fontWeight} ${parseFloat(style.fontSize) * scale}px ${style.fontFamily}`;
+    ctx.fillStyle = style.color;
+    ctx.fillText(node.textContent, (box.left - origin.left) * scale, (box.top - origin.top) * scale);
+  }
+  return canvas;
+}
+
+const cell = (value) => {
+  if (value == null) return '';
+  const text = String(value);
+  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+};
+
+// Bars `from`..=`to` of a history: time in UTC (ISO 8601), OHLCV, then one
+// column per indicator output, named `key.output`.
+export function csvText(history, from, to) {
+  const { bars, indicators } = history;
+  const outputs = indicators.flatMap((r) => Object.entries(r.outputs).map(([name, values]) => [`${r.key}.${name}`, values]));
+  const header = ['time', 'open', 'high', 'low', 'close', 'volume', ...outputs.map(([name]) => name)];
+  const lines = [header.map(cell).join(',')];
+  for (let i = from; i <= to; i++) {
+    const row = [new Date(bars.time[i] * 1000).toISOString(), bars.open[i], bars.high[i], bars.low[i], bars.close[i], bars.volume[i]];
+    for (const [, values] of outputs) row.push(values[i]);
+    lines.push(row.map(cell).join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function download(blob, filename) {
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(blob);
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+}

@@ -1,0 +1,63 @@
+// A legend at the top of each pane: on the price pane the bar under the
+// crosshair (OHLC, change, volume) and the overlay indicators, on every other
+// pane its indicator's outputs, each in its line's colour. With the crosshair
+// away, the latest bar's values.
+
+const price = new Intl.NumberFormat('en-US', { maximumFractionDigits: 4 });
+const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 2 });
+
+export const formatValue = (v) => (v == null ? '–' : price.format(v));
+
+function span(className, text, color) {
+  const node = document.createElement('span');
+  node.className = className;
+  node.textContent = text;
+  if (color) node.style.color = color;
+  return node;
+}
+
+function indicatorRow({ key, colors }, values, i) {
+  const row = document.createElement('div');
+  row.className = 'indicator-values';
+  row.dataset.key = key;
+  row.append(span('name', key, colors.values().next().value));
+  for (const [name, color] of colors) row.append(span('value', `${name} ${formatValue(values.outputs[name][i])}`, color));
+  return row;
+}
+
+// `title` names the chart (symbol · timeframe); `index` is the bar under the
+// crosshair, or undefined for the latest.
+export function renderLegends(root, chart, title, index) {
+  const history = chart.history;
+  if (!history || history.length === 0) {
+    root.replaceChildren();
+    return;
+  }
+  const i = index ?? history.length - 1;
+  const { open, high, low, close } = chart.shown;
+  const closes = history.bars.close;
+  const change = i > 0 ? (closes[i] / closes[i - 1] - 1) * 100 : 0;
+  const cls = close[i] >= open[i] ? 'up' : 'down';
+  const head = document.createElement('div');
+  head.className = 'bar-values';
+  head.append(
+    span('name', title),
+    span(cls, `O ${formatValue(open[i])}`), span(cls, `H ${formatValue(high[i])}`),
+    span(cls, `L ${formatValue(low[i])}`), span(cls, `C ${formatValue(close[i])}`),
+    span(cls, `${change >= 0 ? '+' : ''}${change.toFixed(2)}%`),
+    span('volume', `Vol ${history.bars.volume[i] == null ? '–' : compact.format(history.bars.volume[i])}`),
+  );
+  const panes = [[head]];
+  chart.drawn.forEach((drawn, k) => {
+    (panes[drawn.pane] ??= []).push(indicatorRow(drawn, history.indicators[k], i));
+  });
+  const tops = chart.paneTops();
+  root.replaceChildren(...panes.map((rows, pane) => {
+    const legend = document.createElement('div');
+    legend.className = 'legend';
+    legend.dataset.pane = String(pane);
+    legend.style.top = `${(tops[pane] ?? 0) + 6}px`;
+    legend.append(...rows);
+    return legend;
+  }));
+}

@@ -52,7 +52,12 @@ enum Command {
     /// Serve the API and web UI (the default)
     Serve,
     /// Write the deterministic sample data set (EXPE 1m, NFLX 1h, AAPL 1d) into the data root
-    SampleData,
+    SampleData {
+        /// Also write SYNTH:LONG, this many one-minute bars around the clock,
+        /// to try long histories in the chart (e.g. --long 1000000)
+        #[arg(long, value_name = "BARS", value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+        long: Option<u64>,
+    },
 }
 
 fn parse_provider_zone(text: &str) -> Result<(String, String), String> {
@@ -98,7 +103,7 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Some(Command::SampleData) => sample_data(&cli),
+        Some(Command::SampleData { long }) => sample_data(&cli, long),
         None | Some(Command::Serve) => serve(&cli),
     };
     match result {
@@ -110,9 +115,10 @@ fn main() -> ExitCode {
     }
 }
 
-fn sample_data(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
+fn sample_data(cli: &Cli, long: Option<u64>) -> Result<(), Box<dyn std::error::Error>> {
     let config = cli.config()?;
-    let files = candela_server::sample_data::write(&config.data)?;
+    let long = long.map(usize::try_from).transpose()?;
+    let files = candela_server::sample_data::write(&config.data, long)?;
     println!(
         "wrote {} files under {}",
         files.len(),

@@ -1,23 +1,46 @@
-//! `candela sample-data`: writes the bundled sample data set, deterministically.
+//! `candela sample-data`: writes the bundled sample data set, deterministically,
+//! and on request a long synthetic history to try the chart's paging on.
 
 use std::path::{Path, PathBuf};
 
-use candela_core::synthetic::{sample_set, write_parquet};
+use candela_core::synthetic::{continuous_minutes, sample_set, write_parquet};
 use indicatif::{ProgressBar, ProgressStyle};
 
-/// Writes every series of the sample set under `root`, returning the files.
-pub fn write(root: &Path) -> Result<Vec<PathBuf>, Box<dyn std::error::Error>> {
+/// Where the long history goes: symbol `SYNTH:LONG`, stored as one minute.
+pub const LONG_HISTORY: &str = "SYNTH/LONG/1m/long_1m.parquet";
+
+/// Writes every series of the sample set under `root`, and `long_minutes`
+/// one-minute bars as [`LONG_HISTORY`] if asked; returns the files.
+pub fn write(
+    root: &Path,
+    long_minutes: Option<usize>,
+) -> Result<Vec<PathBuf>, Box<dyn std::error::Error>> {
     let set = sample_set();
-    let progress = ProgressBar::new(set.len() as u64)
+    let count = set.len() + usize::from(long_minutes.is_some());
+    let progress = ProgressBar::new(count as u64)
         .with_style(ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")?);
+    let series = set
+        .into_iter()
+        .map(|(relative, spec)| {
+            (
+                relative,
+                Box::new(move || spec.generate()) as Box<dyn Fn() -> _>,
+            )
+        })
+        .chain(long_minutes.map(|n| {
+            (
+                LONG_HISTORY,
+                Box::new(move || continuous_minutes(n, 7)) as Box<dyn Fn() -> _>,
+            )
+        }));
     let mut written = Vec::new();
-    for (relative, spec) in set {
+    for (relative, generate) in series {
         progress.set_message(relative);
         let path = root.join(relative);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        let frame = spec.generate();
+        let frame = generate();
         write_parquet(&frame, &path)?;
         progress.println(format!("wrote {} ({} bars)", path.display(), frame.len()));
         progress.inc(1);

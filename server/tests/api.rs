@@ -465,9 +465,20 @@ async fn serves_the_ui_and_the_openapi_document() {
         .await;
     assert_eq!(status, StatusCode::OK);
     assert!(js.len() > 100_000, "the pinned library is embedded");
-    let (status, app) = f.raw("/src/app.js").await;
+    // Every module the page preloads is embedded.
+    let modules: Vec<&str> = html
+        .split("<link rel=\"modulepreload\" href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .collect();
+    assert!(modules.len() >= 10, "modules preloaded: {modules:?}");
+    for module in modules {
+        let (status, _) = f.raw(module).await;
+        assert_eq!(status, StatusCode::OK, "{module} is served");
+    }
+    let (status, history) = f.raw("/src/history.js").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(String::from_utf8(app).expect("utf8").contains("/api/data"));
+    assert!(String::from_utf8(history).expect("utf8").contains("/api/data"));
     let (status, _) = f.raw("/../Cargo.toml").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 

@@ -1,6 +1,7 @@
 //! The web UI in a real headless Chromium (Debian's `chromium`, driven by
-//! Playwright's `playwright-core`), against this server on the bundled data,
-//! with a watched plugin folder that a script drops a plugin into.
+//! Playwright's `playwright-core`), against this server on the sample data
+//! plus a million-bar history, with a watched plugin folder that a script
+//! drops a plugin into.
 //! Needs `npm ci` in `web/` and `/usr/bin/chromium` (or `CHROMIUM=path`);
 //! `.ci/run` installs both.
 
@@ -25,7 +26,9 @@ async fn chart_page_works_in_headless_chromium() {
         repo.join("web/node_modules/playwright-core").exists(),
         "browser tests need playwright-core: run `npm ci` in web/"
     );
-    let mut config = StoreConfig::new(repo.join("data"));
+    let data = tempfile::tempdir().expect("data root");
+    candela_server::sample_data::write(data.path(), Some(1_000_000)).expect("sample data");
+    let mut config = StoreConfig::new(data.path());
     config
         .zones
         .insert("ALPACA".into(), chrono_tz::America::New_York);
@@ -50,9 +53,11 @@ async fn chart_page_works_in_headless_chromium() {
     // One script per concern, one after the other: two Chromiums at once
     // on a small machine only make both slow.
     let plugin_args = [plugins.path().to_path_buf(), hma];
+    let long = ["SYNTH:LONG".into()];
     for (script, extra) in [
         ("tests/smoke.mjs", &[][..]),
         ("tests/indicators.mjs", &[]),
+        ("tests/chart.mjs", &long),
         ("tests/plugins.mjs", &plugin_args),
     ] {
         let (web, url, chromium) = (repo.join("web"), url.clone(), chromium.clone());

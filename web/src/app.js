@@ -79,13 +79,14 @@ function clearErrors() {
   }
 }
 
+// The symbol's timeframes, keeping the current one if it has it, else
+// `wanted`, else its finest stored one; returns why `wanted` was passed over.
 async function loadTimeframes(wanted) {
   const { stored, available } = await track(api(`/api/timeframes/${encodeURIComponent(state.symbol)}`));
   const choices = [...new Set([...STANDARD, ...available])].filter((t) => available.includes(t));
+  let problem;
   if (!choices.includes(state.timeframe)) {
-    if (wanted && !choices.includes(wanted)) {
-      showError(new Error(`${state.symbol} has no timeframe '${wanted}'; it offers ${choices.join(', ')}`), 'timeframe');
-    }
+    if (wanted && !choices.includes(wanted)) problem = `${state.symbol} has no timeframe '${wanted}'; it offers ${choices.join(', ')}`;
     state.timeframe = choices.includes(wanted) ? wanted : stored[0];
   }
   el('timeframes').replaceChildren(...choices.map((tf) => {
@@ -104,6 +105,7 @@ async function loadTimeframes(wanted) {
     return button;
   }));
   markChoices();
+  return problem;
 }
 
 function markChoices() {
@@ -130,9 +132,16 @@ function redraw() {
   saveLayout();
 }
 
+// Legends are redrawn at most once a frame, however fast the crosshair moves.
 let crosshairIndex;
+let legendsPending = false;
 function updateLegends() {
-  renderLegends(el('legends'), chart, `${state.symbol} · ${state.timeframe}`, crosshairIndex);
+  if (legendsPending) return;
+  legendsPending = true;
+  requestAnimationFrame(() => {
+    legendsPending = false;
+    renderLegends(el('legends'), chart, `${state.symbol} · ${state.timeframe}`, crosshairIndex);
+  });
 }
 
 function describe(history) {
@@ -194,6 +203,7 @@ async function loadChart({ fresh = false, linkCalls, colors } = {}) {
     panel.setError(refusal?.message ?? '', refusal?.entry);
     draw(history, entries.map((e) => e.color));
     if (fresh) showLatest();
+    markPainted('candela:chart');
     el('chart').dataset.bars = String(history.length);
     el('chart').dataset.indicators = String(history.indicators.length);
     updateLegends();
@@ -209,6 +219,12 @@ async function loadChart({ fresh = false, linkCalls, colors } = {}) {
       el('load').disabled = false;
     }
   }
+}
+
+// A performance mark once the chart has drawn what it was given (its own
+// frame callback runs before this one), for profiling and the UI benchmark.
+function markPainted(name) {
+  requestAnimationFrame(() => performance.mark(`${name}-painted`));
 }
 
 // The latest bars at a comfortable spacing, however many are loaded.
@@ -227,11 +243,13 @@ async function loadOlder() {
   el('older').hidden = false;
   try {
     const { url, limit } = history.olderRequest(initialBars);
+    performance.mark('candela:older-requested');
     const older = await track(api(url, { signal: controller.signal }));
     if (history !== shown) return;
     if (history.prepend(older, limit) > 0) {
       crosshairIndex = undefined;
       chart.extend();
+      markPainted('candela:older');
       el('chart').dataset.bars = String(history.length);
       updateLegends();
     }
@@ -376,11 +394,18 @@ function findSymbol(wanted) {
     }
     const found = findSymbol(wanted.symbol);
     state.symbol = (found ?? symbols[0]).id;
-    if (wanted.symbol && !found) showError(new Error(`unknown symbol '${wanted.symbol}' in the link; showing ${state.symbol}`), 'symbol');
     picker.setCurrent(state.symbol);
     if (CHART_TYPES.some((t) => t.id === wanted.type)) chooseType(wanted.type);
-    await loadTimeframes(wanted.timeframe);
-    await loadChart({ fresh: true, linkCalls: wanted.indicators ?? '', colors: wanted.colors });
+    // The chart loads while the symbol's timeframes do; it loads again only
+    // if the link's timeframe turns out not to be on offer.
+    const open = () => loadChart({ fresh: true, linkCalls: wanted.indicators ?? '', colors: wanted.colors });
+    state.timeframe = wanted.timeframe ?? null;
+    const first = state.timeframe ? open() : null;
+    const timeframeProblem = await loadTimeframes(wanted.timeframe);
+    await (first && !timeframeProblem ? first : open());
+    // What the link asked for and could not have, said once the chart is up.
+    if (wanted.symbol && !found) showError(new Error(`unknown symbol '${wanted.symbol}' in the link; showing ${state.symbol}`), 'symbol');
+    if (timeframeProblem) showError(new Error(timeframeProblem), 'timeframe');
   } catch (error) {
     showError(error);
   }

@@ -16,12 +16,15 @@ function span(className, text, color) {
   return node;
 }
 
-function indicatorRow({ key, colors }, values, i) {
+// `SMA 20`, `MACD 12, 26, 9`: short enough for a phone; the key is the row's title.
+function indicatorRow({ key, spec, colors }, result, i) {
   const row = document.createElement('div');
   row.className = 'indicator-values';
   row.dataset.key = key;
-  row.append(span('name', key, colors.values().next().value));
-  for (const [name, color] of colors) row.append(span('value', `${name} ${formatValue(values.outputs[name][i])}`, color));
+  row.title = key;
+  const args = (spec.params?.map((p) => result.params[p.name]) ?? Object.values(result.params)).join(', ');
+  row.append(span('name', `${result.id.toUpperCase()}${args ? ` ${args}` : ''}`, colors.values().next().value));
+  for (const [name, color] of colors) row.append(span('value', `${name} ${formatValue(result.outputs[name][i])}`, color));
   return row;
 }
 

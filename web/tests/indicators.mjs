@@ -69,8 +69,9 @@ try {
       check(got?.pane === wantPane[result.id], `${result.key} ${name} is in pane ${wantPane[result.id]} (got ${got?.pane})`);
     }
   }
-  const legend = await page.locator('#legend').innerText();
-  check(legend.includes('rsi(period=14)') && legend.includes('histogram'), 'the legend lists the indicators and their outputs');
+  await page.evaluate(() => new Promise(requestAnimationFrame)); // legends follow a frame later
+  const legend = await page.locator('#legends').innerText();
+  check(legend.includes('RSI 14') && legend.includes('MACD 12, 26, 9') && legend.includes('histogram'), 'the legend lists the indicators and their outputs');
   await screenshot('indicators-sma-rsi-macd');
 
   // Edit SMA to 50, add a second SMA of 20: two instances side by side.
@@ -103,8 +104,8 @@ try {
 
   // A link with an indicator the server refuses still opens the chart and says why.
   await page.goto(`${base}/?${QUERY}&indicators=sma(0)`);
-  await page.waitForFunction(() => !document.querySelector('#error').hidden);
-  const error = await page.locator('#error').innerText();
+  await page.waitForFunction(() => !document.querySelector('#indicators > .field-error').hidden);
+  const error = await page.locator('#indicators > .field-error').innerText();
   check(error.includes('sma(0)') && error.includes('period'), `a bad indicator in the link is named in the error ("${error}")`);
   check(await page.locator('#chart').getAttribute('data-bars') !== '0', 'the chart still shows the bars');
 } finally {

@@ -10,8 +10,10 @@ try {
   await page.goto(base + '/?symbol=ALPACA:EXPE&timeframe=15m');
   await page.waitForFunction(() => document.querySelector('#chart').dataset.bars !== '0');
   const { symbols } = await api('/api/symbols');
-  const options = await page.locator('#symbol option').count();
+  await page.locator('#symbol-search').focus();
+  const options = await page.locator('#symbol-list [role="option"]').count();
   check(options === symbols.length, `symbol picker lists all ${symbols.length} symbols`);
+  await page.locator('#symbol-search').press('Escape');
   const shown = Number(await page.locator('#chart').getAttribute('data-bars'));
   const expected = await api('/api/data?symbol=ALPACA:EXPE&timeframe=15m&limit=5000');
   check(shown === expected.bars.time.length, `15m chart holds the API's ${expected.bars.time.length} bars (got ${shown})`);
@@ -21,16 +23,18 @@ try {
   await page.locator('#timeframes button[data-timeframe="1d"]').click();
   await page.waitForFunction(() => document.querySelector('#status').textContent.includes('aggregated from 1m'));
   const daily = await api('/api/data?symbol=ALPACA:EXPE&timeframe=1d&limit=5000');
-  const legend = await page.locator('#legend').innerText();
+  await page.waitForFunction(() => document.querySelector('#legends').textContent.includes('· 1d'));
+  const legend = await page.locator('#legends').innerText();
   const last = daily.bars.close.at(-1);
   check(legend.includes('ALPACA:EXPE · 1d'), `legend names symbol and timeframe (${legend.replace(/\n/g, ' ')})`);
   check(legend.includes(`C ${last.toLocaleString('en-US', { maximumFractionDigits: 4 })}`), `legend shows the last close ${last}`);
   check(page.url().includes('timeframe=1d'), 'the URL records the timeframe');
   check(await page.locator('#timeframes button.stored').count() === 1, 'exactly the stored timeframe is marked');
 
-  await page.locator('#symbol').selectOption('ALPACA:NFLX');
+  await page.locator('#symbol-search').fill('NFLX');
+  await page.locator('#symbol-list [role="option"][data-symbol="ALPACA:NFLX"]').click();
   await page.waitForFunction(() => document.querySelector('#status').textContent.includes('bars'));
-  await page.waitForFunction(() => document.querySelector('#legend').textContent.includes('ALPACA:NFLX'));
+  await page.waitForFunction(() => document.querySelector('#legends').textContent.includes('ALPACA:NFLX'));
   check(page.url().includes('symbol=ALPACA%3ANFLX') || page.url().includes('symbol=ALPACA:NFLX'), 'switching symbol reloads the chart');
   await screenshot('foundation-nflx');
 

@@ -1,0 +1,148 @@
+// The chart page's performance in headless Chromium, reported as medians:
+//   1. navigation to first chart paint with 50,000 bars (a fresh browser
+//      context each run, so the page's files are fetched every time);
+//   2. main-thread time per frame while dragging the chart with five
+//      indicators, at the default zoom and with 2,000 bars in view;
+//   3. a million one-minute bars paged in by scrolling back, then dragged;
+//   4. the bytes of JS and CSS the page ships.
+// Needs a server on the sample data plus SYNTH:LONG (see the README).
+// Usage: node bench/ui.mjs http://127.0.0.1:PORT [runs]
+import { chromium } from 'playwright-core';
+import { gzipSync } from 'node:zlib';
+
+const [base, runsArg] = process.argv.slice(2);
+if (!base) throw new Error('usage: node bench/ui.mjs http://127.0.0.1:PORT [runs]');
+const RUNS = Number(runsArg ?? 7);
+const FIVE = 'sma(period=20),ema(period=50),bbands(period=20,stddev=2),rsi(period=14),macd(fast=12,slow=26,signal=9)';
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
+const ms = (x) => `${x.toFixed(1)} ms`;
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'],
+});
+
+// Times every animation frame's callbacks and the rendering after them: the
+// frame's work runs from its first callback to a message posted from it,
+// which the event loop delivers once the frame is rendered.
+function frameProbe() {
+  const frames = [];
+  const original = window.requestAnimationFrame.bind(window);
+  let current = null;
+  window.requestAnimationFrame = (callback) => original((timestamp) => {
+    if (current?.timestamp !== timestamp) {
+      const frame = { timestamp, start: performance.now(), end: null };
+      current = frame;
+      frames.push(frame);
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => { frame.end = performance.now(); };
+      channel.port2.postMessage(null);
+    }
+    callback(timestamp);
+  });
+  window.__frames = frames;
+}
+
+async function newPage() {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 760 } });
+  const page = await context.newPage();
+  await page.addInitScript(frameProbe);
+  page.on('pageerror', (e) => { throw e; });
+  return { context, page };
+}
+
+const painted = (page, name) => page.waitForFunction((n) => performance.getEntriesByName(n).length > 0, name, { timeout: 120_000 });
+
+// 1. First paint with 50,000 bars.
+const firstPaint = [];
+for (let run = 0; run < RUNS; run++) {
+  const { context, page } = await newPage();
+  await page.goto(`${base}/?symbol=ALPACA:EXPE&timeframe=1m&type=candles&bars=50000`);
+  await painted(page, 'candela:chart-painted');
+  firstPaint.push(await page.evaluate(() => performance.getEntriesByName('candela:chart-painted')[0].startTime));
+  const bars = await page.locator('#chart').getAttribute('data-bars');
+  if (bars !== '50000') throw new Error(`expected 50000 bars, the chart holds ${bars}`);
+  await context.close();
+}
+console.log(`first chart paint, 50,000 bars:   median ${ms(median(firstPaint))} (min ${ms(Math.min(...firstPaint))}, max ${ms(Math.max(...firstPaint))}, ${RUNS} runs)`);
+
+// Drags the chart right and left in 4 px steps; returns the frames' work.
+async function dragFrames(page, steps = 150) {
+  const box = await page.locator('#chart').boundingBox();
+  const y = box.y + box.height * 0.3;
+  await page.evaluate(() => { window.__frames.length = 0; });
+  await page.mouse.move(box.x + box.width * 0.3, y);
+  await page.mouse.down();
+  for (let i = 0; i < steps; i++) await page.mouse.move(box.x + box.width * 0.3 + 4 * (i < steps / 2 ? i : steps - i), y);
+  await page.mouse.up();
+  await page.waitForTimeout(100);
+  return page.evaluate(() => window.__frames.filter((f) => f.end !== null).map((f) => f.end - f.start));
+}
+
+function report(label, frames) {
+  console.log(`${label} median ${ms(median(frames))}, p95 ${ms(quantile(frames, 0.95))}, max ${ms(Math.max(...frames))} (${frames.length} frames)`);
+}
+
+// 2. Panning with five indicators.
+{
+  const { context, page } = await newPage();
+  await page.goto(`${base}/?symbol=ALPACA:EXPE&timeframe=1m&type=candles&indicators=${FIVE}`);
+  await painted(page, 'candela:chart-painted');
+  await page.waitForTimeout(300);
+  report('pan, 5 indicators, default zoom:  ', await dragFrames(page));
+  await page.evaluate(() => {
+    const n = window.candela.history().bars.time.length;
+    window.candela.chart.chart.timeScale().setVisibleLogicalRange({ from: n - 2000, to: n });
+  });
+  await page.waitForTimeout(300);
+  report('pan, 5 indicators, 2,000 in view: ', await dragFrames(page));
+  await context.close();
+}
+
+// 3. A million bars: page them all in by scrolling back, then pan.
+{
+  const { context, page } = await newPage();
+  await page.goto(`${base}/?symbol=SYNTH:LONG&timeframe=1m&type=candles&indicators=${FIVE}`);
+  await painted(page, 'candela:chart-painted');
+  const pages = [];
+  for (;;) {
+    const before = Number(await page.locator('#chart').getAttribute('data-bars'));
+    const exhausted = await page.evaluate(() => window.candela.history().exhausted);
+    if (exhausted) break;
+    await page.evaluate(() => performance.clearMarks('candela:older-painted'));
+    await page.keyboard.press('Home');
+    await painted(page, 'candela:older-painted');
+    const time = await page.evaluate(() => performance.getEntriesByName('candela:older-painted')[0].startTime
+      - performance.getEntriesByName('candela:older-requested').at(-1).startTime);
+    const after = Number(await page.locator('#chart').getAttribute('data-bars'));
+    pages.push({ added: after - before, total: after, time });
+    await page.waitForFunction(() => document.querySelector('#progress').hidden);
+  }
+  for (const p of pages) console.log(`  page of ${p.added.toLocaleString('en-US')} older bars (${p.total.toLocaleString('en-US')} held): ${ms(p.time)} from request to paint`);
+  await page.keyboard.press('End');
+  await page.waitForTimeout(300);
+  report(`pan, ${(await page.locator('#chart').getAttribute('data-bars'))} bars held:`, await dragFrames(page));
+  await context.close();
+}
+
+// 4. What the page ships.
+{
+  const { context, page } = await newPage();
+  await page.goto(`${base}/`);
+  await painted(page, 'candela:chart-painted');
+  const files = await page.evaluate(() => performance.getEntriesByType('resource').map((r) => r.name)
+    .concat(location.href).filter((n) => /\.(js|css)$/.test(new URL(n).pathname)));
+  let raw = 0;
+  let gz = 0;
+  for (const file of files) {
+    const body = await (await page.request.get(file)).body();
+    raw += body.length;
+    gz += gzipSync(body).length;
+    console.log(`  ${new URL(file).pathname}: ${(body.length / 1024).toFixed(1)} KiB (${(gzipSync(body).length / 1024).toFixed(1)} KiB gzipped)`);
+  }
+  console.log(`JS and CSS shipped: ${(raw / 1024).toFixed(1)} KiB, ${(gz / 1024).toFixed(1)} KiB gzipped, in ${files.length} files`);
+  await context.close();
+}
+await browser.close();

@@ -478,7 +478,11 @@ async fn serves_the_ui_and_the_openapi_document() {
     }
     let (status, history) = f.raw("/src/history.js").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(String::from_utf8(history).expect("utf8").contains("/api/data"));
+    assert!(
+        String::from_utf8(history)
+            .expect("utf8")
+            .contains("/api/data")
+    );
     let (status, _) = f.raw("/../Cargo.toml").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 

@@ -42,7 +42,8 @@ pub fn write(
         }
         let frame = generate();
         write_parquet(&frame, &path)?;
-        progress.println(format!("wrote {} ({} bars)", path.display(), frame.len()));
+        // Printed whether or not the bar is drawn (it is not without a terminal).
+        progress.suspend(|| println!("wrote {} ({} bars)", path.display(), frame.len()));
         progress.inc(1);
         written.push(path);
     }

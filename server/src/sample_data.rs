@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use candela_core::BarFrame;
 use candela_core::synthetic::{continuous_minutes, sample_set, write_parquet};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -19,34 +20,36 @@ pub fn write(
     let count = set.len() + usize::from(long_minutes.is_some());
     let progress = ProgressBar::new(count as u64)
         .with_style(ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")?);
-    let series = set
-        .into_iter()
-        .map(|(relative, spec)| {
-            (
-                relative,
-                Box::new(move || spec.generate()) as Box<dyn Fn() -> _>,
-            )
-        })
-        .chain(long_minutes.map(|n| {
-            (
-                LONG_HISTORY,
-                Box::new(move || continuous_minutes(n, 7)) as Box<dyn Fn() -> _>,
-            )
-        }));
     let mut written = Vec::new();
-    for (relative, generate) in series {
-        progress.set_message(relative);
-        let path = root.join(relative);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        let frame = generate();
-        write_parquet(&frame, &path)?;
-        // Printed whether or not the bar is drawn (it is not without a terminal).
-        progress.suspend(|| println!("wrote {} ({} bars)", path.display(), frame.len()));
-        progress.inc(1);
-        written.push(path);
+    for (relative, spec) in set {
+        written.push(write_series(root, relative, &spec.generate(), &progress)?);
+    }
+    if let Some(n) = long_minutes {
+        written.push(write_series(
+            root,
+            LONG_HISTORY,
+            &continuous_minutes(n, 7),
+            &progress,
+        )?);
     }
     progress.finish_and_clear();
     Ok(written)
+}
+
+fn write_series(
+    root: &Path,
+    relative: &str,
+    frame: &BarFrame,
+    progress: &ProgressBar,
+) -> Result<PathBuf, Box<dyn std::error::Error>> {
+    progress.set_message(relative.to_owned());
+    let path = root.join(relative);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    write_parquet(frame, &path)?;
+    // Printed whether or not the bar is drawn (it is not without a terminal).
+    progress.suspend(|| println!("wrote {} ({} bars)", path.display(), frame.len()));
+    progress.inc(1);
+    Ok(path)
 }

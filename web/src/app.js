@@ -194,7 +194,7 @@ async function loadChart({ fresh = false, linkCalls, colors } = {}) {
         calls = panel.calls(entries);
       }
     }
-    if (refusal === null && history.request.indicators === linkCalls && linkCalls !== undefined) {
+    if (linkCalls !== undefined && refusal === null) {
       panel.setActive(history.indicators.map((r, i) => ({ id: r.id, params: r.params, color: colors?.[i] })));
       entries = panel.active;
     }

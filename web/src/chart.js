@@ -47,6 +47,7 @@ export class PriceChart {
     });
     this.volume.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
     this.type = 'candles';
+    this.theme = THEMES[theme] ?? THEMES.dark;
     this.main = this.addMain();
     // One entry per drawn indicator: { key, pane, outputs: Map(name → series), colors: Map(name → colour) }.
     this.drawn = [];
@@ -68,7 +69,7 @@ export class PriceChart {
 
   addMain() {
     const series = this.type === 'line'
-      ? this.chart.addSeries(LineSeries, { color: this.theme?.line ?? THEMES.dark.line, lineWidth: 2 })
+      ? this.chart.addSeries(LineSeries, { color: this.theme.line, lineWidth: 2 })
       : this.type === 'ohlc'
         ? this.chart.addSeries(BarSeries, { upColor: UP, downColor: DOWN, thinBars: false })
         : this.chart.addSeries(CandlestickSeries, {

@@ -17,7 +17,10 @@ export class BarHistory {
     this.source = response.source;
     this.bars = response.bars;
     this.indicators = response.indicators;
+    // The series begins here; or loading older bars failed (not retried
+    // until the chart loads again).
     this.exhausted = false;
+    this.failed = false;
   }
 
   get length() {

@@ -6,7 +6,7 @@
 const price = new Intl.NumberFormat('en-US', { maximumFractionDigits: 4 });
 const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 2 });
 
-export const formatValue = (v) => (v == null ? '–' : price.format(v));
+const formatValue = (v) => (v == null ? '–' : price.format(v));
 
 function span(className, text, color) {
   const node = document.createElement('span');

@@ -132,6 +132,33 @@ impl BarFrame {
         &self.batch
     }
 
+    /// The canonical schema with times labelled in `zone`.
+    pub fn schema_in(zone: &str) -> SchemaRef {
+        let mut fields: Vec<Field> = SCHEMA.fields().iter().map(|f| f.as_ref().clone()).collect();
+        fields[0] = Field::new(
+            TIME,
+            DataType::Timestamp(TimeUnit::Nanosecond, Some(zone.into())),
+            false,
+        );
+        Arc::new(Schema::new(fields))
+    }
+
+    /// The bars with times labelled in `zone`: the same instants, which Arrow
+    /// shows, and SQL reads naive literals and calendar days, in that zone.
+    pub fn record_batch_in(&self, zone: &str) -> Result<RecordBatch, ArrowError> {
+        let time = self
+            .batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<TimestampNanosecondArray>()
+            .ok_or_else(|| ArrowError::SchemaError("bar times are not nanoseconds".into()))?
+            .clone()
+            .with_timezone(zone);
+        let mut columns = self.batch.columns().to_vec();
+        columns[0] = Arc::new(time);
+        RecordBatch::try_new(Self::schema_in(zone), columns)
+    }
+
     /// Bytes held, for the cache's memory bound.
     pub fn memory_size(&self) -> usize {
         self.batch.get_array_memory_size()

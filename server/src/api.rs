@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use candela_core::indicator::{IndicatorSpec, Placement, Registry, ResolvedCall};
 use candela_core::{BarFrame, Engine, Timeframe};
+use candela_sql::{SqlError, SqlLimits, SqlService};
 use serde::{Deserialize, Serialize, Serializer};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -25,6 +26,23 @@ const BLOCKING_SERIALISE_ROWS: usize = 20_000;
 pub struct AppState {
     pub engine: Arc<Engine>,
     pub indicators: Arc<Registry>,
+    pub sql: Arc<SqlService>,
+}
+
+impl AppState {
+    /// The state over `engine` and `indicators`, with SQL in `limits`.
+    pub fn new(
+        engine: Arc<Engine>,
+        indicators: Arc<Registry>,
+        limits: SqlLimits,
+    ) -> Result<AppState, SqlError> {
+        let sql = SqlService::new(Arc::clone(engine.store()), Arc::clone(&indicators), limits)?;
+        Ok(AppState {
+            engine,
+            indicators,
+            sql: Arc::new(sql),
+        })
+    }
 }
 
 #[derive(Debug, OpenApi)]
@@ -33,7 +51,14 @@ pub struct AppState {
         title = "Candela",
         description = "Charting server for OHLCV bars stored as parquet"
     ),
-    paths(symbols, timeframes, indicators, data),
+    paths(
+        symbols,
+        timeframes,
+        indicators,
+        data,
+        crate::sql_api::post,
+        crate::sql_api::get
+    ),
     components(schemas(
         SymbolsResponse,
         SymbolInfo,
@@ -42,7 +67,8 @@ pub struct AppState {
         DataResponse,
         Source,
         BarColumns,
-        ErrorBody
+        ErrorBody,
+        crate::sql_api::SqlRequest
     ))
 )]
 pub struct ApiDoc;
@@ -371,7 +397,7 @@ fn indicator_values(
     rows: std::ops::Range<usize>,
 ) -> Result<IndicatorValues, ApiError> {
     let spec = call.indicator.spec();
-    let outputs = call.compute_window(&bars.frame, bars.zone, rows)?;
+    let outputs = call.compute_window(&*bars.frame, bars.zone, rows)?;
     Ok(IndicatorValues {
         id: spec.id.clone(),
         key: call.key.clone(),

@@ -1,27 +1,23 @@
 //! The HTTP application: routes, shared state and middleware.
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::routing::get;
-use candela_core::Engine;
-use candela_core::indicator::Registry;
 use tower_http::CompressionLevel;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::api::{self, AppState};
-use crate::web;
+use crate::{sql_api, web};
 
-/// Builds the router serving the API and the UI over `engine`.
-pub fn router(engine: Arc<Engine>, indicators: Arc<Registry>) -> Router {
-    let state = AppState { engine, indicators };
+/// Builds the router serving the API and the UI.
+pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/symbols", get(api::symbols))
         .route("/api/timeframes/{symbol}", get(api::timeframes))
         .route("/api/indicators", get(api::indicators))
         .route("/api/data", get(api::data))
+        .route("/api/sql", get(sql_api::get).post(sql_api::post))
         .route("/api/openapi.json", get(api::openapi))
         .fallback(web::asset)
         .with_state(state)

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use candela_core::StoreConfig;
 use candela_plugins::{FolderConfig, Limits};
+use candela_sql::SqlLimits;
 use chrono_tz::Tz;
 use serde::Deserialize;
 
@@ -44,6 +45,42 @@ pub struct Config {
     pub plugin_memory_mb: u64,
     /// Time one WASM plugin call may take, in milliseconds.
     pub plugin_time_limit_ms: u64,
+    /// Bounds of `/api/sql`.
+    pub sql: SqlConfig,
+}
+
+/// `[sql]`: the bounds every SQL query runs inside.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SqlConfig {
+    /// Rows returned at most; longer results are cut and marked truncated.
+    pub max_rows: usize,
+    /// Wall time a query may take, in milliseconds.
+    pub time_limit_ms: u64,
+    /// Memory one query's sorts, joins and aggregations may hold, in MiB.
+    pub memory_limit_mb: u64,
+    /// Queries running at once; more wait up to `queue_timeout_ms`, then get a 503.
+    pub max_concurrent: usize,
+    pub queue_timeout_ms: u64,
+    /// Longest SQL text accepted, in bytes.
+    pub max_query_bytes: usize,
+    /// Threads that run SQL, apart from those serving `/api/data`.
+    pub threads: usize,
+}
+
+impl Default for SqlConfig {
+    fn default() -> Self {
+        let limits = SqlLimits::default();
+        SqlConfig {
+            max_rows: limits.max_rows,
+            time_limit_ms: u64::try_from(limits.time_limit.as_millis()).unwrap_or(u64::MAX),
+            memory_limit_mb: (limits.memory_bytes >> 20) as u64,
+            max_concurrent: limits.max_concurrent,
+            queue_timeout_ms: u64::try_from(limits.queue_timeout.as_millis()).unwrap_or(u64::MAX),
+            max_query_bytes: limits.max_query_bytes,
+            threads: limits.threads,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -66,6 +103,7 @@ impl Default for Config {
             allow_native_plugins: false,
             plugin_memory_mb: 256,
             plugin_time_limit_ms: 2000,
+            sql: SqlConfig::default(),
         }
     }
 }
@@ -165,6 +203,36 @@ impl Config {
                 time: Duration::from_millis(self.plugin_time_limit_ms),
             },
             allow_native: self.allow_native_plugins,
+        })
+    }
+}
+
+impl Config {
+    /// The SQL bounds, checked: each above zero.
+    pub fn sql_limits(&self) -> Result<SqlLimits, ConfigError> {
+        let sql = &self.sql;
+        for (what, value) in [
+            ("sql.max_rows", sql.max_rows as u64),
+            ("sql.time_limit_ms", sql.time_limit_ms),
+            ("sql.memory_limit_mb", sql.memory_limit_mb),
+            ("sql.max_concurrent", sql.max_concurrent as u64),
+            ("sql.max_query_bytes", sql.max_query_bytes as u64),
+            ("sql.threads", sql.threads as u64),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Zero { what });
+            }
+        }
+        Ok(SqlLimits {
+            max_rows: sql.max_rows,
+            time_limit: Duration::from_millis(sql.time_limit_ms),
+            memory_bytes: usize::try_from(sql.memory_limit_mb)
+                .unwrap_or(usize::MAX)
+                .saturating_mul(1 << 20),
+            max_concurrent: sql.max_concurrent,
+            queue_timeout: Duration::from_millis(sql.queue_timeout_ms),
+            max_query_bytes: sql.max_query_bytes,
+            threads: sql.threads,
         })
     }
 }

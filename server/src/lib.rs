@@ -6,5 +6,6 @@ pub mod app;
 pub mod config;
 pub mod error;
 pub mod sample_data;
+mod sql_api;
 mod time_param;
 mod web;

@@ -8,6 +8,7 @@ use candela_core::indicator::Registry;
 use candela_core::{Engine, Store};
 use candela_plugins::PluginFolder;
 use candela_plugins::folder::FolderError;
+use candela_server::api::AppState;
 use candela_server::config::{Config, ConfigError, DEFAULT_PLUGINS, ProviderConfig};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
@@ -134,6 +135,7 @@ fn serve(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     let symbols = store.catalog().symbols().count();
     let engine = Arc::new(Engine::new(Arc::new(store), config.query_threads)?);
     let indicators = Arc::new(candela_indicators::registry());
+    let state = AppState::new(engine, Arc::clone(&indicators), config.sql_limits()?)?;
     // Watches the folder for as long as the server runs.
     let _plugins = watch_plugins(&config, &indicators)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -144,7 +146,7 @@ fn serve(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}; choose another address with --bind", config.bind))?;
         tracing::info!(data = %config.data.display(), symbols, indicators = indicators.list().len(), "serving http://{}", listener.local_addr()?);
-        axum::serve(listener, candela_server::app::router(engine, indicators))
+        axum::serve(listener, candela_server::app::router(state))
             .with_graceful_shutdown(shutdown_signal())
             .await?;
         tracing::info!("stopped");

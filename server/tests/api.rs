@@ -9,6 +9,8 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use candela_core::synthetic::{SeriesSpec, write_parquet};
 use candela_core::{Engine, Store, StoreConfig};
+use candela_server::api::AppState;
+use candela_sql::SqlLimits;
 use chrono::{NaiveDate, NaiveTime, TimeDelta};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
@@ -43,6 +45,7 @@ struct Fixture {
     _dir: tempfile::TempDir,
     root: std::path::PathBuf,
     engine: Arc<Engine>,
+    state: AppState,
 }
 
 impl Fixture {
@@ -89,10 +92,17 @@ impl Fixture {
         let engine = Arc::new(
             Engine::new(Arc::new(Store::open(config).expect("store")), 2).expect("engine"),
         );
+        let state = AppState::new(
+            Arc::clone(&engine),
+            Arc::new(candela_indicators::registry()),
+            SqlLimits::default(),
+        )
+        .expect("sql");
         Fixture {
             _dir: dir,
             root,
             engine,
+            state,
         }
     }
 
@@ -103,10 +113,7 @@ impl Fixture {
     }
 
     async fn raw(&self, uri: &str) -> (StatusCode, Vec<u8>) {
-        let app = candela_server::app::router(
-            Arc::clone(&self.engine),
-            Arc::new(candela_indicators::registry()),
-        );
+        let app = candela_server::app::router(self.state.clone());
         let response = app
             .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
             .await

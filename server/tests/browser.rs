@@ -10,6 +10,8 @@ use std::sync::Arc;
 
 use candela_core::{Engine, Store, StoreConfig};
 use candela_plugins::PluginFolder;
+use candela_server::api::AppState;
+use candela_sql::SqlLimits;
 
 #[path = "../../plugins/tests/support/mod.rs"]
 mod support;
@@ -46,9 +48,8 @@ async fn chart_page_works_in_headless_chromium() {
         .await
         .expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(async move {
-        axum::serve(listener, candela_server::app::router(engine, indicators)).await
-    });
+    let state = AppState::new(engine, indicators, SqlLimits::default()).expect("sql");
+    tokio::spawn(async move { axum::serve(listener, candela_server::app::router(state)).await });
 
     // One script per concern, one after the other: two Chromiums at once
     // on a small machine only make both slow.

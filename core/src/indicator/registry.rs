@@ -11,7 +11,7 @@ use super::call::{CallSyntaxError, parse_calls};
 use super::params::{ParamError, Params};
 use super::spec::Origin;
 use super::{ComputeError, ComputeErrorKind, History, Indicator, Series};
-use crate::frame::{BarColumns, BarFrame};
+use crate::frame::BarColumns;
 use crate::zone;
 
 /// A built-in indicator's constructor, submitted with `inventory::submit!`.
@@ -141,15 +141,15 @@ pub struct ResolvedCall {
 }
 
 impl ResolvedCall {
-    /// The outputs over `rows` of `frame`, computed with the history the
-    /// indicator asks for, so that they equal the values over the whole frame.
-    pub fn compute_window(
+    /// The outputs over `rows` of `bars`, computed with the history the
+    /// indicator asks for, so that they equal the values over all the bars.
+    pub fn compute_window<'a>(
         &self,
-        frame: &BarFrame,
+        bars: impl Into<BarColumns<'a>>,
         zone: Tz,
         rows: Range<usize>,
     ) -> Result<Vec<Vec<f64>>, ComputeError> {
-        let bars = BarColumns::from(frame);
+        let bars: BarColumns<'a> = bars.into();
         let rows = rows.start.min(rows.end)..rows.end.min(bars.len());
         let from = match self.indicator.history(&self.params) {
             History::Bars(n) => rows.start.saturating_sub(n),

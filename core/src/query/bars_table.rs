@@ -1,13 +1,12 @@
-//! The bar tables DataFusion plans over: [`BarsTable`] for one series at one
-//! timeframe, and the SQL table function `bars('SYMBOL', 'TIMEFRAME')`.
+//! [`BarsTable`]: one series at one timeframe as a DataFusion table, scanned
+//! in time order and aggregated by [`ResampleExec`] when not stored.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono_tz::Tz;
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::catalog::{Session, TableFunctionArgs, TableFunctionImpl, TableProvider};
-use datafusion::common::ScalarValue;
+use datafusion::catalog::{Session, TableProvider};
 use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::error::{DataFusionError, Result};
@@ -24,13 +23,14 @@ use crate::timeframe::Timeframe;
 
 /// One series at one timeframe, scanned in time order.
 #[derive(Debug)]
-pub(crate) struct BarsTable {
+pub struct BarsTable {
     source: Source,
 }
 
 #[derive(Debug)]
 enum Source {
-    /// Resolved through the store when scanned (the SQL path).
+    /// Read through the store when scanned, with times labelled in the
+    /// provider's zone (the SQL path).
     Stored { store: Arc<Store>, plan: SeriesPlan },
     /// Source bars already in memory, aggregated to a timeframe if given.
     Frame {
@@ -40,6 +40,15 @@ enum Source {
 }
 
 impl BarsTable {
+    /// The series `plan` names, read when scanned. Its times are labelled in
+    /// the provider's zone, so that SQL shows local times and indicators that
+    /// follow calendar days (VWAP) use the provider's days, as `/api/data` does.
+    pub fn stored(store: Arc<Store>, plan: SeriesPlan) -> Self {
+        BarsTable {
+            source: Source::Stored { store, plan },
+        }
+    }
+
     pub(crate) fn from_frame(frame: Arc<BarFrame>, aggregate: Option<(Timeframe, Tz)>) -> Self {
         BarsTable {
             source: Source::Frame { frame, aggregate },
@@ -50,7 +59,10 @@ impl BarsTable {
 #[async_trait]
 impl TableProvider for BarsTable {
     fn schema(&self) -> SchemaRef {
-        BarFrame::schema()
+        match &self.source {
+            Source::Stored { plan, .. } => BarFrame::schema_in(plan.zone.name()),
+            Source::Frame { .. } => BarFrame::schema(),
+        }
     }
 
     fn table_type(&self) -> TableType {
@@ -64,10 +76,10 @@ impl TableProvider for BarsTable {
         _filters: &[Expr],
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let (frame, aggregate) = match &self.source {
-            Source::Frame { frame, aggregate } => (Arc::clone(frame), *aggregate),
+        let (frame, aggregate, label) = match &self.source {
+            Source::Frame { frame, aggregate } => (Arc::clone(frame), *aggregate, None),
             Source::Stored { store, plan } => match store.cached(plan) {
-                Some(frame) => (frame, None),
+                Some(frame) => (frame, None, Some(plan.zone)),
                 None => {
                     let (store, owned_plan) = (Arc::clone(store), plan.clone());
                     let frame =
@@ -78,31 +90,39 @@ impl TableProvider for BarsTable {
                     (
                         frame,
                         plan.aggregated().then_some((plan.timeframe, plan.zone)),
+                        Some(plan.zone),
                     )
                 }
             },
         };
-        scan_frame(frame, aggregate, projection)
+        scan_frame(frame, aggregate, label, projection)
     }
 }
 
 /// A memory scan of `frame` declared sorted by time, or a [`ResampleExec`]
-/// over it when a target timeframe is given.
+/// over it when a target timeframe is given; times labelled in `label` if given.
 fn scan_frame(
     frame: Arc<BarFrame>,
     aggregate: Option<(Timeframe, Tz)>,
+    label: Option<Tz>,
     projection: Option<&Vec<usize>>,
 ) -> Result<Arc<dyn ExecutionPlan>> {
-    let schema = BarFrame::schema();
+    let schema = label.map_or_else(BarFrame::schema, |zone| BarFrame::schema_in(zone.name()));
     let Some((timeframe, zone)) = aggregate else {
         let by_time = LexOrdering::new([PhysicalSortExpr::new_default(col(TIME, &schema)?)]);
-        let batches = [vec![frame.record_batch().clone()]];
-        let source = MemorySourceConfig::try_new(&batches, schema, projection.cloned())?
+        let batch = match label {
+            Some(zone) => frame.record_batch_in(zone.name())?,
+            None => frame.record_batch().clone(),
+        };
+        let source = MemorySourceConfig::try_new(&[vec![batch]], schema, projection.cloned())?
             .try_with_sort_information(by_time.into_iter().collect())?;
         return Ok(DataSourceExec::from_data_source(source));
     };
-    let resampled: Arc<dyn ExecutionPlan> =
-        Arc::new(ResampleExec::try_new(frame, timeframe, zone)?);
+    let resampled: Arc<dyn ExecutionPlan> = Arc::new(if label.is_some() {
+        ResampleExec::labelled(frame, timeframe, zone)?
+    } else {
+        ResampleExec::try_new(frame, timeframe, zone)?
+    });
     let Some(projection) = projection else {
         return Ok(resampled);
     };
@@ -114,50 +134,4 @@ fn scan_frame(
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(Arc::new(ProjectionExec::try_new(columns, resampled)?))
-}
-
-/// `bars('SYMBOL', 'TIMEFRAME')`: a series aggregated exactly as `/api/data`
-/// serves it.
-#[derive(Debug)]
-pub(crate) struct BarsFunction {
-    pub(crate) store: Arc<Store>,
-}
-
-impl TableFunctionImpl for BarsFunction {
-    fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
-        let usage = || {
-            DataFusionError::Plan(
-                "usage: bars('SYMBOL', 'TIMEFRAME'), e.g. bars('NFLX', '4h')".into(),
-            )
-        };
-        let text = |expr: &Expr| match expr {
-            Expr::Literal(
-                ScalarValue::Utf8(Some(s))
-                | ScalarValue::LargeUtf8(Some(s))
-                | ScalarValue::Utf8View(Some(s)),
-                _,
-            ) => Some(s.clone()),
-            _ => None,
-        };
-        let [symbol, timeframe] = args.exprs() else {
-            return Err(usage());
-        };
-        let (symbol, timeframe) = text(symbol).zip(text(timeframe)).ok_or_else(usage)?;
-        let timeframe: Timeframe =
-            timeframe
-                .parse()
-                .map_err(|e: crate::timeframe::ParseTimeframeError| {
-                    DataFusionError::Plan(e.to_string())
-                })?;
-        let plan = self
-            .store
-            .plan(&symbol, timeframe)
-            .map_err(|e| DataFusionError::Plan(e.to_string()))?;
-        Ok(Arc::new(BarsTable {
-            source: Source::Stored {
-                store: Arc::clone(&self.store),
-                plan,
-            },
-        }))
-    }
 }

@@ -1,7 +1,8 @@
 //! The DataFusion query layer. [`Engine`] serves bars at any timeframe through
 //! one DataFusion plan — a memory scan of the stored bars feeding a
-//! [`ResampleExec`] — which SQL reaches through the `bars()` table function.
-//! Queries run on the engine's own threads, never on the caller's runtime.
+//! [`ResampleExec`] — which SQL reaches through [`BarsTable`] (the
+//! `candela-sql` crate). Plans run on the engine's own threads, never on the
+//! caller's runtime.
 
 mod bars_table;
 mod resample_exec;
@@ -9,11 +10,11 @@ mod resample_exec;
 use std::sync::Arc;
 
 use chrono_tz::Tz;
-use datafusion::arrow::array::RecordBatch;
 use datafusion::error::DataFusionError;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use tokio::runtime::Runtime;
 
+pub use bars_table::BarsTable;
 pub use resample_exec::ResampleExec;
 
 use crate::catalog::SymbolId;
@@ -21,7 +22,6 @@ use crate::error::{Error, Result};
 use crate::frame::BarFrame;
 use crate::store::Store;
 use crate::timeframe::Timeframe;
-use bars_table::{BarsFunction, BarsTable};
 
 /// Bars of one symbol at one timeframe, and where they came from.
 #[derive(Debug, Clone)]
@@ -66,12 +66,6 @@ impl Engine {
             .build()?;
         let config = SessionConfig::new().with_target_partitions(threads.max(1));
         let context = SessionContext::new_with_config(config);
-        context.register_udtf(
-            "bars",
-            Arc::new(BarsFunction {
-                store: Arc::clone(&store),
-            }),
-        );
         Ok(Engine {
             store,
             context,
@@ -129,15 +123,6 @@ impl Engine {
             })
             .await??;
         Ok(BarFrame::from_batches(&batches).map_err(DataFusionError::from)?)
-    }
-
-    /// Runs a SQL query over the catalog and collects its result.
-    pub async fn sql(&self, sql: &str) -> Result<Vec<RecordBatch>> {
-        let context = self.context.clone();
-        let sql = sql.to_owned();
-        Ok(self
-            .spawn(async move { context.sql(&sql).await?.collect().await })
-            .await??)
     }
 
     async fn spawn<F>(&self, future: F) -> Result<F::Output>

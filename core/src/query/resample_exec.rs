@@ -34,12 +34,32 @@ pub struct ResampleExec {
     source: Arc<BarFrame>,
     timeframe: Timeframe,
     zone: Tz,
+    /// Times labelled in `zone` rather than UTC (the SQL tables).
+    labelled: bool,
     properties: Arc<PlanProperties>,
 }
 
 impl ResampleExec {
     pub fn try_new(source: Arc<BarFrame>, timeframe: Timeframe, zone: Tz) -> Result<Self> {
-        let schema = BarFrame::schema();
+        Self::with_schema(source, timeframe, zone, false)
+    }
+
+    /// The same operator with its times labelled in `zone`, as SQL shows them.
+    pub fn labelled(source: Arc<BarFrame>, timeframe: Timeframe, zone: Tz) -> Result<Self> {
+        Self::with_schema(source, timeframe, zone, true)
+    }
+
+    fn with_schema(
+        source: Arc<BarFrame>,
+        timeframe: Timeframe,
+        zone: Tz,
+        labelled: bool,
+    ) -> Result<Self> {
+        let schema = if labelled {
+            BarFrame::schema_in(zone.name())
+        } else {
+            BarFrame::schema()
+        };
         let ordering = [PhysicalSortExpr::new_default(col(TIME, &schema)?)];
         let properties = PlanProperties::new(
             EquivalenceProperties::new_with_orderings(schema, [ordering]),
@@ -51,6 +71,7 @@ impl ResampleExec {
             source,
             timeframe,
             zone,
+            labelled,
             properties: Arc::new(properties),
         })
     }
@@ -112,12 +133,16 @@ impl ExecutionPlan for ResampleExec {
             )));
         }
         let (source, timeframe, zone) = (Arc::clone(&self.source), self.timeframe, self.zone);
+        let labelled = self.labelled;
         let bars = futures::stream::once(async move {
-            Ok(Resampler::resample(&source, timeframe, zone)
-                .record_batch()
-                .clone())
+            let frame = Resampler::resample(&source, timeframe, zone);
+            if labelled {
+                Ok(frame.record_batch_in(zone.name())?)
+            } else {
+                Ok(frame.record_batch().clone())
+            }
         });
-        let schema: SchemaRef = BarFrame::schema();
+        let schema: SchemaRef = self.properties.eq_properties.schema().clone();
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, bars)))
     }
 }

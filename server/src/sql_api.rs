@@ -1,0 +1,293 @@
+//! `POST /api/sql` and `GET /api/sql?q=`: a query's result as JSON (per
+//! DESIGN.md), CSV or an Arrow IPC stream, chosen by `Accept` or `format=`.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use candela_sql::{QueryResult, SqlError};
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::{DataType, Schema};
+use datafusion::arrow::json::writer::{EncoderOptions, make_encoder};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::AppState;
+use crate::error::{ApiError, ErrorBody};
+
+const ARROW_STREAM: &str = "application/vnd.apache.arrow.stream";
+/// Set on CSV and Arrow answers that were cut at the row cap (JSON says so
+/// in its body).
+const TRUNCATED_HEADER: &str = "candela-truncated";
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SqlRequest {
+    /// One read-only query, e.g. `SELECT * FROM bars('NFLX', '1d') LIMIT 5`.
+    sql: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SqlParams {
+    /// The query, URL-encoded.
+    q: Option<String>,
+    /// `json` (default), `csv` or `arrow`; overrides `Accept`.
+    format: Option<String>,
+}
+
+/// Runs a read-only SQL query over the bars.
+#[utoipa::path(
+    post, path = "/api/sql", request_body = SqlRequest,
+    responses(
+        (status = 200, description = "`{\"columns\": [{\"name\", \"type\"}], \"rows\": [[...]], \"truncated\": false}`; CSV or an Arrow IPC stream per `Accept`"),
+        (status = 400, body = ErrorBody, description = "not a read-only query, or it does not parse or plan"),
+        (status = 422, body = ErrorBody, description = "the query hit its time or memory limit"),
+        (status = 503, body = ErrorBody, description = "too many queries are running"),
+    )
+)]
+pub async fn post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<SqlRequest>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(request) = body.map_err(|e| {
+        ApiError::bad_parameter(format!(
+            "{}; send {{\"sql\": \"SELECT …\"}} as application/json",
+            e.body_text()
+        ))
+    })?;
+    answer(&state, &request.sql, Format::from_headers(&headers)).await
+}
+
+/// The same as `POST /api/sql`, with the query in `q`.
+#[utoipa::path(
+    get, path = "/api/sql", params(SqlParams),
+    responses((status = 200, description = "as POST /api/sql"), (status = 400, body = ErrorBody))
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Result<Query<SqlParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::bad_parameter(e.body_text()))?;
+    let sql = params.q.ok_or_else(|| {
+        ApiError::bad_parameter("missing parameter 'q', e.g. q=SELECT * FROM bars LIMIT 5")
+    })?;
+    let format = match params.format.as_deref() {
+        None => Format::from_headers(&headers),
+        Some(name) => Format::named(name)?,
+    };
+    answer(&state, &sql, format).await
+}
+
+async fn answer(state: &AppState, sql: &str, format: Format) -> Result<Response, ApiError> {
+    let result = state.sql.query(sql).await?;
+    tokio::task::spawn_blocking(move || format.encode(&result))
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Format {
+    Json,
+    Csv,
+    Arrow,
+}
+
+impl Format {
+    fn from_headers(headers: &HeaderMap) -> Format {
+        let accept = headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if accept.contains(ARROW_STREAM) {
+            Format::Arrow
+        } else if accept.contains("text/csv") {
+            Format::Csv
+        } else {
+            Format::Json
+        }
+    }
+
+    fn named(name: &str) -> Result<Format, ApiError> {
+        match name {
+            "json" => Ok(Format::Json),
+            "csv" => Ok(Format::Csv),
+            "arrow" => Ok(Format::Arrow),
+            other => Err(ApiError::bad_parameter(format!(
+                "format must be json, csv or arrow, got '{}'",
+                other.chars().take(32).collect::<String>()
+            ))),
+        }
+    }
+
+    fn encode(self, result: &QueryResult) -> Result<Response, ApiError> {
+        let (content_type, body) = match self {
+            Format::Json => ("application/json", json(result)?),
+            Format::Csv => ("text/csv; charset=utf-8", csv(result)?),
+            Format::Arrow => (ARROW_STREAM, arrow_stream(result)?),
+        };
+        let mut response = (
+            [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
+            body,
+        )
+            .into_response();
+        response.headers_mut().insert(
+            TRUNCATED_HEADER,
+            HeaderValue::from_static(if result.truncated { "true" } else { "false" }),
+        );
+        Ok(response)
+    }
+}
+
+fn encoding_failed(error: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "sql_internal",
+        format!("the result cannot be encoded: {error}"),
+    )
+}
+
+/// `{"columns": [{"name", "type"}], "rows": [[...]], "truncated": bool}`,
+/// written row by row with Arrow's JSON encoders: no value is `null`,
+/// timestamps are ISO 8601 in their column's zone, structs are objects.
+fn json(result: &QueryResult) -> Result<Vec<u8>, ApiError> {
+    let columns: Vec<serde_json::Value> = result
+        .schema
+        .fields()
+        .iter()
+        .map(|f| serde_json::json!({"name": f.name(), "type": type_name(f.data_type())}))
+        .collect();
+    let mut out = Vec::with_capacity(64 + result.rows() * result.schema.fields().len() * 12);
+    out.extend_from_slice(b"{\"columns\":");
+    serde_json::to_writer(&mut out, &columns).map_err(encoding_failed)?;
+    out.extend_from_slice(b",\"rows\":[");
+    let options = EncoderOptions::default();
+    let mut first_row = true;
+    for batch in &result.batches {
+        let fields = batch.schema_ref().fields().clone();
+        let mut encoders = fields
+            .iter()
+            .zip(batch.columns())
+            .map(|(field, column)| make_encoder(field, column.as_ref(), &options))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(encoding_failed)?;
+        for row in 0..batch.num_rows() {
+            if !std::mem::take(&mut first_row) {
+                out.push(b',');
+            }
+            out.push(b'[');
+            for (i, encoder) in encoders.iter_mut().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                if encoder.is_null(row) {
+                    out.extend_from_slice(b"null");
+                } else {
+                    encoder.encode(row, &mut out);
+                }
+            }
+            out.push(b']');
+        }
+    }
+    out.extend_from_slice(b"],\"truncated\":");
+    out.extend_from_slice(if result.truncated { b"true" } else { b"false" });
+    out.push(b'}');
+    Ok(out)
+}
+
+/// A column type as a script reads it: `timestamp`, `number`, `integer`,
+/// `string`, `boolean`, `date`, `struct`, `list`, else Arrow's own name.
+fn type_name(data_type: &DataType) -> String {
+    match data_type {
+        DataType::Timestamp(..) => "timestamp".into(),
+        DataType::Float16 | DataType::Float32 | DataType::Float64 => "number".into(),
+        DataType::Decimal32(..)
+        | DataType::Decimal64(..)
+        | DataType::Decimal128(..)
+        | DataType::Decimal256(..) => "number".into(),
+        t if t.is_integer() => "integer".into(),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "string".into(),
+        DataType::Dictionary(_, values) => type_name(values),
+        DataType::Boolean => "boolean".into(),
+        DataType::Date32 | DataType::Date64 => "date".into(),
+        DataType::Struct(_) => "struct".into(),
+        DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(..) => "list".into(),
+        other => other.to_string().to_ascii_lowercase(),
+    }
+}
+
+fn csv(result: &QueryResult) -> Result<Vec<u8>, ApiError> {
+    if let Some(field) = result
+        .schema
+        .fields()
+        .iter()
+        .find(|f| matches!(f.data_type(), DataType::Struct(_) | DataType::List(_)))
+    {
+        return Err(ApiError::bad_parameter(format!(
+            "CSV cannot hold column '{}' ({}); select its parts, e.g. {}['field'], or ask for JSON",
+            field.name(),
+            type_name(field.data_type()),
+            field.name()
+        )));
+    }
+    let mut out = Vec::new();
+    {
+        let mut writer = datafusion::arrow::csv::WriterBuilder::new()
+            .with_header(true)
+            .build(&mut out);
+        if result.batches.is_empty() {
+            writer
+                .write(&RecordBatch::new_empty(result.schema.clone()))
+                .map_err(encoding_failed)?;
+        }
+        for batch in &result.batches {
+            writer.write(batch).map_err(encoding_failed)?;
+        }
+    }
+    Ok(out)
+}
+
+/// An Arrow IPC stream; a cut result says so in the schema's metadata too.
+fn arrow_stream(result: &QueryResult) -> Result<Vec<u8>, ApiError> {
+    let mut metadata = result.schema.metadata().clone();
+    metadata.insert("candela:truncated".into(), result.truncated.to_string());
+    let schema = Schema::new_with_metadata(result.schema.fields().clone(), metadata);
+    let mut out = Vec::new();
+    let mut writer = datafusion::arrow::ipc::writer::StreamWriter::try_new(&mut out, &schema)
+        .map_err(encoding_failed)?;
+    for batch in &result.batches {
+        let batch = batch
+            .clone()
+            .with_schema(std::sync::Arc::new(schema.clone()))
+            .map_err(encoding_failed)?;
+        writer.write(&batch).map_err(encoding_failed)?;
+    }
+    writer.finish().map_err(encoding_failed)?;
+    drop(writer);
+    Ok(out)
+}
+
+impl From<SqlError> for ApiError {
+    fn from(error: SqlError) -> Self {
+        let (status, code) = match &error {
+            SqlError::Indicator(e) => return ApiError::from(e.clone()),
+            SqlError::Refused(_) => (StatusCode::BAD_REQUEST, "sql_refused"),
+            SqlError::Invalid(_) => (StatusCode::BAD_REQUEST, "sql_invalid"),
+            SqlError::Failed(_) => (StatusCode::BAD_REQUEST, "sql_failed"),
+            SqlError::TimeLimit(_) => (StatusCode::UNPROCESSABLE_ENTITY, "sql_time_limit"),
+            SqlError::MemoryLimit { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "sql_memory_limit"),
+            SqlError::Busy(_) => {
+                return ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "sql_busy",
+                    error.to_string(),
+                )
+                .retry_after(1);
+            }
+            SqlError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "sql_internal"),
+        };
+        ApiError::new(status, code, error.to_string())
+    }
+}

@@ -1,0 +1,130 @@
+//! Why a query was not answered, each reason one thing the caller can act on.
+
+use std::time::Duration;
+
+use candela_core::indicator::{ComputeError, ComputeErrorKind};
+use datafusion::error::DataFusionError;
+
+use crate::interrupt::TimeLimitExceeded;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SqlError {
+    /// Not a read-only query over the catalog: DDL, DML, `COPY`, `SET`,
+    /// several statements, an over-long or too deeply nested text, a table
+    /// outside the catalog.
+    #[error("{0}")]
+    Refused(String),
+    /// The query does not parse or plan: a syntax error, an unknown column,
+    /// function or symbol, a bad indicator parameter.
+    #[error("{0}")]
+    Invalid(String),
+    /// The query ran and failed on its own terms (a failed cast, a division
+    /// by zero).
+    #[error("{0}")]
+    Failed(String),
+    #[error(
+        "the query ran longer than the time limit of {} s and was cancelled; \
+         narrow it (a WHERE on time, a smaller table) or raise sql.time_limit_ms",
+        .0.as_secs_f64()
+    )]
+    TimeLimit(Duration),
+    #[error(
+        "the query needed more memory than the limit of {limit_mb} MiB and was stopped \
+         ({detail}); narrow it or raise sql.memory_limit_mb"
+    )]
+    MemoryLimit { limit_mb: usize, detail: String },
+    #[error(
+        "{0} SQL queries are already running, the most allowed at once \
+         (sql.max_concurrent); retry shortly"
+    )]
+    Busy(usize),
+    /// An indicator (a plugin, perhaps) failed while computing.
+    #[error(transparent)]
+    Indicator(ComputeError),
+    /// The stored data could not be read, or the engine failed.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl SqlError {
+    /// Classifies an error DataFusion returned, looking through the wrappers
+    /// it puts around errors raised in our own operators and functions.
+    pub(crate) fn from_datafusion(error: DataFusionError, memory_limit_mb: usize) -> SqlError {
+        let message = clean(&error);
+        if let Some(limit) = find::<TimeLimitExceeded>(&error) {
+            return SqlError::TimeLimit(limit.0);
+        }
+        if let Some(compute) = find::<ComputeError>(&error) {
+            return SqlError::Indicator(compute.clone());
+        }
+        if find::<candela_core::Error>(&error).is_some() {
+            return SqlError::Internal(message);
+        }
+        match error.find_root() {
+            DataFusionError::ResourcesExhausted(detail) => SqlError::MemoryLimit {
+                limit_mb: memory_limit_mb,
+                detail: detail.lines().next().unwrap_or_default().to_owned(),
+            },
+            DataFusionError::SQL(..)
+            | DataFusionError::Plan(_)
+            | DataFusionError::SchemaError(..)
+            | DataFusionError::NotImplemented(_)
+            | DataFusionError::Configuration(_) => SqlError::Invalid(message),
+            DataFusionError::Internal(_)
+            | DataFusionError::IoError(_)
+            | DataFusionError::ObjectStore(_)
+            | DataFusionError::ParquetError(_) => SqlError::Internal(message),
+            _ => SqlError::Failed(message),
+        }
+    }
+
+    /// Whether the query, rather than the server, is to blame.
+    pub fn is_client_error(&self) -> bool {
+        match self {
+            SqlError::Indicator(e) => e.kind == ComputeErrorKind::Refused,
+            SqlError::Internal(_) => false,
+            _ => true,
+        }
+    }
+}
+
+/// The first error of type `T` in the chain below `error`.
+fn find<T: std::error::Error + 'static>(error: &DataFusionError) -> Option<&T> {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = current {
+        if let Some(found) = e.downcast_ref::<T>() {
+            return Some(found);
+        }
+        if let Some(DataFusionError::External(inner)) = e.downcast_ref::<DataFusionError>()
+            && let Some(found) = inner.downcast_ref::<T>()
+        {
+            return Some(found);
+        }
+        current = e.source();
+    }
+    None
+}
+
+/// DataFusion's message without its category prefixes and backtrace hints,
+/// which say nothing to someone who wrote SQL.
+fn clean(error: &DataFusionError) -> String {
+    let root = error.find_root();
+    let text = match root {
+        DataFusionError::Plan(m)
+        | DataFusionError::Execution(m)
+        | DataFusionError::NotImplemented(m)
+        | DataFusionError::Configuration(m)
+        | DataFusionError::Internal(m) => m.clone(),
+        DataFusionError::External(e) => e.to_string(),
+        other => other.to_string(),
+    };
+    let line = text.lines().next().unwrap_or_default().trim();
+    // Some messages embed a whole plan or expression tree.
+    match line.char_indices().nth(MAX_MESSAGE_CHARS) {
+        Some((end, _)) => format!("{}…", &line[..end]),
+        None => line.to_owned(),
+    }
+}
+
+/// Longest error message passed on, in characters.
+const MAX_MESSAGE_CHARS: usize = 600;

@@ -1,0 +1,298 @@
+//! [`SqlService`]: runs one query at a time per slot, each in a session of
+//! its own, on threads of its own, inside its limits.
+
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use candela_core::Store;
+use candela_core::indicator::Registry;
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::error::DataFusionError;
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::memory_pool::{GreedyMemoryPool, TrackConsumersPool};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
+use datafusion::logical_expr::WindowUDF;
+use datafusion::physical_plan::execute_stream;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use futures::StreamExt;
+use tokio::runtime::Runtime;
+use tokio::sync::Semaphore;
+
+use crate::bars_function::BarsFunction;
+use crate::error::SqlError;
+use crate::guard;
+use crate::indicator_window::IndicatorWindow;
+use crate::interrupt::{Interrupt, make_interruptible};
+use crate::stored_bars::StoredBars;
+
+/// Stack of the query threads. The planner and optimizer recurse over the
+/// expression tree; nesting is bounded ([`guard::MAX_NESTING`]), and the
+/// stack is ample besides (only the pages touched are ever committed).
+const STACK_BYTES: usize = 128 << 20;
+
+/// How long past its deadline a query may take to notice it before the
+/// caller is answered anyway; it still stops at its next batch.
+const GRACE: Duration = Duration::from_secs(1);
+
+/// The bounds every query runs inside. `candela.toml`'s `[sql]` sets them.
+#[derive(Debug, Clone)]
+pub struct SqlLimits {
+    /// Rows returned at most; a longer result is cut and marked truncated.
+    pub max_rows: usize,
+    /// Wall time from the start of planning to the last row.
+    pub time_limit: Duration,
+    /// Memory one query's operators may reserve (sorts, joins, aggregations).
+    pub memory_bytes: usize,
+    /// Queries running at once; others wait up to `queue_timeout`.
+    pub max_concurrent: usize,
+    pub queue_timeout: Duration,
+    /// Longest SQL text accepted.
+    pub max_query_bytes: usize,
+    /// Threads that run queries, apart from the HTTP and bar-loading ones.
+    pub threads: usize,
+}
+
+impl Default for SqlLimits {
+    fn default() -> Self {
+        SqlLimits {
+            max_rows: 100_000,
+            time_limit: Duration::from_secs(10),
+            memory_bytes: 1 << 30,
+            max_concurrent: 2,
+            queue_timeout: Duration::from_secs(5),
+            max_query_bytes: 64 << 10,
+            threads: std::thread::available_parallelism().map_or(2, usize::from),
+        }
+    }
+}
+
+/// A query's answer: at most `max_rows` rows.
+#[derive(Debug)]
+pub struct QueryResult {
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
+    /// More rows existed than were returned.
+    pub truncated: bool,
+}
+
+impl QueryResult {
+    pub fn rows(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+}
+
+/// Read-only SQL over a store and an indicator registry.
+pub struct SqlService {
+    indicators: Arc<Registry>,
+    limits: SqlLimits,
+    /// The catalog and DataFusion's own functions; each query gets a copy
+    /// with the indicators of the moment and a memory pool of its own.
+    base: SessionState,
+    slots: Arc<Semaphore>,
+    /// Always `Some` until dropped.
+    runtime: Option<Runtime>,
+}
+
+impl std::fmt::Debug for SqlService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlService")
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqlService {
+    pub fn new(
+        store: Arc<Store>,
+        indicators: Arc<Registry>,
+        limits: SqlLimits,
+    ) -> Result<SqlService, SqlError> {
+        let threads = limits.threads.max(1);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .max_blocking_threads(threads * 2)
+            .thread_stack_size(STACK_BYTES)
+            .thread_name("candela-sql")
+            .enable_all()
+            .build()
+            .map_err(|e| SqlError::Internal(format!("cannot start the SQL threads: {e}")))?;
+        let config = SessionConfig::new().with_target_partitions(threads);
+        let context = SessionContext::new_with_state(
+            SessionStateBuilder::new()
+                .with_config(config)
+                .with_default_features()
+                .build(),
+        );
+        context.register_udtf("bars", Arc::new(BarsFunction::new(Arc::clone(&store))));
+        context
+            .register_table("bars", Arc::new(StoredBars::new(store)))
+            .map_err(|e| SqlError::Internal(e.to_string()))?;
+        Ok(SqlService {
+            indicators,
+            slots: Arc::new(Semaphore::new(limits.max_concurrent.max(1))),
+            limits,
+            base: context.state(),
+            runtime: Some(runtime),
+        })
+    }
+
+    pub fn limits(&self) -> &SqlLimits {
+        &self.limits
+    }
+
+    /// Runs `sql` within the limits. Waits for a free slot (up to the queue
+    /// timeout); the query is cancelled if the caller stops waiting.
+    pub async fn query(&self, sql: &str) -> Result<QueryResult, SqlError> {
+        guard::check_length(sql, self.limits.max_query_bytes)?;
+        let runtime = self
+            .runtime
+            .as_ref()
+            .ok_or_else(|| SqlError::Internal("the SQL service is shut down".into()))?;
+        let permit = tokio::time::timeout(
+            self.limits.queue_timeout,
+            Arc::clone(&self.slots).acquire_owned(),
+        )
+        .await
+        .map_err(|_| SqlError::Busy(self.limits.max_concurrent))?
+        .map_err(|_| SqlError::Internal("the SQL service is shut down".into()))?;
+        let interrupt = Interrupt::after(self.limits.time_limit);
+        let _cancel_when_dropped = CancelOnDrop(Arc::clone(&interrupt));
+        let context = self.session()?;
+        let (sql, limits) = (sql.to_owned(), self.limits.clone());
+        let running = Arc::clone(&interrupt);
+        let task = runtime.spawn(async move {
+            let started = Instant::now();
+            let result = run(&context, &sql, &running, &limits).await;
+            // The slot is free only once the query has really stopped.
+            drop(permit);
+            log(&sql, &result, started);
+            result
+        });
+        match tokio::time::timeout(self.limits.time_limit + GRACE, task).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(panic)) => Err(SqlError::Internal(format!("the query crashed: {panic}"))),
+            Err(_) => {
+                interrupt.cancel();
+                tracing::warn!(
+                    "a SQL query ran past its time limit without yielding; it stops at its next batch"
+                );
+                Err(SqlError::TimeLimit(self.limits.time_limit))
+            }
+        }
+    }
+
+    /// A session over the catalog with the indicators registered now and a
+    /// memory pool of its own. Spilling is off: no query writes files.
+    fn session(&self) -> Result<SessionContext, SqlError> {
+        let pool = TrackConsumersPool::new(
+            GreedyMemoryPool::new(self.limits.memory_bytes),
+            NonZeroUsize::MIN,
+        );
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_pool(Arc::new(pool))
+            .with_disk_manager_builder(
+                DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled),
+            )
+            .build_arc()
+            .map_err(|e| SqlError::Internal(e.to_string()))?;
+        let mut state = SessionStateBuilder::new_from_existing(self.base.clone())
+            .with_runtime_env(runtime)
+            .build();
+        for indicator in self.indicators.list() {
+            let function = WindowUDF::new_from_impl(IndicatorWindow::new(indicator));
+            datafusion::execution::FunctionRegistry::register_udwf(&mut state, Arc::new(function))
+                .map_err(|e| SqlError::Internal(e.to_string()))?;
+        }
+        Ok(SessionContext::new_with_state(state))
+    }
+}
+
+impl Drop for SqlService {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Cancels the query when the caller stops waiting (a closed connection).
+struct CancelOnDrop(Arc<Interrupt>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
+/// Parses, checks, plans and runs one query, keeping at most `max_rows` rows.
+async fn run(
+    context: &SessionContext,
+    sql: &str,
+    interrupt: &Arc<Interrupt>,
+    limits: &SqlLimits,
+) -> Result<QueryResult, SqlError> {
+    let memory_mb = limits.memory_bytes >> 20;
+    let df = |e: DataFusionError| SqlError::from_datafusion(e, memory_mb);
+    let statement = guard::parse(sql, limits.max_query_bytes)?;
+    let state = context.state();
+    let plan = state.statement_to_plan(statement).await.map_err(df)?;
+    guard::check_plan(&plan)?;
+    let physical = state.create_physical_plan(&plan).await.map_err(df)?;
+    interrupt.check().map_err(df)?;
+    let physical = make_interruptible(physical, interrupt).map_err(df)?;
+    let mut stream = execute_stream(physical, context.task_ctx()).map_err(df)?;
+    let schema = stream.schema();
+    let (mut batches, mut rows, mut truncated) = (Vec::new(), 0, false);
+    while let Some(batch) = stream.next().await {
+        let batch = batch.map_err(df)?;
+        let room = limits.max_rows - rows;
+        if batch.num_rows() > room {
+            batches.push(batch.slice(0, room));
+            truncated = true;
+            break;
+        }
+        rows += batch.num_rows();
+        batches.push(batch);
+        if rows == limits.max_rows {
+            truncated = next_has_rows(&mut stream).await.map_err(df)?;
+            break;
+        }
+    }
+    Ok(QueryResult {
+        schema,
+        batches,
+        truncated,
+    })
+}
+
+async fn next_has_rows(
+    stream: &mut datafusion::execution::SendableRecordBatchStream,
+) -> Result<bool, DataFusionError> {
+    while let Some(batch) = stream.next().await {
+        if batch?.num_rows() > 0 {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+fn log(sql: &str, result: &Result<QueryResult, SqlError>, started: Instant) {
+    let text: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = &text[..text.floor_char_boundary(200)];
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
+    match result {
+        Ok(r) => tracing::info!(
+            rows = r.rows(),
+            truncated = r.truncated,
+            elapsed_ms,
+            "sql: {text}"
+        ),
+        Err(e) if e.is_client_error() => {
+            tracing::info!(elapsed_ms, "sql refused or failed: {text}: {e}")
+        }
+        Err(e) => tracing::error!(elapsed_ms, "sql failed: {text}: {e}"),
+    }
+}

@@ -65,6 +65,12 @@ pub fn parse(sql: &str, max_bytes: usize) -> Result<Statement, SqlError> {
 }
 
 fn syntax_message(text: &str) -> String {
+    if text.contains("RecursionLimitExceeded") {
+        return format!(
+            "the query nests parentheses, function calls or subqueries more than \
+             {PARSER_RECURSION} levels deep"
+        );
+    }
     let text = text
         .trim_start_matches("SQL error: ")
         .trim_start_matches("ParserError(\"")

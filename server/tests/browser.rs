@@ -60,6 +60,7 @@ async fn chart_page_works_in_headless_chromium() {
         ("tests/indicators.mjs", &[]),
         ("tests/chart.mjs", &long),
         ("tests/plugins.mjs", &plugin_args),
+        ("tests/sql.mjs", &[]),
     ] {
         let (web, url, chromium) = (repo.join("web"), url.clone(), chromium.clone());
         let extra = extra.to_vec();

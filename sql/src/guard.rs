@@ -110,12 +110,12 @@ fn statement_name(statement: &ast::Statement) -> String {
     let words: Vec<&str> = text
         .split_whitespace()
         .take_while(|w| w.chars().all(|c| c.is_ascii_alphabetic()))
-        .take(3)
+        .take(2)
         .collect();
     if words.is_empty() {
         "this statement".into()
     } else {
-        words.join(" ").to_ascii_uppercase()
+        words.join(" ")
     }
 }
 

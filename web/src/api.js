@@ -9,20 +9,24 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(path, { signal } = {}) {
+// GETs `path`, or POSTs `body` to it as JSON.
+export async function api(path, { signal, body } = {}) {
+  const request = body === undefined
+    ? { signal }
+    : { signal, method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
   let response;
   try {
-    response = await fetch(path, { signal });
+    response = await fetch(path, request);
   } catch (error) {
     if (error.name === 'AbortError') throw error;
     throw new ApiError(0, 'unreachable', 'The Candela server does not answer; is it still running?');
   }
-  const body = await response.json().catch(() => ({}));
+  const answer = await response.json().catch(() => ({}));
   if (!response.ok) {
-    const { code = 'http_error', message = `${response.status} ${response.statusText}` } = body.error ?? {};
+    const { code = 'http_error', message = `${response.status} ${response.statusText}` } = answer.error ?? {};
     throw new ApiError(response.status, code, message);
   }
-  return body;
+  return answer;
 }
 
 // `sma(period=20)`: named arguments, so that a call reads the same whatever

@@ -9,6 +9,7 @@ import { IndicatorPanel } from './indicators.js';
 import { fromLink, remember, remembered, toLink } from './layout.js';
 import { renderLegends } from './legend.js';
 import { installShortcuts, toggleHelp } from './shortcuts.js';
+import { SqlConsole } from './sql-console.js';
 import { SymbolPicker } from './symbols.js';
 
 const STANDARD = ['1m', '5m', '15m', '30m', '1h', '4h', '1d', '1w', '1M'];
@@ -26,8 +27,11 @@ const state = { symbol: null, timeframe: null, type: 'candles', symbols: [], the
 const chart = new PriceChart(el('chart'), state.theme);
 const panel = new IndicatorPanel(el('indicators'), { onChange: () => loadChart(), onRecolor: redraw });
 const picker = new SymbolPicker(el('symbol-search'), el('symbol-list'), chooseSymbol);
+const sqlConsole = new SqlConsole(el('sql'), { onChart: chartSqlResult });
 // The history on the chart; the load and the page of older bars in flight.
 let shown = null;
+// What the legend names: the symbol and timeframe, or a SQL result.
+let title = null;
 let loading = null;
 let paging = null;
 let inFlight = 0;
@@ -140,7 +144,7 @@ function updateLegends() {
   legendsPending = true;
   requestAnimationFrame(() => {
     legendsPending = false;
-    renderLegends(el('legends'), chart, `${state.symbol} · ${state.timeframe}`, crosshairIndex);
+    renderLegends(el('legends'), chart, title ?? `${state.symbol} · ${state.timeframe}`, crosshairIndex);
   });
 }
 
@@ -199,6 +203,7 @@ async function loadChart({ fresh = false, linkCalls, colors } = {}) {
       entries = panel.active;
     }
     shown = history;
+    title = null;
     clearErrors();
     panel.setError(refusal?.message ?? '', refusal?.entry);
     draw(history, entries.map((e) => e.color));
@@ -220,6 +225,24 @@ async function loadChart({ fresh = false, linkCalls, colors } = {}) {
     }
   }
 }
+
+// Draws a SQL result (bars and its numeric columns) in place of the chart;
+// loading a symbol brings the chart back.
+function chartSqlResult(history) {
+  loading?.abort();
+  paging?.abort();
+  shown = history;
+  title = 'SQL result';
+  clearErrors();
+  draw(history, history.indicators.map((_, i) => SQL_COLORS[i % SQL_COLORS.length]));
+  chart.fit();
+  el('chart').dataset.bars = String(history.length);
+  el('chart').dataset.indicators = String(history.indicators.length);
+  updateLegends();
+  setStatus(`SQL result · ${history.length.toLocaleString('en-US')} bars`);
+}
+
+const SQL_COLORS = ['#f5a623', '#e056fd', '#22a6b3', '#badc58', '#ff7979'];
 
 // A performance mark once the chart has drawn what it was given (its own
 // frame callback runs before this one), for profiling and the UI benchmark.
@@ -338,6 +361,7 @@ el('load').addEventListener('click', () => loadChart({ fresh: true }));
 el('theme').addEventListener('click', toggleTheme);
 el('help').addEventListener('click', () => toggleHelp(el('shortcuts')));
 el('export-png').addEventListener('click', exportPng);
+el('sql-toggle').addEventListener('click', () => sqlConsole.toggle());
 el('export-csv').addEventListener('click', exportCsv);
 
 installShortcuts([
@@ -355,6 +379,7 @@ installShortcuts([
   { keys: ['t'], help: 'Switch between dark and light', run: toggleTheme },
   { keys: ['p'], help: 'Save the chart as PNG', run: exportPng },
   { keys: ['s'], help: 'Save the shown bars and indicators as CSV', run: exportCsv },
+  { keys: ['q'], help: 'Open or close the SQL console (Ctrl+Enter runs)', run: () => sqlConsole.toggle() },
   { keys: ['?'], help: 'Show or hide this help', run: () => toggleHelp(el('shortcuts')) },
 ], el('shortcuts'));
 

@@ -23,8 +23,11 @@ function indicatorRow({ key, spec, colors }, result, i) {
   row.dataset.key = key;
   row.title = key;
   const args = (spec.params?.map((p) => result.params[p.name]) ?? Object.values(result.params)).join(', ');
-  row.append(span('name', `${result.id.toUpperCase()}${args ? ` ${args}` : ''}`, colors.values().next().value));
-  for (const [name, color] of colors) row.append(span('value', `${name} ${formatValue(result.outputs[name][i])}`, color));
+  row.append(span('name', result.label ?? `${result.id.toUpperCase()}${args ? ` ${args}` : ''}`, colors.values().next().value));
+  for (const [name, color] of colors) {
+    const label = name === result.label ? '' : `${name} `;
+    row.append(span('value', `${label}${formatValue(result.outputs[name][i])}`, color));
+  }
   return row;
 }
 

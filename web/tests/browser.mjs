@@ -9,7 +9,7 @@ import path from 'node:path';
 
 const ARTIFACTS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'artifacts');
 
-// `expectErrors`: the script provokes failing /api/data requests on purpose.
+// `expectErrors`: the script provokes failing /api/data or /api/sql requests on purpose.
 export async function openBrowser(base, { expectErrors = false } = {}) {
   mkdirSync(ARTIFACTS, { recursive: true });
   const browser = await chromium.launch({
@@ -23,7 +23,7 @@ export async function openBrowser(base, { expectErrors = false } = {}) {
   page.on('pageerror', (e) => failures.push(`page error: ${e.message}`));
   page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) failures.push(`console error: ${m.text()}`); });
   page.on('response', (r) => {
-    const provoked = expectErrors && r.url().includes('/api/data');
+    const provoked = expectErrors && /\/api\/(data|sql)/.test(r.url());
     if (r.status() >= 400 && !provoked) failures.push(`${r.status()} for ${r.url()}`);
   });
   page.on('request', (r) => { if (!r.url().startsWith(base)) failures.push(`contacted ${r.url()}`); });

@@ -85,6 +85,8 @@ impl Hash for IndicatorWindow {
 }
 
 impl WindowUDFImpl for IndicatorWindow {
+    /// The function is called by the indicator's id, as in `/api/data`.
+    #[allow(clippy::misnamed_getters)]
     fn name(&self) -> &str {
         &self.spec().id
     }

@@ -172,10 +172,67 @@ fn a_plugin_dropped_into_the_running_server_is_served_like_a_builtin() {
     let (status, _) = server.get("/api/data?symbol=AAPL&timeframe=1d&limit=50&indicators=hma");
     assert_eq!(status, 200, "the server carries on");
 
+    // SQL sees plugins as window functions, equal to /api/data's values.
+    let (status, sql) = server.get(&sql_uri(
+        "SELECT hma(close, 20) OVER (ORDER BY time) AS h FROM bars('AAPL', '1d')",
+    ));
+    assert_eq!(status, 200, "{sql}");
+    let rows = sql["rows"].as_array().expect("rows");
+    // The window /api/data computed starts its running sums elsewhere, so
+    // the two agree to rounding, not bit for bit.
+    let via_sql = rows[rows.len() - 300..].iter().map(|r| r[0].as_f64());
+    for (sql, data) in via_sql.zip(values.iter().map(Value::as_f64)) {
+        let (sql, data) = (sql.expect("a value"), data.expect("a value"));
+        assert!((sql - data).abs() <= 1e-9 * data.abs(), "{sql} vs {data}");
+    }
+    let faulty = listing["indicators"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|i| i["id"] == "faulty")
+        .expect("faulty");
+    assert_eq!(faulty["params"][0]["name"], "mode");
+    let inputs: Vec<&str> = faulty["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .map(|i| i.as_str().expect("input"))
+        .collect();
+    let (status, body) = server.get(&sql_uri(&format!(
+        "SELECT faulty({}, 1) OVER (ORDER BY time) FROM bars('AAPL', '1d')",
+        inputs.join(", ")
+    )));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (500, Some("indicator_failed")),
+        "{body}"
+    );
+    let (status, _) = server.get(&sql_uri("SELECT count(*) FROM bars"));
+    assert_eq!(status, 200, "SQL carries on");
+
     std::fs::remove_file(plugins.join("hma.wasm")).expect("remove");
     eventually("hma is gone", || {
         !server.indicator_ids().contains(&"hma".into())
     });
     let (status, body) = server.get("/api/data?symbol=AAPL&timeframe=1d&indicators=hma");
     assert_eq!(status, 400, "{body}");
+    let (status, body) = server.get(&sql_uri(
+        "SELECT hma(close) OVER (ORDER BY time) FROM bars('AAPL', '1d')",
+    ));
+    assert_eq!(status, 400, "a removed plugin is gone from SQL too: {body}");
+}
+
+/// `GET /api/sql?q=…` with the query percent-encoded.
+fn sql_uri(sql: &str) -> String {
+    let encoded: String = sql
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("/api/sql?q={encoded}")
 }

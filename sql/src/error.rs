@@ -69,7 +69,7 @@ impl SqlError {
             | DataFusionError::Plan(_)
             | DataFusionError::SchemaError(..)
             | DataFusionError::NotImplemented(_)
-            | DataFusionError::Configuration(_) => SqlError::Invalid(message),
+            | DataFusionError::Configuration(_) => SqlError::Invalid(with_hint(message)),
             DataFusionError::Internal(_)
             | DataFusionError::IoError(_)
             | DataFusionError::ObjectStore(_)
@@ -123,6 +123,15 @@ fn clean(error: &DataFusionError) -> String {
     match line.char_indices().nth(MAX_MESSAGE_CHARS) {
         Some((end, _)) => format!("{}…", &line[..end]),
         None => line.to_owned(),
+    }
+}
+
+/// A table that does not exist: say which ones do.
+fn with_hint(message: String) -> String {
+    if message.starts_with("table '") && message.ends_with("not found") {
+        format!("{message}; Candela's tables are bars and bars('SYMBOL', 'TIMEFRAME')")
+    } else {
+        message
     }
 }
 

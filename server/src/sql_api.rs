@@ -253,14 +253,17 @@ fn csv(result: &QueryResult) -> Result<Vec<u8>, ApiError> {
 fn arrow_stream(result: &QueryResult) -> Result<Vec<u8>, ApiError> {
     let mut metadata = result.schema.metadata().clone();
     metadata.insert("candela:truncated".into(), result.truncated.to_string());
-    let schema = Schema::new_with_metadata(result.schema.fields().clone(), metadata);
+    let schema = std::sync::Arc::new(Schema::new_with_metadata(
+        result.schema.fields().clone(),
+        metadata,
+    ));
     let mut out = Vec::new();
     let mut writer = datafusion::arrow::ipc::writer::StreamWriter::try_new(&mut out, &schema)
         .map_err(encoding_failed)?;
     for batch in &result.batches {
         let batch = batch
             .clone()
-            .with_schema(std::sync::Arc::new(schema.clone()))
+            .with_schema(std::sync::Arc::clone(&schema))
             .map_err(encoding_failed)?;
         writer.write(&batch).map_err(encoding_failed)?;
     }

@@ -37,8 +37,8 @@ pub fn check_length(sql: &str, max_bytes: usize) -> Result<(), SqlError> {
 }
 
 /// Parses `sql` into its one statement and checks that it is a query.
-pub fn parse(sql: &str, max_bytes: usize) -> Result<Statement, SqlError> {
-    check_length(sql, max_bytes)?;
+/// Its length is checked before, by [`check_length`].
+pub fn parse(sql: &str) -> Result<Statement, SqlError> {
     if sql.trim().is_empty() {
         return Err(SqlError::Invalid(
             "the query is empty; try SELECT * FROM bars('NFLX', '1d') LIMIT 10".into(),

@@ -236,7 +236,7 @@ async fn run(
 ) -> Result<QueryResult, SqlError> {
     let memory_mb = limits.memory_bytes >> 20;
     let df = |e: DataFusionError| SqlError::from_datafusion(e, memory_mb);
-    let statement = guard::parse(sql, limits.max_query_bytes)?;
+    let statement = guard::parse(sql)?;
     let state = context.state();
     let plan = state.statement_to_plan(statement).await.map_err(df)?;
     guard::check_plan(&plan)?;

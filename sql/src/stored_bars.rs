@@ -75,11 +75,7 @@ impl StoredBars {
                 })
             })
             .collect();
-        let key_schema = Arc::new(Schema::new(
-            KEYS.iter()
-                .map(|k| Field::new(*k, key_type(), false))
-                .collect::<Vec<_>>(),
-        ));
+        let key_schema = Arc::new(SCHEMA.project(&[0, 1, 2])?);
         let columns = (0..KEYS.len())
             .map(|i| dictionary(candidates.iter().map(|c| c[i].as_str())))
             .collect();

@@ -202,16 +202,11 @@ async function loadChart({ fresh = false, linkCalls, colors } = {}) {
       panel.setActive(history.indicators.map((r, i) => ({ id: r.id, params: r.params, color: colors?.[i] })));
       entries = panel.active;
     }
-    shown = history;
-    title = null;
     clearErrors();
     panel.setError(refusal?.message ?? '', refusal?.entry);
-    draw(history, entries.map((e) => e.color));
+    present(history, null, entries.map((e) => e.color));
     if (fresh) showLatest();
     markPainted('candela:chart');
-    el('chart').dataset.bars = String(history.length);
-    el('chart').dataset.indicators = String(history.indicators.length);
-    updateLegends();
     saveLayout();
     setStatus(describe(history));
   } catch (error) {
@@ -226,19 +221,25 @@ async function loadChart({ fresh = false, linkCalls, colors } = {}) {
   }
 }
 
+// Puts `history` on the chart, its legend named `name` (null: the symbol
+// and timeframe).
+function present(history, name, colors) {
+  shown = history;
+  title = name;
+  draw(history, colors);
+  el('chart').dataset.bars = String(history.length);
+  el('chart').dataset.indicators = String(history.indicators.length);
+  updateLegends();
+}
+
 // Draws a SQL result (bars and its numeric columns) in place of the chart;
 // loading a symbol brings the chart back.
 function chartSqlResult(history) {
   loading?.abort();
   paging?.abort();
-  shown = history;
-  title = 'SQL result';
   clearErrors();
-  draw(history, history.indicators.map((_, i) => SQL_COLORS[i % SQL_COLORS.length]));
+  present(history, 'SQL result', history.indicators.map((_, i) => SQL_COLORS[i % SQL_COLORS.length]));
   chart.fit();
-  el('chart').dataset.bars = String(history.length);
-  el('chart').dataset.indicators = String(history.indicators.length);
-  updateLegends();
   setStatus(`SQL result · ${history.length.toLocaleString('en-US')} bars`);
 }
 

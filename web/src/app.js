@@ -15,8 +15,6 @@ import { SymbolPicker } from './symbols.js';
 const STANDARD = ['1m', '5m', '15m', '30m', '1h', '4h', '1d', '1w', '1M'];
 // The first window. A link may ask for another (`bars=`), up to the API's cap.
 const INITIAL_BARS = 5000;
-// Older bars are fetched when fewer than this many are left of the view.
-const PREFETCH_BARS = 300;
 
 const el = (id) => document.getElementById(id);
 const link = fromLink();
@@ -205,7 +203,7 @@ async function loadChart({ fresh = false, linkCalls, colors } = {}) {
     clearErrors();
     panel.setError(refusal?.message ?? '', refusal?.entry);
     present(history, null, entries.map((e) => e.color));
-    if (fresh) showLatest();
+    if (fresh) chart.showLatest();
     markPainted('candela:chart');
     saveLayout();
     setStatus(describe(history));
@@ -251,13 +249,6 @@ function markPainted(name) {
   requestAnimationFrame(() => performance.mark(`${name}-painted`));
 }
 
-// The latest bars at a comfortable spacing, however many are loaded.
-function showLatest() {
-  const width = el('chart').clientWidth || 800;
-  const count = Math.min(Math.max(Math.round(width / 7), 30), shown.length);
-  chart.chart.timeScale().setVisibleLogicalRange({ from: shown.length - count, to: shown.length + 3 });
-}
-
 // Pages older bars in while the view is near the first one loaded.
 async function loadOlder() {
   const history = shown;
@@ -270,9 +261,10 @@ async function loadOlder() {
     performance.mark('candela:older-requested');
     const older = await track(api(url, { signal: controller.signal }));
     if (history !== shown) return;
-    if (history.prepend(older, limit) > 0) {
+    const added = history.prepend(older, limit);
+    if (added > 0) {
       crosshairIndex = undefined;
-      chart.extend();
+      chart.extend(added);
       markPainted('candela:older');
       el('chart').dataset.bars = String(history.length);
       updateLegends();
@@ -286,8 +278,7 @@ async function loadOlder() {
     if (paging === controller) paging = null;
     el('older').hidden = true;
   }
-  const range = chart.chart.timeScale().getVisibleLogicalRange();
-  if (range && range.from < PREFETCH_BARS) loadOlder();
+  if (chart.follow()) loadOlder();
 }
 
 async function chooseSymbol(id) {
@@ -348,11 +339,11 @@ el('chart-types').replaceChildren(...CHART_TYPES.map(({ id, label }) => {
 
 chart.chart.subscribeCrosshairMove((param) => {
   const inside = param.time !== undefined && param.logical != null && shown;
-  crosshairIndex = inside ? Math.min(Math.max(Math.round(param.logical), 0), shown.length - 1) : undefined;
+  crosshairIndex = inside ? chart.historyIndex(param.logical) : undefined;
   updateLegends();
 });
-chart.chart.timeScale().subscribeVisibleLogicalRangeChange((range) => {
-  if (range && range.from < PREFETCH_BARS) loadOlder();
+chart.chart.timeScale().subscribeVisibleLogicalRangeChange(() => {
+  if (chart.follow()) loadOlder();
 });
 // Legends follow the panes when the window or a pane separator moves.
 new ResizeObserver(() => updateLegends()).observe(el('chart'));

@@ -28,6 +28,13 @@ const THEMES = {
   light: { text: '#2a3142', grid: 'rgba(20,30,60,0.06)', border: 'rgba(20,30,60,0.16)', line: '#3b5bdb' },
 };
 
+// The chart draws a window of the history, not all of it: lightweight-charts
+// reprocesses every point of every series whenever data changes, which takes
+// seconds at a million bars. The window follows the view, recentred on it
+// when the view comes within EDGE_BARS of one of its ends.
+export const WINDOW_BARS = 60_000;
+export const EDGE_BARS = 300;
+
 // Height shares: the price pane keeps the most room however many oscillators
 // join it.
 const PRICE_STRETCH = 3;
@@ -52,6 +59,9 @@ export class PriceChart {
     // One entry per drawn indicator: { key, pane, outputs: Map(name → series), colors: Map(name → colour) }.
     this.drawn = [];
     this.history = null;
+    // The history indices drawn, [start, end).
+    this.window = { start: 0, end: 0 };
+    this.sliding = false;
     this.setTheme(theme);
   }
 
@@ -89,20 +99,29 @@ export class PriceChart {
     if (this.history) this.main.setData(this.mainPoints());
   }
 
-  // The bars as drawn, kept for the legend: Heikin-Ashi candles are derived
-  // from the loaded bars.
+  // The bars as drawn, kept for the legend (Heikin-Ashi candles are derived
+  // from the loaded bars), and the chart points of those in the window.
   mainPoints() {
     const { time } = this.history.bars;
     this.shown = this.type === 'heikin-ashi' ? heikinAshi(this.history.bars) : this.history.bars;
     const { open, high, low, close } = this.shown;
-    if (this.type === 'line') return time.map((t, i) => ({ time: t, value: close[i] }));
-    return time.map((t, i) => ({ time: t, open: open[i], high: high[i], low: low[i], close: close[i] }));
+    if (this.type === 'line') return this.inWindow((i) => ({ time: time[i], value: close[i] }));
+    return this.inWindow((i) => ({ time: time[i], open: open[i], high: high[i], low: low[i], close: close[i] }));
+  }
+
+  // `point(i)` for every history index `i` in the window.
+  inWindow(point) {
+    const { start, end } = this.window;
+    const out = new Array(end - start);
+    for (let i = start; i < end; i++) out[i - start] = point(i);
+    return out;
   }
 
   // Draws a history afresh: `entries` are { key, spec, color } for each of
   // its indicators, in order; `stretch` the remembered pane sizes by key.
   show(history, entries, stretch = {}) {
     this.history = history;
+    this.window = { start: Math.max(0, history.length - WINDOW_BARS), end: history.length };
     for (const { outputs } of this.drawn) for (const series of outputs.values()) this.chart.removeSeries(series);
     this.drawn = [];
     let panes = 1;
@@ -133,22 +152,62 @@ export class PriceChart {
     return factors;
   }
 
-  // After older bars joined the history: the same series, longer. The view
-  // stays where it was, anchored to the latest bar.
-  extend() {
-    this.setAllData();
+  // After `added` older bars joined the front of the history: the window
+  // keeps the same bars, then follows the view.
+  extend(added) {
+    this.window = { start: this.window.start + added, end: this.window.end + added };
+    this.follow();
+  }
+
+  // Slides the window when the view nears one of its ends. Returns whether
+  // the view is at the first loaded bar, so that older ones should load.
+  follow() {
+    const range = this.chart.timeScale().getVisibleLogicalRange();
+    if (!range || !this.history || this.sliding) return false;
+    const { start, end } = this.window;
+    const nearStart = range.from < EDGE_BARS;
+    const nearEnd = range.to > end - start - EDGE_BARS;
+    if ((nearStart && start > 0) || (nearEnd && end < this.history.length)) {
+      this.slideTo(start + (range.from + range.to) / 2);
+      return false;
+    }
+    return nearStart && start === 0;
+  }
+
+  // Recentres the window on history index `centre`, keeping the view on the
+  // same bars.
+  slideTo(centre) {
+    const length = this.history.length;
+    const start = Math.min(Math.max(Math.round(centre - WINDOW_BARS / 2), 0), Math.max(0, length - WINDOW_BARS));
+    if (start === this.window.start) return;
+    const scale = this.chart.timeScale();
+    const range = scale.getVisibleLogicalRange();
+    const shift = this.window.start - start;
+    this.sliding = true;
+    try {
+      this.window = { start, end: Math.min(length, start + WINDOW_BARS) };
+      this.setAllData();
+      if (range) scale.setVisibleLogicalRange({ from: range.from + shift, to: range.to + shift });
+    } finally {
+      this.sliding = false;
+    }
   }
 
   setAllData() {
     const { bars, indicators } = this.history;
+    const series = [this.main, this.volume, ...this.drawn.flatMap((d) => [...d.outputs.values()])];
+    // Emptied first: replacing a long series point by point with different
+    // times costs lightweight-charts about twice as much as filling it anew.
+    for (const s of series) s.setData([]);
     this.main.setData(this.mainPoints());
-    this.volume.setData(bars.time.map((time, i) => ({
-      time, value: bars.volume[i] ?? 0,
+    this.volume.setData(this.inWindow((i) => ({
+      time: bars.time[i], value: bars.volume[i] ?? 0,
       color: bars.close[i] >= bars.open[i] ? 'rgba(38,166,154,0.45)' : 'rgba(239,83,80,0.45)',
     })));
-    this.drawn.forEach((drawn, i) => {
+    this.drawn.forEach((drawn, k) => {
       for (const output of drawn.spec.outputs) {
-        drawn.outputs.get(output.name).setData(points(bars.time, indicators[i].outputs[output.name], output.style));
+        const values = indicators[k].outputs[output.name];
+        drawn.outputs.get(output.name).setData(this.inWindow((i) => point(bars.time[i], values[i], output.style)));
       }
     });
   }
@@ -170,14 +229,29 @@ export class PriceChart {
     return this.chart.panes().map((pane) => (pane.getHTMLElement()?.getBoundingClientRect().top ?? origin) - origin);
   }
 
-  // Indices of the first and last bar in view.
+  // History indices of the first and last bar in view.
   visibleIndices() {
     const range = this.chart.timeScale().getVisibleLogicalRange();
-    const last = (this.history?.length ?? 0) - 1;
-    if (!range || last < 0) return null;
+    const { start, end } = this.window;
+    if (!range || end <= start) return null;
+    const last = end - start - 1;
     const from = Math.min(Math.max(Math.ceil(range.from), 0), last);
     const to = Math.min(Math.max(Math.floor(range.to), 0), last);
-    return from <= to ? { from, to } : null;
+    return from <= to ? { from: start + from, to: start + to } : null;
+  }
+
+  // The history index of the bar at a logical position, as the crosshair reports it.
+  historyIndex(logical) {
+    const { start, end } = this.window;
+    return start + Math.min(Math.max(Math.round(logical), 0), end - start - 1);
+  }
+
+  // The latest bars at a comfortable spacing, however many are loaded.
+  showLatest() {
+    if (this.window.end < this.history.length) this.slideTo(this.history.length);
+    const length = this.window.end - this.window.start;
+    const count = Math.min(Math.max(Math.round((this.container.clientWidth || 800) / 7), 30), length);
+    this.chart.timeScale().setVisibleLogicalRange({ from: length - count, to: length + 3 });
   }
 
   fit() {
@@ -202,24 +276,26 @@ export class PriceChart {
     scale.setVisibleLogicalRange({ from: range.to - width, to: range.to });
   }
 
+  // The oldest loaded bars; the view reaching them loads older ones.
   toOldest() {
     const scale = this.chart.timeScale();
     const range = scale.getVisibleLogicalRange();
-    if (range) scale.setVisibleLogicalRange({ from: 0, to: range.to - range.from });
+    if (!range) return;
+    const width = range.to - range.from;
+    if (this.window.start > 0) this.slideTo(0);
+    scale.setVisibleLogicalRange({ from: 0, to: width });
   }
 
   toLatest() {
+    if (this.window.end < this.history.length) this.slideTo(this.history.length);
     this.chart.timeScale().scrollToRealTime();
   }
 }
 
-// Chart points from an output column; a null (warm-up) is a gap, and a
+// The chart point of an output value; a null (warm-up) is a gap, and a
 // histogram is coloured by sign, as MACD's is read.
-function points(time, values, style) {
-  return time.map((t, i) => {
-    const value = values[i];
-    if (value == null) return { time: t };
-    if (style === 'histogram') return { time: t, value, color: value >= 0 ? 'rgba(38,166,154,0.7)' : 'rgba(239,83,80,0.7)' };
-    return { time: t, value };
-  });
+function point(time, value, style) {
+  if (value == null) return { time };
+  if (style === 'histogram') return { time, value, color: value >= 0 ? 'rgba(38,166,154,0.7)' : 'rgba(239,83,80,0.7)' };
+  return { time, value };
 }

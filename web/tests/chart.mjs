@@ -202,6 +202,40 @@ try {
   const longWhole = await api(`/api/data?symbol=${longSymbol}&timeframe=1m&limit=${mine.bars.time.length}&indicators=sma(period=50),rsi(period=14)`);
   check(closeAll(mine.indicators[1].outputs.rsi, longWhole.indicators[1].outputs.rsi) && closeAll(mine.indicators[0].outputs.sma, longWhole.indicators[0].outputs.sma),
     `SMA and RSI over ${mine.bars.time.length} paged bars equal one request's`);
+  // The chart draws a window of the held bars around the view, so that a
+  // page of older bars costs the same however many are held.
+  const windowed = await page.evaluate(() => {
+    const { chart } = window.candela;
+    const { start, end } = chart.window;
+    const main = chart.main.data();
+    const rsi = chart.drawn[1].outputs.get('rsi').data();
+    const view = chart.visibleIndices();
+    return { start, end, drawn: main.length, first: main[0].time, last: main.at(-1).time, rsiLast: rsi.at(-1), view };
+  });
+  check(mine.bars.time.length > 60_000 && windowed.drawn <= 60_000 && windowed.drawn === windowed.end - windowed.start,
+    `with ${mine.bars.time.length} bars held the chart draws ${windowed.drawn} (history ${windowed.start}–${windowed.end})`);
+  check(windowed.first === mine.bars.time[windowed.start] && windowed.last === mine.bars.time[windowed.end - 1]
+    && windowed.rsiLast.time === mine.bars.time[windowed.end - 1] && windowed.rsiLast.value === mine.indicators[1].outputs.rsi[windowed.end - 1],
+    'the drawn window holds exactly the held bars and indicator values at its indices');
+  const lastPage = pages.at(-1) - pages.at(-2);
+  check(windowed.view && windowed.view.from >= windowed.start && windowed.view.to < windowed.end && Math.abs(windowed.view.from - lastPage) <= 3,
+    `the view stays on the bars it showed, now bar ${windowed.view?.from} after ${lastPage} older ones joined, inside the slid window`);
+  // The legend under the crosshair reads the bar under it, inside the window.
+  const area = await page.locator('#chart').boundingBox();
+  await page.mouse.move(area.x + area.width * 0.5, area.y + area.height * 0.3);
+  await idle();
+  const underCrosshair = await page.evaluate(() => {
+    const { chart } = window.candela;
+    const view = chart.visibleIndices();
+    return { view, legend: document.querySelector('#legends .legend[data-pane="0"]').innerText };
+  });
+  const inView = mine.bars.close.slice(underCrosshair.view.from, underCrosshair.view.to + 1).map((c) => c.toFixed(2));
+  const legendClose = /C\s*([0-9.]+)/.exec(underCrosshair.legend)?.[1];
+  check(legendClose !== undefined && inView.includes(legendClose), `the legend under the crosshair shows a close of a bar in view (${legendClose})`);
+  await page.keyboard.press('End');
+  await idle();
+  const latest = await page.evaluate(() => ({ window: window.candela.chart.window, last: window.candela.chart.main.data().at(-1).time }));
+  check(latest.window.end === mine.bars.time.length && latest.last === mine.bars.time.at(-1), 'End slides the window back to the latest bar');
   await screenshot('chart-long-history');
 
   // Errors appear next to their cause, and the chart stays.

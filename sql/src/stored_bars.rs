@@ -240,13 +240,7 @@ impl ExecutionPlan for StoredBarsExec {
         self: Arc<Self>,
         children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        if children.is_empty() {
-            Ok(self)
-        } else {
-            Err(DataFusionError::Internal(
-                "StoredBarsExec is a leaf: it has no children to replace".into(),
-            ))
-        }
+        candela_core::query::leaf_with_new_children(self, &children)
     }
 
     fn execute(

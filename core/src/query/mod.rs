@@ -17,6 +17,22 @@ use tokio::runtime::Runtime;
 pub use bars_table::BarsTable;
 pub use resample_exec::ResampleExec;
 
+/// `ExecutionPlan::with_new_children` for a leaf plan: it has no children, so
+/// it stays as it is, and being handed some is a planner bug.
+pub fn leaf_with_new_children(
+    leaf: Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+    children: &[Arc<dyn datafusion::physical_plan::ExecutionPlan>],
+) -> datafusion::error::Result<Arc<dyn datafusion::physical_plan::ExecutionPlan>> {
+    if children.is_empty() {
+        Ok(leaf)
+    } else {
+        Err(DataFusionError::Internal(format!(
+            "{} is a leaf: it has no children to replace",
+            leaf.name()
+        )))
+    }
+}
+
 use crate::catalog::SymbolId;
 use crate::error::{Error, Result};
 use crate::frame::BarFrame;

@@ -113,13 +113,7 @@ impl ExecutionPlan for ResampleExec {
         self: Arc<Self>,
         children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        if children.is_empty() {
-            Ok(self)
-        } else {
-            Err(DataFusionError::Internal(
-                "ResampleExec is a leaf: it has no children to replace".into(),
-            ))
-        }
+        super::leaf_with_new_children(self, &children)
     }
 
     fn execute(

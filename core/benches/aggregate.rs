@@ -1,5 +1,6 @@
 //! Loading and aggregating 1,000,000 one-minute bars to 5m, 1h, 1d, 1w, 1M.
 //!
+//! - `load`: parquet file → bars in memory, the part of `cold` that decodes;
 //! - `cold/<tf>`: parquet file → aggregated bars (read, normalise, aggregate);
 //! - `memory/<tf>`: bars already in memory → aggregated bars, through the
 //!   same DataFusion plan that serves `/api/data`.
@@ -39,6 +40,10 @@ fn aggregation(c: &mut Criterion) {
     let engine = Engine::new(Arc::new(store), 2).expect("engine");
     let source = Arc::new(load_series(std::slice::from_ref(&path), Tz::UTC, &root).expect("load"));
     assert_eq!(source.len(), BARS);
+
+    c.bench_function("load", |b| {
+        b.iter(|| load_series(std::slice::from_ref(&path), Tz::UTC, &root).expect("load"))
+    });
 
     let mut cold = c.benchmark_group("cold");
     cold.sample_size(20);

@@ -93,6 +93,30 @@ impl Bins {
             }
         }
     }
+
+    /// The bin that holds `t`, which lies at or after the end of `previous`:
+    /// for fixed widths usually the next bin, found without a division.
+    pub fn bin_after(&self, previous: (i64, i64), t: i64) -> (i64, i64) {
+        match &self.rule {
+            Rule::Fixed { width, .. } if t < previous.1.saturating_add(*width) => {
+                (previous.1, previous.1.saturating_add(*width))
+            }
+            _ => self.bin_of(t),
+        }
+    }
+
+    /// About how many bins lie between `first` and `last`: a capacity hint.
+    pub fn count_hint(&self, first: i64, last: i64) -> usize {
+        const DAY: i64 = 86_400_000_000_000;
+        let width = match &self.rule {
+            Rule::Fixed { width, .. } => *width,
+            Rule::Days { count, .. } => DAY * i64::from(*count),
+            Rule::Week { .. } => 7 * DAY,
+            Rule::Month { .. } => 28 * DAY,
+        };
+        usize::try_from(last.saturating_sub(first) / width.max(1))
+            .map_or(usize::MAX, |bins| bins.saturating_add(2))
+    }
 }
 
 fn calendar_bin(zone: &Tz, start: NaiveDate, end: NaiveDate) -> (i64, i64) {

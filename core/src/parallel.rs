@@ -1,5 +1,5 @@
-//! How many threads a data-parallel step (decoding columns, folding halves of
-//! a series) may use.
+//! Data-parallel steps (decoding columns, folding stretches of a series): how
+//! many threads they may use, and running them.
 
 use std::sync::OnceLock;
 
@@ -8,4 +8,20 @@ use std::sync::OnceLock;
 pub(crate) fn cores() -> usize {
     static CORES: OnceLock<usize> = OnceLock::new();
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// Runs `tasks` at once, the first on this thread, and returns their results
+/// in order. A panicking task panics the caller.
+pub(crate) fn on_threads<T: Send>(tasks: Vec<impl FnOnce() -> T + Send>) -> Vec<T> {
+    std::thread::scope(|scope| {
+        let mut tasks = tasks.into_iter();
+        let here = tasks.next();
+        let spawned: Vec<_> = tasks.map(|task| scope.spawn(task)).collect();
+        let mut results: Vec<T> = here.into_iter().map(|task| task()).collect();
+        results.extend(spawned.into_iter().map(|h| {
+            h.join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        }));
+        results
+    })
 }

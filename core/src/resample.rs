@@ -1,139 +1,158 @@
 //! The OHLCV fold: time-sorted bars in, one bar per non-empty bin out.
 //!
-//! Because the input is sorted, each bin is a contiguous run of rows: the fold
-//! finds the run's end by galloping search and reduces it in one pass, with no
-//! hashing and no per-group ordering state. Values follow pandas: `first` and
+//! Because the input is sorted, each bin is a contiguous run of rows. The fold
+//! first finds the runs (a galloping search from one bin's end to the next: no
+//! hashing, no per-group state), then reduces each column over the runs on its
+//! own, so that every loop reads one column and every output column is
+//! allocated once, at its final length. Values follow pandas: `first` and
 //! `last` skip NaN, `max`/`min` ignore NaN, `sum` treats NaN as absent.
+
+use std::ops::Range;
 
 use chrono_tz::Tz;
 
 use crate::bins::Bins;
-use crate::frame::{BarColumns, BarFrame};
+use crate::frame::BarFrame;
+use crate::parallel::on_threads;
 use crate::timeframe::Timeframe;
 
-/// Folds batches of sorted bars into bars of a coarser timeframe; bins that
-/// span several batches are carried over.
-#[derive(Debug)]
-pub struct Resampler {
-    timeframe: Timeframe,
-    zone: Tz,
-    bins: Option<Bins>,
-    pending: Option<Bin>,
-    done: Output,
-}
-
-#[derive(Debug)]
-struct Bin {
-    start: i64,
-    end: i64,
-    open: f64,
-    high: f64,
-    low: f64,
-    close: f64,
-    volume: f64,
-}
-
-#[derive(Debug, Default)]
-struct Output {
-    time: Vec<i64>,
-    values: [Vec<f64>; 5],
-}
-
-impl Resampler {
-    pub fn new(timeframe: Timeframe, zone: Tz) -> Self {
-        Resampler {
-            timeframe,
-            zone,
-            bins: None,
-            pending: None,
-            done: Output::default(),
-        }
-    }
-
-    /// Aggregates a whole frame at once.
-    pub fn resample(frame: &BarFrame, timeframe: Timeframe, zone: Tz) -> BarFrame {
-        let mut resampler = Resampler::new(timeframe, zone);
-        resampler.push(BarColumns::from(frame));
-        resampler.finish()
-    }
-
-    /// Folds the next rows; they must follow every row pushed before.
-    pub fn push(&mut self, bars: BarColumns<'_>) {
-        let Some(&first) = bars.time.first() else {
-            return;
-        };
-        let bins: &Bins = self
-            .bins
-            .get_or_insert_with(|| Bins::new(self.timeframe, self.zone, first));
-        let Some(split) = parallel_split(bins, bars.time) else {
-            fold(bins, &mut self.pending, &mut self.done, bars);
-            return;
-        };
-        // The halves meet at a bin boundary, so they fold independently: the
-        // left one on this thread, the right one on another.
-        let (left, right) = (bars.slice(0..split), bars.slice(split..bars.time.len()));
-        let (mut right_pending, mut right_done) = (None, Output::default());
-        std::thread::scope(|scope| {
-            scope.spawn(|| fold(bins, &mut right_pending, &mut right_done, right));
-            fold(bins, &mut self.pending, &mut self.done, left);
-        });
-        if let Some(complete) = self.pending.take() {
-            self.done.push(complete);
-        }
-        self.done.append(right_done);
-        self.pending = right_pending;
-    }
-
-    /// The remaining bins, including the last, possibly partial one.
-    pub fn finish(mut self) -> BarFrame {
-        if let Some(bin) = self.pending.take() {
-            self.done.push(bin);
-        }
-        self.done.take()
-    }
+/// Aggregates sorted bars into bars of `timeframe`, whose bins follow `zone`'s
+/// calendar. The last bin is kept even when it is partial.
+pub fn resample(frame: &BarFrame, timeframe: Timeframe, zone: Tz) -> BarFrame {
+    let times = frame.time();
+    let Some(&first) = times.first() else {
+        return BarFrame::empty();
+    };
+    let bins = Bins::new(timeframe, zone, first);
+    let parts = split_at_bins(&bins, times);
+    let runs = on_threads(
+        parts
+            .iter()
+            .map(|rows| || Runs::find(&bins, &times[rows.clone()]))
+            .collect(),
+    );
+    let counts: Vec<usize> = runs.iter().map(|r| r.starts.len()).collect();
+    let total = counts.iter().sum();
+    let mut time = vec![0_i64; total];
+    let mut values: [Vec<f64>; 5] = std::array::from_fn(|_| vec![0.0; total]);
+    let inputs = [
+        frame.open(),
+        frame.high(),
+        frame.low(),
+        frame.close(),
+        frame.volume(),
+    ];
+    // Each part writes its own stretch of every output column.
+    let mut time_outs = split_lengths(&mut time, &counts);
+    let mut value_outs: Vec<Vec<&mut [f64]>> = values
+        .iter_mut()
+        .map(|column| split_lengths(column, &counts))
+        .collect();
+    let tasks: Vec<_> = parts
+        .iter()
+        .zip(&runs)
+        .enumerate()
+        .map(|(part, (rows, runs))| {
+            let time_out = std::mem::take(&mut time_outs[part]);
+            let outs: Vec<&mut [f64]> = value_outs
+                .iter_mut()
+                .map(|column| std::mem::take(&mut column[part]))
+                .collect();
+            move || {
+                time_out.copy_from_slice(&runs.starts);
+                for ((fold, input), out) in COLUMN_FOLDS.iter().zip(inputs).zip(outs) {
+                    fold.over(&input[rows.clone()], &runs.ends, out);
+                }
+            }
+        })
+        .collect();
+    on_threads(tasks);
+    BarFrame::from_columns(time, values)
+        .unwrap_or_else(|_| unreachable!("columns of equal length in the canonical schema"))
 }
 
 /// Rows below this fold on one thread: a thread costs more than it saves.
 const PARALLEL_ROWS: usize = 1 << 17;
 
-/// A row near the middle of `times` where a bin starts, if the rows are
-/// worth folding on two threads and such a row exists.
-fn parallel_split(bins: &Bins, times: &[i64]) -> Option<usize> {
-    if times.len() < PARALLEL_ROWS || crate::parallel::cores() < 2 {
-        return None;
+/// Consecutive stretches of rows, one per thread, that meet at bin
+/// boundaries, so that they fold independently.
+fn split_at_bins(bins: &Bins, times: &[i64]) -> Vec<Range<usize>> {
+    let threads = if times.len() < PARALLEL_ROWS {
+        1
+    } else {
+        crate::parallel::cores()
+    };
+    let mut cuts = vec![0];
+    for part in 1..threads {
+        let previous = cuts.last().copied().unwrap_or(0);
+        let (start, end) = bins.bin_of(times[times.len() * part / threads]);
+        let cut = [start, end]
+            .into_iter()
+            .map(|boundary| times.partition_point(|&t| t < boundary))
+            .find(|&row| row > previous && row < times.len());
+        cuts.extend(cut);
     }
-    let (start, end) = bins.bin_of(times[times.len() / 2]);
-    [start, end]
-        .into_iter()
-        .map(|boundary| times.partition_point(|&t| t < boundary))
-        .find(|&row| row > 0 && row < times.len())
+    cuts.push(times.len());
+    cuts.windows(2).map(|w| w[0]..w[1]).collect()
 }
 
-/// Folds `bars` into `pending` and `done`.
-fn fold(bins: &Bins, pending: &mut Option<Bin>, done: &mut Output, bars: BarColumns<'_>) {
-    let times = bars.time;
-    let mut row = 0;
-    while row < times.len() {
-        let t = times[row];
-        let bin = match &mut *pending {
-            Some(bin) if t < bin.end => bin,
-            slot => {
-                if let Some(finished) = slot.take() {
-                    done.push(finished);
-                }
-                let (start, end) = bins.bin_of(t);
-                slot.insert(Bin::new(start, end))
-            }
+/// `slice` cut into consecutive pieces of the given lengths.
+fn split_lengths<'a, T>(mut slice: &'a mut [T], lengths: &[usize]) -> Vec<&'a mut [T]> {
+    lengths
+        .iter()
+        .map(|&length| {
+            let (piece, rest) = std::mem::take(&mut slice).split_at_mut(length);
+            slice = rest;
+            piece
+        })
+        .collect()
+}
+
+/// The non-empty bins of a stretch of sorted rows.
+#[derive(Debug, PartialEq)]
+struct Runs {
+    /// When each bin starts.
+    starts: Vec<i64>,
+    /// Where each bin's rows end: bin `i` holds rows `ends[i - 1]..ends[i]`
+    /// (from row 0 for the first).
+    ends: Vec<usize>,
+}
+
+impl Runs {
+    fn find(bins: &Bins, times: &[i64]) -> Runs {
+        let capacity = match (times.first(), times.last()) {
+            (Some(&first), Some(&last)) => bins.count_hint(first, last).min(times.len()),
+            _ => 0,
         };
-        let run_end = row + run_length(&times[row..], bin.end);
-        bin.absorb(&bars, row..run_end);
-        row = run_end;
+        let mut runs = Runs {
+            starts: Vec::with_capacity(capacity),
+            ends: Vec::with_capacity(capacity),
+        };
+        let (mut row, mut length) = (0, 1);
+        let mut bin: Option<(i64, i64)> = None;
+        while let Some(&t) = times.get(row) {
+            let (start, end) = match bin {
+                Some(previous) => bins.bin_after(previous, t),
+                None => bins.bin_of(t),
+            };
+            length = run_length(&times[row..], end, length);
+            row += length;
+            runs.starts.push(start);
+            runs.ends.push(row);
+            bin = Some((start, end));
+        }
+        runs
     }
 }
 
 /// How many leading `times` lie before `end`, given that the first one does.
-/// Gallops so that short runs cost a few comparisons and long ones a log.
-fn run_length(times: &[i64], end: i64) -> usize {
+/// Regular bars make runs of one length, so `guess` (the last run's length)
+/// is tried first; otherwise it gallops, so that short runs cost a few
+/// comparisons and long ones a log.
+fn run_length(times: &[i64], end: i64, guess: usize) -> usize {
+    if guess < times.len() && times[guess - 1] < end && times[guess] >= end {
+        return guess;
+    }
     let mut known = 1;
     let mut step = 1;
     while known + step <= times.len() && times[known + step - 1] < end {
@@ -144,40 +163,92 @@ fn run_length(times: &[i64], end: i64) -> usize {
     known + times[known..limit].partition_point(|&t| t < end)
 }
 
-impl Bin {
-    fn new(start: i64, end: i64) -> Self {
-        Bin {
-            start,
-            end,
-            open: f64::NAN,
-            high: f64::NAN,
-            low: f64::NAN,
-            close: f64::NAN,
-            volume: 0.0,
-        }
-    }
+/// How one column reduces over a bin.
+#[derive(Debug, Clone, Copy)]
+enum Fold {
+    First,
+    Max,
+    Min,
+    Last,
+    Sum,
+}
 
-    fn absorb(&mut self, bars: &BarColumns<'_>, rows: std::ops::Range<usize>) {
-        if self.open.is_nan()
-            && let Some(&open) = bars.open[rows.clone()].iter().find(|v| !v.is_nan())
-        {
-            self.open = open;
+/// The folds of open, high, low, close and volume.
+const COLUMN_FOLDS: [Fold; 5] = [Fold::First, Fold::Max, Fold::Min, Fold::Last, Fold::Sum];
+
+impl Fold {
+    /// Reduces `values` over the runs ending at `ends` into `out`.
+    fn over(self, values: &[f64], ends: &[usize], out: &mut [f64]) {
+        match self {
+            Fold::First => each_run(values, ends, out, first_present),
+            Fold::Max => each_run(values, ends, out, max_present),
+            Fold::Min => each_run(values, ends, out, min_present),
+            Fold::Last => each_run(values, ends, out, last_present),
+            Fold::Sum => each_run(values, ends, out, sum_present),
         }
-        self.high = self.high.max(max_skipping_nan(&bars.high[rows.clone()]));
-        self.low = self.low.min(min_skipping_nan(&bars.low[rows.clone()]));
-        if let Some(&close) = bars.close[rows.clone()].iter().rev().find(|v| !v.is_nan()) {
-            self.close = close;
-        }
-        self.volume += sum_skipping_nan(&bars.volume[rows]);
     }
+}
+
+fn each_run(values: &[f64], ends: &[usize], out: &mut [f64], fold: impl Fn(&[f64]) -> f64) {
+    let mut start = 0;
+    for (slot, &end) in out.iter_mut().zip(ends) {
+        *slot = fold(&values[start..end]);
+        start = end;
+    }
+}
+
+fn first_present(run: &[f64]) -> f64 {
+    run.iter()
+        .copied()
+        .find(|v| !v.is_nan())
+        .unwrap_or(f64::NAN)
+}
+
+fn last_present(run: &[f64]) -> f64 {
+    run.iter()
+        .copied()
+        .rfind(|v| !v.is_nan())
+        .unwrap_or(f64::NAN)
+}
+
+/// `v > max` is false for NaN, so NaNs are skipped by the comparison itself
+/// (one `maxpd` per lane); a result still at −∞ means no value, unless −∞
+/// was one.
+fn max_present(run: &[f64]) -> f64 {
+    let max = reduce(
+        run,
+        f64::NEG_INFINITY,
+        |max, v| if v > max { v } else { max },
+    );
+    if max == f64::NEG_INFINITY && !run.contains(&f64::NEG_INFINITY) {
+        f64::NAN
+    } else {
+        max
+    }
+}
+
+fn min_present(run: &[f64]) -> f64 {
+    let min = reduce(run, f64::INFINITY, |min, v| if v < min { v } else { min });
+    if min == f64::INFINITY && !run.contains(&f64::INFINITY) {
+        f64::NAN
+    } else {
+        min
+    }
+}
+
+fn sum_present(run: &[f64]) -> f64 {
+    reduce(run, 0.0, |sum, v| if v.is_nan() { sum } else { sum + v })
 }
 
 /// Independent accumulators per lane: a single running max, min or sum is
 /// one long dependency chain that the compiler may not reorder (floating
-/// point), while eight lanes vectorise.
+/// point), while eight lanes vectorise. Short runs fold in order.
 const LANES: usize = 8;
 
-fn reduce_lanes(values: &[f64], identity: f64, step: impl Fn(f64, f64) -> f64) -> f64 {
+fn reduce(values: &[f64], identity: f64, step: impl Fn(f64, f64) -> f64) -> f64 {
+    if values.len() < LANES {
+        return values.iter().copied().fold(identity, step);
+    }
     let mut lanes = [identity; LANES];
     let chunks = values.chunks_exact(LANES);
     let rest = chunks.remainder();
@@ -192,49 +263,10 @@ fn reduce_lanes(values: &[f64], identity: f64, step: impl Fn(f64, f64) -> f64) -
         .fold(identity, &step)
 }
 
-/// NaN if every value is NaN (`f64::max` returns the non-NaN operand).
-fn max_skipping_nan(values: &[f64]) -> f64 {
-    reduce_lanes(values, f64::NAN, f64::max)
-}
-
-fn min_skipping_nan(values: &[f64]) -> f64 {
-    reduce_lanes(values, f64::NAN, f64::min)
-}
-
-fn sum_skipping_nan(values: &[f64]) -> f64 {
-    reduce_lanes(values, 0.0, |sum, v| if v.is_nan() { sum } else { sum + v })
-}
-
-impl Output {
-    fn append(&mut self, mut later: Output) {
-        self.time.append(&mut later.time);
-        for (column, mut values) in self.values.iter_mut().zip(later.values) {
-            column.append(&mut values);
-        }
-    }
-
-    fn push(&mut self, bin: Bin) {
-        self.time.push(bin.start);
-        for (column, value) in self
-            .values
-            .iter_mut()
-            .zip([bin.open, bin.high, bin.low, bin.close, bin.volume])
-        {
-            column.push(value);
-        }
-    }
-
-    fn take(&mut self) -> BarFrame {
-        let output = std::mem::take(self);
-        BarFrame::from_columns(output.time, output.values)
-            .unwrap_or_else(|_| unreachable!("columns of equal length in the canonical schema"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono_tz::UTC;
+    use chrono_tz::{America::New_York, UTC};
 
     const MINUTE: i64 = 60_000_000_000;
 
@@ -248,19 +280,25 @@ mod tests {
     }
 
     #[test]
-    fn run_length_gallops_to_the_bin_end() {
+    fn run_length_finds_the_bin_end_whatever_the_guess() {
         let times: Vec<i64> = (0..100).collect();
         for end in 1..=100 {
-            assert_eq!(run_length(&times, end), end as usize);
+            for guess in [1, 5, end as usize, 99] {
+                assert_eq!(
+                    run_length(&times, end, guess),
+                    end as usize,
+                    "{end} {guess}"
+                );
+            }
         }
-        assert_eq!(run_length(&times, 1_000), 100);
+        assert_eq!(run_length(&times, 1_000, 7), 100);
     }
 
     #[test]
     fn folds_ohlcv_per_bin_and_keeps_the_partial_last_bin() {
         let times: Vec<i64> = (0..7).map(|m| m * MINUTE).collect();
         let closes = [1.0, 5.0, 2.0, 3.0, 4.0, 9.0, 0.5];
-        let out = Resampler::resample(&frame(&times, &closes), "5m".parse().expect("tf"), UTC);
+        let out = resample(&frame(&times, &closes), "5m".parse().expect("tf"), UTC);
         assert_eq!(out.time(), &[0, 5 * MINUTE]);
         assert_eq!(out.open(), &[1.0, 9.0]);
         assert_eq!(out.high(), &[5.0, 9.0]);
@@ -270,50 +308,75 @@ mod tests {
     }
 
     #[test]
-    fn bins_spanning_batches_are_carried_over() {
-        let times: Vec<i64> = (0..20).map(|m| m * MINUTE).collect();
-        let closes: Vec<f64> = (0..20).map(f64::from).collect();
-        let whole = frame(&times, &closes);
-        let timeframe = "15m".parse().expect("tf");
-        let mut resampler = Resampler::new(timeframe, UTC);
-        for chunk in [0..3, 3..16, 16..20] {
-            resampler.push(BarColumns::from(&whole.slice(chunk)));
-        }
-        let streamed = resampler.finish();
-        let direct = Resampler::resample(&whole, timeframe, UTC);
-        assert_eq!(streamed.record_batch(), direct.record_batch());
-    }
-
-    #[test]
     fn nan_values_are_skipped_like_pandas() {
-        let times = [0, MINUTE, 2 * MINUTE];
+        let times = [0, MINUTE, 2 * MINUTE, 5 * MINUTE];
         let nan = f64::NAN;
-        let out = Resampler::resample(
+        let out = resample(
             &BarFrame::from_columns(
                 times.to_vec(),
                 [
-                    vec![nan, 2.0, 3.0],
-                    vec![nan, 4.0, nan],
-                    vec![1.0, nan, nan],
-                    vec![1.0, 2.0, nan],
-                    vec![nan, 5.0, 1.0],
+                    vec![nan, 2.0, 3.0, nan],
+                    vec![nan, 4.0, nan, f64::NEG_INFINITY],
+                    vec![1.0, nan, nan, nan],
+                    vec![1.0, 2.0, nan, nan],
+                    vec![nan, 5.0, 1.0, nan],
                 ],
             )
             .expect("frame"),
             "5m".parse().expect("tf"),
             UTC,
         );
-        assert_eq!(out.open(), &[2.0]);
-        assert_eq!(out.high(), &[4.0]);
-        assert_eq!(out.low(), &[1.0]);
-        assert_eq!(out.close(), &[2.0]);
-        assert_eq!(out.volume(), &[6.0]);
+        assert_eq!(out.open()[0], 2.0);
+        assert_eq!(out.high(), &[4.0, f64::NEG_INFINITY]);
+        assert_eq!(out.low()[0], 1.0);
+        assert_eq!(out.close()[0], 2.0);
+        assert_eq!(out.volume(), &[6.0, 0.0]);
+        // A bin of NaNs only: NaN for prices, 0 for volume, as pandas.
+        for column in [out.open(), out.low(), out.close()] {
+            assert!(column[1].is_nan());
+        }
+    }
+
+    /// The fold written the obvious way: every row looks its bin up.
+    fn row_by_row(frame: &BarFrame, timeframe: Timeframe, zone: Tz) -> BarFrame {
+        let bins = Bins::new(timeframe, zone, frame.time()[0]);
+        let mut time: Vec<i64> = Vec::new();
+        let mut values: [Vec<f64>; 5] = Default::default();
+        for row in 0..frame.len() {
+            let (start, _) = bins.bin_of(frame.time()[row]);
+            if time.last() != Some(&start) {
+                time.push(start);
+                values[0].push(f64::NAN);
+                values[1].push(f64::NAN);
+                values[2].push(f64::NAN);
+                values[3].push(f64::NAN);
+                values[4].push(0.0);
+            }
+            let [open, high, low, close, volume] = &mut values;
+            let at = time.len() - 1;
+            if open[at].is_nan() {
+                open[at] = frame.open()[row];
+            }
+            high[at] = high[at].max(frame.high()[row]);
+            low[at] = low[at].min(frame.low()[row]);
+            if !frame.close()[row].is_nan() {
+                close[at] = frame.close()[row];
+            }
+            if !frame.volume()[row].is_nan() {
+                volume[at] += frame.volume()[row];
+            }
+        }
+        BarFrame::from_columns(time, values).expect("frame")
     }
 
     #[test]
-    fn two_threads_fold_like_one() {
+    fn matches_a_row_by_row_fold_on_threads_and_across_gaps() {
         let rows = 3 * PARALLEL_ROWS;
-        let times: Vec<i64> = (0..rows as i64).map(|m| m * MINUTE).collect();
+        // Minutes with a gap of a few days every 50,000 rows and irregular
+        // steps, so that runs differ in length.
+        let times: Vec<i64> = (0..rows as i64)
+            .map(|i| i * MINUTE + (i / 50_000) * 3 * 1_440 * MINUTE + (i % 7 / 3) * MINUTE / 2)
+            .collect();
         // Values with NaNs at irregular rows; whole numbers, so that sums are
         // exact whatever the order of addition.
         let value = |i: usize| {
@@ -329,21 +392,15 @@ mod tests {
             [column(0), column(1), column(2), column(3), column(4)],
         )
         .expect("frame");
-        for timeframe in ["7m", "1h", "1d", "1w", "1M"] {
+        for timeframe in ["1m", "5m", "7m", "1h", "4h", "1d", "3d", "1w", "1M"] {
             let timeframe = timeframe.parse().expect("tf");
-            let parallel = Resampler::resample(&whole, timeframe, UTC);
-            let mut serial = Resampler::new(timeframe, UTC);
-            for start in (0..rows).step_by(1000) {
-                serial.push(BarColumns::from(
-                    &whole.slice(start..(start + 1000).min(rows)),
-                ));
+            for zone in [UTC, New_York] {
+                assert_eq!(
+                    resample(&whole, timeframe, zone).record_batch(),
+                    row_by_row(&whole, timeframe, zone).record_batch(),
+                    "{timeframe} {zone}"
+                );
             }
-            let serial = serial.finish();
-            assert_eq!(
-                parallel.record_batch(),
-                serial.record_batch(),
-                "{timeframe}"
-            );
         }
     }
 }

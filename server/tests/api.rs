@@ -56,7 +56,7 @@ impl Fixture {
         write(
             &root,
             "ALPACA/NFLX/1h/nflx.parquet",
-            &candela_core::resample::Resampler::resample(
+            &candela_core::resample::resample(
                 &minutes(30, 2),
                 "1h".parse().expect("tf"),
                 chrono_tz::America::New_York,
@@ -65,7 +65,7 @@ impl Fixture {
         write(
             &root,
             "OTHER/NFLX/1d/nflx.parquet",
-            &candela_core::resample::Resampler::resample(
+            &candela_core::resample::resample(
                 &minutes(30, 3),
                 "1d".parse().expect("tf"),
                 chrono_tz::America::New_York,

@@ -25,7 +25,7 @@ use datafusion::physical_plan::{
 };
 
 use crate::frame::{BarFrame, TIME};
-use crate::resample::Resampler;
+use crate::resample::resample;
 use crate::timeframe::Timeframe;
 
 /// The bars of `source` aggregated to `timeframe` in `zone`.
@@ -129,7 +129,7 @@ impl ExecutionPlan for ResampleExec {
         let (source, timeframe, zone) = (Arc::clone(&self.source), self.timeframe, self.zone);
         let labelled = self.labelled;
         let bars = futures::stream::once(async move {
-            let frame = Resampler::resample(&source, timeframe, zone);
+            let frame = resample(&source, timeframe, zone);
             if labelled {
                 Ok(frame.record_batch_in(zone.name())?)
             } else {

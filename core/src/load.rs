@@ -99,20 +99,17 @@ fn read_file(path: &Path, zone: Tz) -> Result<Vec<Columns>, Problem> {
     let layout = Layout::find(metadata.schema(), pandas_index.as_deref())?;
     let rows = usize::try_from(metadata.metadata().file_metadata().num_rows()).unwrap_or(0);
     let groups = column_groups(&metadata, &layout.roots(), rows);
-    let decoded: Vec<Vec<RecordBatch>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = groups
+    let decoded: Vec<Vec<RecordBatch>> = crate::parallel::on_threads(
+        groups
             .iter()
-            .map(|columns| scope.spawn(|| read_columns(path, &metadata, columns, rows)))
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| {
-                w.join().unwrap_or_else(|_| {
-                    Err(Problem::Unreadable("the parquet decoder panicked".into()))
-                })
-            })
-            .collect::<Result<_, _>>()
-    })?;
+            .map(|columns| || read_columns(path, &metadata, columns, rows))
+            .collect(),
+    )
+    .into_iter()
+    .map(|decoded| {
+        decoded.unwrap_or_else(|_| Err(Problem::Unreadable("the parquet decoder panicked".into())))
+    })
+    .collect::<Result<_, _>>()?;
     // Every group yields one batch per row group; put each batch's columns
     // back in schema order before normalising.
     let batches = decoded.first().map_or(0, Vec::len);
@@ -404,7 +401,7 @@ fn frame_of(columns: Columns) -> BarFrame {
 
 fn sort_unique(frame: BarFrame) -> BarFrame {
     let time = frame.time();
-    if time.windows(2).all(|w| w[0] < w[1]) {
+    if strictly_increasing(time) {
         return frame;
     }
     let mut order: Vec<u32> = (0..time.len() as u32).collect();
@@ -422,4 +419,42 @@ fn sort_unique(frame: BarFrame) -> BarFrame {
         .and_then(|c| RecordBatch::try_new(BarFrame::schema(), c).ok())
         .and_then(|b| BarFrame::from_batches(&[b]).ok())
         .unwrap_or_else(|| unreachable!("taking rows keeps the schema"))
+}
+
+/// In blocks without early exit, so that the comparisons vectorise.
+fn strictly_increasing(times: &[i64]) -> bool {
+    const BLOCK: usize = 1024;
+    let Some(rest) = times.get(1..) else {
+        return true;
+    };
+    times
+        .chunks(BLOCK)
+        .zip(rest.chunks(BLOCK))
+        .all(|(earlier, later)| {
+            earlier
+                .iter()
+                .zip(later)
+                .fold(true, |increasing, (a, b)| increasing & (a < b))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strictly_increasing;
+
+    #[test]
+    fn a_step_back_or_a_repeat_anywhere_is_found_even_at_a_block_edge() {
+        let times: Vec<i64> = (0..5_000).collect();
+        assert!(strictly_increasing(&times));
+        assert!(strictly_increasing(&[]));
+        assert!(strictly_increasing(&[7]));
+        for at in [1, 1_023, 1_024, 1_025, 2_048, 4_999] {
+            let mut back = times.clone();
+            back[at] = back[at - 1] - 1;
+            assert!(!strictly_increasing(&back), "step back at {at}");
+            let mut repeat = times.clone();
+            repeat[at] = repeat[at - 1];
+            assert!(!strictly_increasing(&repeat), "repeat at {at}");
+        }
+    }
 }

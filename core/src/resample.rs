@@ -13,7 +13,7 @@ use chrono_tz::Tz;
 
 use crate::bins::Bins;
 use crate::frame::BarFrame;
-use crate::parallel::on_threads;
+use crate::parallel::on_threads_or_panic;
 use crate::timeframe::Timeframe;
 
 /// Aggregates sorted bars into bars of `timeframe`, whose bins follow `zone`'s
@@ -25,7 +25,7 @@ pub fn resample(frame: &BarFrame, timeframe: Timeframe, zone: Tz) -> BarFrame {
     };
     let bins = Bins::new(timeframe, zone, first);
     let parts = split_at_bins(&bins, times);
-    let runs = on_threads(
+    let runs = on_threads_or_panic(
         parts
             .iter()
             .map(|rows| || Runs::find(&bins, &times[rows.clone()]))
@@ -66,7 +66,7 @@ pub fn resample(frame: &BarFrame, timeframe: Timeframe, zone: Tz) -> BarFrame {
             }
         })
         .collect();
-    on_threads(tasks);
+    on_threads_or_panic(tasks);
     BarFrame::from_columns(time, values)
         .unwrap_or_else(|_| unreachable!("columns of equal length in the canonical schema"))
 }

@@ -33,6 +33,10 @@ let title = null;
 let loading = null;
 let paging = null;
 let inFlight = 0;
+// The chart a link (or the remembered layout) opens on, asked for while the
+// symbol list is still on its way: {url, answer}. Used once, if the chart
+// loaded first is that one.
+let early = null;
 
 // Tests and the console reach the live chart through this handle.
 window.candela = { chart, panel, state, history: () => shown };
@@ -185,7 +189,7 @@ async function loadChart({ fresh = false, linkCalls, colors } = {}) {
     for (;;) {
       const request = { symbol: state.symbol, timeframe: state.timeframe, indicators: calls };
       try {
-        history = new BarHistory(request, await track(api(dataQuery({ ...request, limit: initialBars }), { signal: controller.signal })));
+        history = new BarHistory(request, await fetchData(dataQuery({ ...request, limit: initialBars }), controller.signal));
         break;
       } catch (error) {
         if (!calls || errorPlace(error) !== 'indicators') throw error;
@@ -217,6 +221,27 @@ async function loadChart({ fresh = false, linkCalls, colors } = {}) {
       el('load').disabled = false;
     }
   }
+}
+
+// /api/data at `url`, taken from the early request when it asked the same.
+async function fetchData(url, signal) {
+  const asked = early?.url === url ? early.answer : null;
+  early = null;
+  const answer = await (asked ?? track(api(url, { signal })));
+  signal.throwIfAborted();
+  return answer;
+}
+
+// Asks for the chart `wanted` names before the symbol list has confirmed it,
+// which would otherwise hold the largest request back by a round trip and
+// the page's start. Only a full id (`PROVIDER:SYMBOL`) can match the request
+// the page then makes.
+function askEarly(wanted) {
+  if (!wanted.symbol?.includes(':') || !wanted.timeframe) return;
+  const url = dataQuery({ symbol: wanted.symbol, timeframe: wanted.timeframe, indicators: wanted.indicators ?? '', limit: initialBars });
+  const answer = track(api(url));
+  answer.catch(() => {}); // its error, if any, is reported by the load that uses it
+  early = { url, answer };
 }
 
 // Puts `history` on the chart, its legend named `name` (null: the symbol
@@ -363,7 +388,7 @@ installShortcuts([
     run: () => chooseType(CHART_TYPES[(CHART_TYPES.findIndex((t) => t.id === state.type) + 1) % CHART_TYPES.length].id) },
   { keys: ['ArrowLeft', 'ArrowRight'], label: '← / →', help: 'Scroll back / forward in time', run: (e) => chart.pan(e.key === 'ArrowLeft' ? -0.25 : 0.25) },
   { keys: ['+', '=', '-'], label: '+ / −', help: 'Zoom in / out', run: (e) => chart.zoom(e.key === '-' ? 1.5 : 1 / 1.5) },
-  { keys: ['f'], help: 'Fit every loaded bar', run: () => chart.fit() },
+  { keys: ['f'], help: 'Fit the loaded bars (as many as the chart can show)', run: () => chart.fit() },
   { keys: ['Home', 'End'], label: 'Home / End', help: 'The oldest loaded bars (older ones load) / the latest bars',
     run: (e) => (e.key === 'Home' ? chart.toOldest() : chart.toLatest()) },
   { keys: ['/'], help: 'Search symbols', run: () => el('symbol-search').focus() },
@@ -400,6 +425,7 @@ function findSymbol(wanted) {
 (async () => {
   document.documentElement.dataset.theme = state.theme;
   const wanted = link.symbol ? link : memory;
+  askEarly(wanted);
   try {
     const [{ indicators }, { symbols }] = await Promise.all([track(api('/api/indicators')), track(api('/api/symbols'))]);
     panel.setCatalog(indicators);

@@ -31,9 +31,16 @@ const THEMES = {
 // The chart draws a window of the history, not all of it: lightweight-charts
 // reprocesses every point of every series whenever data changes, which takes
 // seconds at a million bars. The window follows the view, recentred on it
-// when the view comes within EDGE_BARS of one of its ends.
+// when the view comes within EDGE_BARS of one of its ends. It holds a few
+// views' worth of bars, at least MIN_WINDOW_BARS and at most WINDOW_BARS:
+// a small window draws quickly (the first paint, every slide), and it grows
+// as the view zooms out.
 export const WINDOW_BARS = 60_000;
+export const MIN_WINDOW_BARS = 10_000;
+const VIEWS_PER_WINDOW = 4;
 export const EDGE_BARS = 300;
+// Empty bar slots right of the latest bar when the view shows it.
+const LATEST_MARGIN = 3;
 
 // Height shares: the price pane keeps the most room however many oscillators
 // join it.
@@ -62,6 +69,8 @@ export class PriceChart {
     // The history indices drawn, [start, end).
     this.window = { start: 0, end: 0 };
     this.sliding = false;
+    // The range last set, until the chart has applied it (see viewRange).
+    this.pendingRange = null;
     this.setTheme(theme);
   }
 
@@ -121,7 +130,7 @@ export class PriceChart {
   // its indicators, in order; `stretch` the remembered pane sizes by key.
   show(history, entries, stretch = {}) {
     this.history = history;
-    this.window = { start: Math.max(0, history.length - WINDOW_BARS), end: history.length };
+    this.window = { start: Math.max(0, history.length - this.windowSize()), end: history.length };
     for (const { outputs } of this.drawn) for (const series of outputs.values()) this.chart.removeSeries(series);
     this.drawn = [];
     let panes = 1;
@@ -162,7 +171,7 @@ export class PriceChart {
   // Slides the window when the view nears one of its ends. Returns whether
   // the view is at the first loaded bar, so that older ones should load.
   follow() {
-    const range = this.chart.timeScale().getVisibleLogicalRange();
+    const range = this.viewRange();
     if (!range || !this.history || this.sliding) return false;
     const { start, end } = this.window;
     const nearStart = range.from < EDGE_BARS;
@@ -174,23 +183,46 @@ export class PriceChart {
     return nearStart && start === 0;
   }
 
-  // Recentres the window on history index `centre`, keeping the view on the
-  // same bars.
-  slideTo(centre) {
+  // How many bars the window should hold for a view of `inView` bars.
+  windowSize(inView = this.barsInView()) {
+    return Math.min(WINDOW_BARS, Math.max(MIN_WINDOW_BARS, Math.ceil(inView * VIEWS_PER_WINDOW)));
+  }
+
+  barsInView() {
+    const range = this.viewRange();
+    return range ? range.to - range.from : 0;
+  }
+
+  // Recentres a window of `size` bars on history index `centre`, keeping the
+  // view on the same bars.
+  slideTo(centre, size = this.windowSize()) {
     const length = this.history.length;
-    const start = Math.min(Math.max(Math.round(centre - WINDOW_BARS / 2), 0), Math.max(0, length - WINDOW_BARS));
-    if (start === this.window.start) return;
-    const scale = this.chart.timeScale();
-    const range = scale.getVisibleLogicalRange();
+    const start = Math.min(Math.max(Math.round(centre - size / 2), 0), Math.max(0, length - size));
+    const end = Math.min(length, start + size);
+    if (start === this.window.start && end === this.window.end) return;
+    const range = this.viewRange();
     const shift = this.window.start - start;
     this.sliding = true;
     try {
-      this.window = { start, end: Math.min(length, start + WINDOW_BARS) };
+      this.window = { start, end };
       this.setAllData();
-      if (range) scale.setVisibleLogicalRange({ from: range.from + shift, to: range.to + shift });
+      if (range) this.setViewRange({ from: range.from + shift, to: range.to + shift });
     } finally {
       this.sliding = false;
     }
+  }
+
+  // The logical range in view. lightweight-charts applies a range set just
+  // after new data at its next frame and reports the old one until then, so
+  // the range set last stands in for it meanwhile.
+  viewRange() {
+    return this.pendingRange ?? this.chart.timeScale().getVisibleLogicalRange();
+  }
+
+  setViewRange(range) {
+    this.chart.timeScale().setVisibleLogicalRange(range);
+    if (!this.pendingRange) requestAnimationFrame(() => { this.pendingRange = null; });
+    this.pendingRange = range;
   }
 
   setAllData() {
@@ -231,7 +263,7 @@ export class PriceChart {
 
   // History indices of the first and last bar in view.
   visibleIndices() {
-    const range = this.chart.timeScale().getVisibleLogicalRange();
+    const range = this.viewRange();
     const { start, end } = this.window;
     if (!range || end <= start) return null;
     const last = end - start - 1;
@@ -251,44 +283,54 @@ export class PriceChart {
     if (this.window.end < this.history.length) this.slideTo(this.history.length);
     const length = this.window.end - this.window.start;
     const count = Math.min(Math.max(Math.round((this.container.clientWidth || 800) / 7), 30), length);
-    this.chart.timeScale().setVisibleLogicalRange({ from: length - count, to: length + 3 });
+    this.setViewRange({ from: length - count, to: length + LATEST_MARGIN });
   }
 
+  // Every loaded bar when they fit, else as many as the chart can draw
+  // apart (its minimum bar spacing), ending at the last bar in view.
   fit() {
-    this.chart.timeScale().fitContent();
+    const view = this.visibleIndices();
+    if (!view) return;
+    const spacing = this.chart.options().timeScale.minBarSpacing;
+    const most = Math.max(1, Math.floor(this.chart.timeScale().width() / spacing));
+    const last = this.history.length <= most ? this.history.length - 1 : view.to;
+    const first = Math.max(0, last - most + 1);
+    this.slideTo((first + last) / 2, this.windowSize(last - first + 1));
+    this.setViewRange({ from: first - this.window.start, to: last - this.window.start });
   }
 
   // Moves the view by a share of its width: negative is back in time.
   pan(share) {
-    const scale = this.chart.timeScale();
-    const range = scale.getVisibleLogicalRange();
+    const range = this.viewRange();
     if (!range) return;
     const step = (range.to - range.from) * share;
-    scale.setVisibleLogicalRange({ from: range.from + step, to: range.to + step });
+    this.setViewRange({ from: range.from + step, to: range.to + step });
   }
 
   // Zooms around the latest bar in view: a factor below 1 shows fewer bars.
   zoom(factor) {
-    const scale = this.chart.timeScale();
-    const range = scale.getVisibleLogicalRange();
+    const range = this.viewRange();
     if (!range) return;
     const width = Math.max((range.to - range.from) * factor, 10);
-    scale.setVisibleLogicalRange({ from: range.to - width, to: range.to });
+    this.setViewRange({ from: range.to - width, to: range.to });
   }
 
   // The oldest loaded bars; the view reaching them loads older ones.
   toOldest() {
-    const scale = this.chart.timeScale();
-    const range = scale.getVisibleLogicalRange();
+    const range = this.viewRange();
     if (!range) return;
     const width = range.to - range.from;
     if (this.window.start > 0) this.slideTo(0);
-    scale.setVisibleLogicalRange({ from: 0, to: width });
+    this.setViewRange({ from: 0, to: width });
   }
 
+  // The latest bars, at the zoom in use.
   toLatest() {
+    const range = this.viewRange();
+    if (!range) return;
     if (this.window.end < this.history.length) this.slideTo(this.history.length);
-    this.chart.timeScale().scrollToRealTime();
+    const length = this.window.end - this.window.start;
+    this.setViewRange({ from: length - (range.to - range.from) + LATEST_MARGIN, to: length + LATEST_MARGIN });
   }
 }
 

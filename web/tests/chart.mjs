@@ -212,8 +212,8 @@ try {
     const view = chart.visibleIndices();
     return { start, end, drawn: main.length, first: main[0].time, last: main.at(-1).time, rsiLast: rsi.at(-1), view };
   });
-  check(mine.bars.time.length > 60_000 && windowed.drawn <= 60_000 && windowed.drawn === windowed.end - windowed.start,
-    `with ${mine.bars.time.length} bars held the chart draws ${windowed.drawn} (history ${windowed.start}–${windowed.end})`);
+  check(mine.bars.time.length > 60_000 && windowed.drawn === 10_000 && windowed.drawn === windowed.end - windowed.start,
+    `with ${mine.bars.time.length} bars held the chart draws a window of ${windowed.drawn} at the default zoom (history ${windowed.start}–${windowed.end})`);
   check(windowed.first === mine.bars.time[windowed.start] && windowed.last === mine.bars.time[windowed.end - 1]
     && windowed.rsiLast.time === mine.bars.time[windowed.end - 1] && windowed.rsiLast.value === mine.indicators[1].outputs.rsi[windowed.end - 1],
     'the drawn window holds exactly the held bars and indicator values at its indices');
@@ -232,6 +232,18 @@ try {
   const inView = mine.bars.close.slice(underCrosshair.view.from, underCrosshair.view.to + 1).map((c) => c.toFixed(2));
   const legendClose = /C\s*([0-9.]+)/.exec(underCrosshair.legend)?.[1];
   check(legendClose !== undefined && inView.includes(legendClose), `the legend under the crosshair shows a close of a bar in view (${legendClose})`);
+  // Fitting zooms out as far as the chart draws bars apart, inside a window
+  // that holds several such views.
+  await page.keyboard.press('f');
+  await idle();
+  const fitted = await page.evaluate(() => {
+    const { chart } = window.candela;
+    const most = Math.floor(chart.chart.timeScale().width() / chart.chart.options().timeScale.minBarSpacing);
+    return { drawn: chart.main.data().length, window: chart.window, view: chart.visibleIndices(), most };
+  });
+  const fittedBars = fitted.view.to - fitted.view.from + 1;
+  check(fittedBars >= fitted.most - 2 && fitted.drawn > fittedBars * 3 && fitted.view.from > fitted.window.start && fitted.view.to < fitted.window.end,
+    `F shows ${fittedBars} bars (at most ${fitted.most} fit), inside a window of ${fitted.drawn}`);
   await page.keyboard.press('End');
   await idle();
   const latest = await page.evaluate(() => ({ window: window.candela.chart.window, last: window.candela.chart.main.data().at(-1).time }));

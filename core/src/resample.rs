@@ -109,7 +109,7 @@ fn split_lengths<'a, T>(mut slice: &'a mut [T], lengths: &[usize]) -> Vec<&'a mu
 }
 
 /// The non-empty bins of a stretch of sorted rows.
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 struct Runs {
     /// When each bin starts.
     starts: Vec<i64>,

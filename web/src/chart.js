@@ -35,10 +35,10 @@ const THEMES = {
 // views' worth of bars, at least MIN_WINDOW_BARS and at most WINDOW_BARS:
 // a small window draws quickly (the first paint, every slide), and it grows
 // as the view zooms out.
-export const WINDOW_BARS = 60_000;
-export const MIN_WINDOW_BARS = 10_000;
+const WINDOW_BARS = 60_000;
+const MIN_WINDOW_BARS = 10_000;
 const VIEWS_PER_WINDOW = 4;
-export const EDGE_BARS = 300;
+const EDGE_BARS = 300;
 // Empty bar slots right of the latest bar when the view shows it.
 const LATEST_MARGIN = 3;
 

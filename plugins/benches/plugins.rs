@@ -5,6 +5,9 @@
 //! - `call_1k/{builtin,wasm,native}`: SMA(20) over 1,000 bars, where a WASM
 //!   call's fixed cost (a fresh instance from `InstancePre`, copying the
 //!   column in and the result out) dominates;
+//! - `contract_1m/copy`: a plugin that returns its input (`faulty(0)`, one
+//!   copy inside the guest) over 1,000,000 bars: what the contract's lists
+//!   cost before a plugin computes anything, the floor of `sma_1m/wasm`;
 //! - `load/{compile,cached}`: a plugin's first load (compiling the
 //!   component) against a load from the on-disk cache.
 //!
@@ -53,7 +56,13 @@ fn compare(c: &mut Criterion, group: &str, calls: &[(&str, ResolvedCall)], frame
 
 fn plugins(c: &mut Criterion) {
     let folder = tempfile::tempdir().expect("plugin folder");
-    std::fs::copy(support::wasm("sma"), folder.path().join("sma.wasm")).expect("copy");
+    for plugin in ["sma", "faulty"] {
+        std::fs::copy(
+            support::wasm(plugin),
+            folder.path().join(format!("{plugin}.wasm")),
+        )
+        .expect("copy");
+    }
     let native = support::native_sma();
     std::fs::copy(
         native,
@@ -67,6 +76,9 @@ fn plugins(c: &mut Criterion) {
 
     compare(c, "sma_1m", &calls, &continuous_minutes(1_000_000, 42));
     compare(c, "call_1k", &calls, &continuous_minutes(1_000, 42));
+    let copy = registry.resolve("faulty(0)").expect("loaded");
+    let copy = [("copy", copy.into_iter().next().expect("one call"))];
+    compare(c, "contract_1m", &copy, &continuous_minutes(1_000_000, 42));
 
     let wasm = std::fs::read(support::wasm("sma")).expect("built");
     let mut group = c.benchmark_group("load");

@@ -6,8 +6,11 @@ Runs `cargo bench --bench aggregate` (which writes bench/out/minutes_1m.parquet,
 
   cold    pandas: read_parquet + resample      polars: read_parquet + group_by_dynamic
   memory  pandas: resample                     polars: group_by_dynamic (eager)
+  read    pandas: read_parquet                 polars: read_parquet
 
 and prints medians and ratios (Candela time / reference time: below 1 is faster).
+`read` is the decoding part of `cold` alone (Candela's `load` benchmark): it
+shows how much of a cold aggregation no aggregation strategy can win back.
 
     pip install -r bench/requirements.txt
     python bench/aggregation.py            # add --no-cargo to reuse the last cargo bench
@@ -60,6 +63,11 @@ def main() -> None:
                 q = median_ms(lambda: polars_group(ldf, every), RUNS)
             c = criterion_ms(group, tf)
             print(f"{group:6} {tf:>3} {c:8.2f} {p:8.2f} {q:8.2f} {c / p:9.2f}x {c / q:9.2f}x")
+    print(header)
+    p = median_ms(pandas_read, RUNS)
+    q = median_ms(lambda: pl.read_parquet(FILE), RUNS)
+    c = criterion_ms("load")
+    print(f"{'read':6} {'':>3} {c:8.2f} {p:8.2f} {q:8.2f} {c / p:9.2f}x {c / q:9.2f}x")
 
 
 if __name__ == "__main__":

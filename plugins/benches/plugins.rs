@@ -74,11 +74,12 @@ fn plugins(c: &mut Criterion) {
         .expect("folder");
     let calls = calls(&registry);
 
-    compare(c, "sma_1m", &calls, &continuous_minutes(1_000_000, 42));
+    let million = continuous_minutes(1_000_000, 42);
+    compare(c, "sma_1m", &calls, &million);
     compare(c, "call_1k", &calls, &continuous_minutes(1_000, 42));
     let copy = registry.resolve("faulty(0)").expect("loaded");
     let copy = [("copy", copy.into_iter().next().expect("one call"))];
-    compare(c, "contract_1m", &copy, &continuous_minutes(1_000_000, 42));
+    compare(c, "contract_1m", &copy, &million);
 
     let wasm = std::fs::read(support::wasm("sma")).expect("built");
     let mut group = c.benchmark_group("load");

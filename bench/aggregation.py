@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Candela's aggregation against pandas and polars, on the same file, in one run.
 
-Runs `cargo bench --bench aggregate` (which writes bench/out/minutes_1m.parquet,
-1,000,000 one-minute bars, and times Candela), then times on that file:
+Runs `cargo bench --bench aggregate` (which writes 1,000,000 one-minute bars to
+bench/out/BENCH/MINUTES/1m/minutes_1m.parquet and times Candela), then times
+on that file:
 
   cold    pandas: read_parquet + resample      polars: read_parquet + group_by_dynamic
   memory  pandas: resample                     polars: group_by_dynamic (eager)
@@ -23,7 +24,7 @@ import polars as pl
 
 from timing import REPO, criterion_ms, median_ms, run_cargo_bench
 
-FILE = REPO / "bench" / "out" / "minutes_1m.parquet"
+FILE = REPO / "bench" / "out" / "BENCH" / "MINUTES" / "1m" / "minutes_1m.parquet"
 TARGETS = {"5m": ("5min", "5m"), "1h": ("1h", "1h"), "1d": ("1D", "1d"), "1w": ("W-MON", "1w"), "1M": ("MS", "1mo")}
 RUNS = 15
 

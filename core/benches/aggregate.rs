@@ -1,12 +1,15 @@
 //! Loading and aggregating 1,000,000 one-minute bars to 5m, 1h, 1d, 1w, 1M.
 //!
-//! - `load`: parquet file → bars in memory, the part of `cold` that decodes;
-//! - `cold/<tf>`: parquet file → aggregated bars (read, normalise, aggregate);
+//! - `load`: parquet file → bars in memory, the decoding part of `cold`;
+//! - `cold/<tf>`: parquet file → aggregated bars, as the server answers a
+//!   request whose series is not cached (`Engine::bars` over a store that
+//!   caches nothing: the source is folded while it is decoded);
 //! - `memory/<tf>`: bars already in memory → aggregated bars, through the
 //!   same DataFusion plan that serves `/api/data`.
 //!
-//! The parquet file is written to `bench/out/minutes_1m.parquet`, where
-//! `bench/aggregation.py` times pandas and polars on the very same file.
+//! The parquet file is written to `bench/out/BENCH/MINUTES/1m/minutes_1m.parquet`
+//! (a data folder of one series), where `bench/aggregation.py` times pandas
+//! and polars on the very same file.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -24,20 +27,24 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const BARS: usize = 1_000_000;
 const TARGETS: [&str; 5] = ["5m", "1h", "1d", "1w", "1M"];
 
-fn bench_file() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/out");
-    std::fs::create_dir_all(&dir).expect("bench/out");
-    let path = dir.join("minutes_1m.parquet");
+/// The data folder and the one file of its one series.
+fn bench_data() -> (PathBuf, PathBuf) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/out");
+    let folder = root.join("BENCH/MINUTES/1m");
+    std::fs::create_dir_all(&folder).expect("bench/out");
+    let path = folder.join("minutes_1m.parquet");
     write_parquet(&continuous_minutes(BARS, 42), &path).expect("write bench parquet");
-    path
+    (root, path)
 }
 
 fn aggregation(c: &mut Criterion) {
-    let path = bench_file();
-    let root = path.parent().expect("dir").to_path_buf();
+    let (root, path) = bench_data();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let store = Store::open(StoreConfig::new(&root)).expect("store");
-    let engine = Engine::new(Arc::new(store), 2).expect("engine");
+    let uncached = StoreConfig {
+        cache_bytes: 0,
+        ..StoreConfig::new(&root)
+    };
+    let engine = Engine::new(Arc::new(Store::open(uncached).expect("store")), 2).expect("engine");
     let source = Arc::new(load_series(std::slice::from_ref(&path), Tz::UTC, &root).expect("load"));
     assert_eq!(source.len(), BARS);
 
@@ -51,10 +58,9 @@ fn aggregation(c: &mut Criterion) {
         let timeframe: Timeframe = target.parse().expect("timeframe");
         cold.bench_function(target, |b| {
             b.iter(|| {
-                let frame = load_series(std::slice::from_ref(&path), Tz::UTC, &root).expect("load");
                 runtime
-                    .block_on(engine.aggregate(Arc::new(frame), timeframe, Tz::UTC))
-                    .expect("aggregate")
+                    .block_on(engine.bars("MINUTES", timeframe))
+                    .expect("bars")
             })
         });
     }

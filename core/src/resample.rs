@@ -13,7 +13,7 @@ use chrono_tz::Tz;
 
 use crate::bins::Bins;
 use crate::frame::BarFrame;
-use crate::parallel::on_threads_or_panic;
+use crate::parallel::on_threads;
 use crate::timeframe::Timeframe;
 
 /// Aggregates sorted bars into bars of `timeframe`, whose bins follow `zone`'s
@@ -25,7 +25,7 @@ pub fn resample(frame: &BarFrame, timeframe: Timeframe, zone: Tz) -> BarFrame {
     };
     let bins = Bins::new(timeframe, zone, first);
     let parts = split_at_bins(&bins, times);
-    let runs = on_threads_or_panic(
+    let runs = on_threads(
         parts
             .iter()
             .map(|rows| || Runs::find(&bins, &times[rows.clone()]))
@@ -66,7 +66,7 @@ pub fn resample(frame: &BarFrame, timeframe: Timeframe, zone: Tz) -> BarFrame {
             }
         })
         .collect();
-    on_threads_or_panic(tasks);
+    on_threads(tasks);
     BarFrame::from_columns(time, values)
         .unwrap_or_else(|_| unreachable!("columns of equal length in the canonical schema"))
 }
@@ -110,7 +110,7 @@ fn split_lengths<'a, T>(mut slice: &'a mut [T], lengths: &[usize]) -> Vec<&'a mu
 
 /// The non-empty bins of a stretch of sorted rows.
 #[derive(Debug)]
-struct Runs {
+pub(crate) struct Runs {
     /// When each bin starts.
     starts: Vec<i64>,
     /// Where each bin's rows end: bin `i` holds rows `ends[i - 1]..ends[i]`
@@ -119,6 +119,31 @@ struct Runs {
 }
 
 impl Runs {
+    /// The bins of `timeframe` in `zone` over a whole sorted time column,
+    /// for folding its value columns one at a time with [`Runs::fold`].
+    pub(crate) fn of(times: &[i64], timeframe: Timeframe, zone: Tz) -> Runs {
+        match times.first() {
+            Some(&first) => Runs::find(&Bins::new(timeframe, zone, first), times),
+            None => Runs {
+                starts: Vec::new(),
+                ends: Vec::new(),
+            },
+        }
+    }
+
+    /// Value column `index` (open, high, low, close, volume) folded over the bins.
+    pub(crate) fn fold(&self, index: usize, values: &[f64]) -> Vec<f64> {
+        let mut out = vec![0.0; self.ends.len()];
+        COLUMN_FOLDS[index].over(values, &self.ends, &mut out);
+        out
+    }
+
+    /// The aggregated bars, given every value column folded.
+    pub(crate) fn into_frame(self, values: [Vec<f64>; 5]) -> BarFrame {
+        BarFrame::from_columns(self.starts, values)
+            .unwrap_or_else(|_| unreachable!("one value per bin in every column"))
+    }
+
     fn find(bins: &Bins, times: &[i64]) -> Runs {
         let capacity = match (times.first(), times.last()) {
             (Some(&first), Some(&last)) => bins.count_hint(first, last).min(times.len()),

@@ -15,7 +15,7 @@ use moka::sync::Cache;
 use crate::catalog::{Catalog, FolderState, SymbolId};
 use crate::error::{Error, Result};
 use crate::frame::BarFrame;
-use crate::load::load_series;
+use crate::load::{LoadError, load_resampled, load_series};
 use crate::timeframe::Timeframe;
 
 /// How long a catalog snapshot is trusted before the root is scanned again.
@@ -27,7 +27,8 @@ pub struct StoreConfig {
     /// Time zone per provider; providers not listed use `default_zone`.
     pub zones: HashMap<String, Tz>,
     pub default_zone: Tz,
-    /// Upper bound of the frame cache, in bytes.
+    /// Upper bound of the frame cache, in bytes; 0 caches nothing, so that
+    /// every request reads parquet.
     pub cache_bytes: u64,
 }
 
@@ -77,19 +78,21 @@ struct FrameKey {
 pub struct Store {
     config: StoreConfig,
     catalog: RwLock<(Instant, Arc<Catalog>)>,
-    cache: Cache<FrameKey, Arc<BarFrame>>,
+    cache: Option<Cache<FrameKey, Arc<BarFrame>>>,
     parquet_reads: AtomicU64,
 }
 
 impl Store {
     pub fn open(config: StoreConfig) -> Result<Store> {
         let catalog = Catalog::scan(&config.root)?;
-        let cache = Cache::builder()
-            .max_capacity(config.cache_bytes)
-            .weigher(|_, frame: &Arc<BarFrame>| {
-                u32::try_from(frame.memory_size()).unwrap_or(u32::MAX)
-            })
-            .build();
+        let cache = (config.cache_bytes > 0).then(|| {
+            Cache::builder()
+                .max_capacity(config.cache_bytes)
+                .weigher(|_, frame: &Arc<BarFrame>| {
+                    u32::try_from(frame.memory_size()).unwrap_or(u32::MAX)
+                })
+                .build()
+        });
         Ok(Store {
             config,
             catalog: RwLock::new((Instant::now(), Arc::new(catalog))),
@@ -165,42 +168,86 @@ impl Store {
     /// The stored source frame of a plan, from the cache or read from disk.
     /// Blocking: call it off the async runtime.
     pub fn source_frame(&self, plan: &SeriesPlan) -> Result<Arc<BarFrame>> {
-        let key = plan.key(plan.source);
-        if let Some(frame) = self.cache.get(&key) {
+        if let Some(frame) = self.cached_source(plan) {
             return Ok(frame);
         }
         let started = Instant::now();
+        let frame = load_series(&plan.folder.files, plan.zone, &self.config.root)
+            .map_err(|source| load_error(plan, source))?;
+        let frame = Arc::new(frame);
+        self.read(plan, &frame, started, "read stored bars");
+        Ok(frame)
+    }
+
+    /// The bars of an aggregated plan read from disk: its source is folded
+    /// while it is decoded, then cached. Blocking: call it off the async runtime.
+    pub fn read_resampled(&self, plan: &SeriesPlan) -> Result<BarFrame> {
+        let started = Instant::now();
+        let (source, aggregated) = load_resampled(
+            &plan.folder.files,
+            plan.zone,
+            &self.config.root,
+            plan.timeframe,
+        )
+        .map_err(|source| load_error(plan, source))?;
+        self.read(
+            plan,
+            &Arc::new(source),
+            started,
+            &format!(
+                "read stored bars, aggregated to {} while decoding",
+                plan.timeframe
+            ),
+        );
+        Ok(aggregated)
+    }
+
+    /// Counts, logs and caches a source frame just read from parquet.
+    fn read(&self, plan: &SeriesPlan, frame: &Arc<BarFrame>, started: Instant, what: &str) {
         self.parquet_reads.fetch_add(1, Ordering::Relaxed);
-        let frame =
-            load_series(&plan.folder.files, plan.zone, &self.config.root).map_err(|source| {
-                Error::Load {
-                    symbol: plan.symbol.to_string(),
-                    timeframe: plan.source,
-                    source,
-                }
-            })?;
         tracing::info!(
             symbol = %plan.symbol, timeframe = %plan.source, files = plan.folder.files.len(),
             bars = frame.len(), elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
-            "read stored bars"
+            "{what}"
         );
-        let frame = Arc::new(frame);
-        self.cache.insert(key, Arc::clone(&frame));
-        Ok(frame)
+        self.insert(plan.key(plan.source), Arc::clone(frame));
+    }
+
+    /// The source frame of a plan if it is cached.
+    pub fn cached_source(&self, plan: &SeriesPlan) -> Option<Arc<BarFrame>> {
+        self.get(&plan.key(plan.source))
     }
 
     /// The frame of a plan's target timeframe if it is cached.
     pub fn cached(&self, plan: &SeriesPlan) -> Option<Arc<BarFrame>> {
-        self.cache.get(&plan.key(plan.timeframe))
+        self.get(&plan.key(plan.timeframe))
     }
 
     /// Remembers the frame of a plan's target timeframe.
     pub fn remember(&self, plan: &SeriesPlan, frame: Arc<BarFrame>) {
-        self.cache.insert(plan.key(plan.timeframe), frame);
+        self.insert(plan.key(plan.timeframe), frame);
+    }
+
+    fn get(&self, key: &FrameKey) -> Option<Arc<BarFrame>> {
+        self.cache.as_ref()?.get(key)
+    }
+
+    fn insert(&self, key: FrameKey, frame: Arc<BarFrame>) {
+        if let Some(cache) = &self.cache {
+            cache.insert(key, frame);
+        }
     }
 
     /// How many times stored series were read from parquet.
     pub fn parquet_reads(&self) -> u64 {
         self.parquet_reads.load(Ordering::Relaxed)
+    }
+}
+
+fn load_error(plan: &SeriesPlan, source: LoadError) -> Error {
+    Error::Load {
+        symbol: plan.symbol.to_string(),
+        timeframe: plan.source,
+        source,
     }
 }

@@ -5,7 +5,10 @@
 //! bar, duplicate and unsorted timestamps across files, month and year
 //! boundaries), the bundled sample data, and the real market data in
 //! `../shared/data`. Each case goes through `Engine::bars`, the path that
-//! serves `/api/data`: source selection, loading, and the DataFusion plan.
+//! serves `/api/data`: source selection, loading, and the DataFusion plan;
+//! twice, once folding bars already in memory (a caching store, whose
+//! source frames stay loaded) and once folding them while they are decoded
+//! (a store that caches nothing, as a cold request does).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -72,19 +75,25 @@ async fn every_case_matches_pandas_exactly() {
         cases.len() >= 60,
         "fixtures missing: run tests/oracle/aggregation.py"
     );
-    let mut engines: HashMap<(String, String), Arc<Engine>> = HashMap::new();
+    let mut engines: HashMap<(String, String, u64), Arc<Engine>> = HashMap::new();
     let mut failures = Vec::new();
-    for (name, case) in &cases {
+    let runs = [(512 << 20, "in memory"), (0, "while decoding")];
+    for ((name, case), (cache_bytes, mode)) in runs
+        .iter()
+        .flat_map(|run| cases.iter().map(move |case| (case, run)))
+    {
+        let name = format!("{name} ({mode})");
         let root = repo().join(&case.root);
         if !root.exists() {
             failures.push(format!("{name}: data root {} is missing", root.display()));
             continue;
         }
         let engine = engines
-            .entry((case.root.clone(), case.zone.clone()))
+            .entry((case.root.clone(), case.zone.clone(), *cache_bytes))
             .or_insert_with(|| {
                 let mut config = StoreConfig::new(&root);
                 config.default_zone = case.zone.parse().expect("zone");
+                config.cache_bytes = *cache_bytes;
                 Arc::new(
                     Engine::new(Arc::new(Store::open(config).expect("store")), 2).expect("engine"),
                 )
@@ -136,9 +145,9 @@ async fn every_case_matches_pandas_exactly() {
     }
     assert!(
         failures.is_empty(),
-        "{} of {} cases differ from pandas:\n{}",
+        "{} differences from pandas in {} runs of cases:\n{}",
         failures.len(),
-        cases.len(),
+        2 * cases.len(),
         failures.join("\n")
     );
 }

@@ -29,7 +29,7 @@ pub struct Config {
     pub bind: SocketAddr,
     /// Time zone of providers not listed under `[providers]`.
     pub default_timezone: String,
-    /// Memory bound of the frame cache, in MiB.
+    /// Memory bound of the frame cache, in MiB; 0 caches nothing.
     pub cache_mb: u64,
     /// Threads that run queries, apart from the HTTP threads.
     pub query_threads: usize,

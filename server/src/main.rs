@@ -40,7 +40,7 @@ struct Cli {
     /// Time zone of a provider's naive timestamps and calendar bins, e.g. ALPACA=America/New_York (repeatable)
     #[arg(long = "timezone", value_name = "PROVIDER=ZONE", value_parser = parse_provider_zone)]
     timezones: Vec<(String, String)>,
-    /// Memory bound of the bar cache, in MiB [default: 512]
+    /// Memory bound of the bar cache, in MiB; 0 caches nothing [default: 512]
     #[arg(long, value_name = "MIB")]
     cache_mb: Option<u64>,
     /// Folder of indicator plugins (.wasm), watched while serving [default: ./plugins.d]

@@ -373,17 +373,20 @@ async fn path_tricks_never_leave_the_data_root() {
 #[tokio::test]
 async fn damaged_files_fail_their_symbol_only() {
     let f = Fixture::new();
-    let m = f
-        .error(
-            "/api/data?symbol=BROKEN&timeframe=1d",
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "unreadable_data",
-        )
-        .await;
-    assert!(
-        m.contains("ALPACA/BROKEN/1d/bad.parquet") && m.contains("not a readable parquet file"),
-        "{m}"
-    );
+    // As stored, and aggregated (read inside the DataFusion plan): the same error.
+    for timeframe in ["1d", "1w"] {
+        let m = f
+            .error(
+                &format!("/api/data?symbol=BROKEN&timeframe={timeframe}"),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "unreadable_data",
+            )
+            .await;
+        assert!(
+            m.contains("ALPACA/BROKEN/1d/bad.parquet") && m.contains("not a readable parquet file"),
+            "{timeframe}: {m}"
+        );
+    }
     let (status, _) = f.get("/api/data?symbol=EXPE&timeframe=1d").await;
     assert_eq!(status, StatusCode::OK, "other symbols keep working");
 

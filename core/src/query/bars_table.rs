@@ -16,7 +16,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::expressions::col;
 use datafusion::physical_plan::projection::ProjectionExec;
 
-use super::resample_exec::ResampleExec;
+use super::resample_exec::{ResampleExec, ResampleInput};
 use crate::frame::{BarFrame, TIME};
 use crate::store::{SeriesPlan, Store};
 use crate::timeframe::Timeframe;
@@ -30,8 +30,12 @@ pub struct BarsTable {
 #[derive(Debug)]
 enum Source {
     /// Read through the store when scanned, with times labelled in the
-    /// provider's zone (the SQL path).
-    Stored { store: Arc<Store>, plan: SeriesPlan },
+    /// provider's zone if `labelled` (the SQL path), else in UTC.
+    Stored {
+        store: Arc<Store>,
+        plan: SeriesPlan,
+        labelled: bool,
+    },
     /// Source bars already in memory, aggregated to a timeframe if given.
     Frame {
         frame: Arc<BarFrame>,
@@ -45,7 +49,23 @@ impl BarsTable {
     /// follow calendar days (VWAP) use the provider's days, as `/api/data` does.
     pub fn stored(store: Arc<Store>, plan: SeriesPlan) -> Self {
         BarsTable {
-            source: Source::Stored { store, plan },
+            source: Source::Stored {
+                store,
+                plan,
+                labelled: true,
+            },
+        }
+    }
+
+    /// The series `plan` names, read when scanned, with times in UTC (the
+    /// frames [`super::Engine::bars`] serves).
+    pub(crate) fn stored_in_utc(store: Arc<Store>, plan: SeriesPlan) -> Self {
+        BarsTable {
+            source: Source::Stored {
+                store,
+                plan,
+                labelled: false,
+            },
         }
     }
 
@@ -60,8 +80,12 @@ impl BarsTable {
 impl TableProvider for BarsTable {
     fn schema(&self) -> SchemaRef {
         match &self.source {
-            Source::Stored { plan, .. } => BarFrame::schema_in(plan.zone.name()),
-            Source::Frame { .. } => BarFrame::schema(),
+            Source::Stored {
+                plan,
+                labelled: true,
+                ..
+            } => BarFrame::schema_in(plan.zone.name()),
+            _ => BarFrame::schema(),
         }
     }
 
@@ -76,56 +100,83 @@ impl TableProvider for BarsTable {
         _filters: &[Expr],
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let (frame, aggregate, label) = match &self.source {
-            Source::Frame { frame, aggregate } => (Arc::clone(frame), *aggregate, None),
-            Source::Stored { store, plan } => match store.cached(plan) {
-                Some(frame) => (frame, None, Some(plan.zone)),
-                None => {
-                    let (store, owned_plan) = (Arc::clone(store), plan.clone());
-                    let frame =
-                        tokio::task::spawn_blocking(move || store.source_frame(&owned_plan))
-                            .await
-                            .map_err(|e| DataFusionError::External(Box::new(e)))?
-                            .map_err(|e| DataFusionError::External(Box::new(e)))?;
-                    (
-                        frame,
-                        plan.aggregated().then_some((plan.timeframe, plan.zone)),
-                        Some(plan.zone),
-                    )
-                }
-            },
+        let (store, plan, labelled) = match &self.source {
+            Source::Frame {
+                frame,
+                aggregate: None,
+            } => return memory_scan(Arc::clone(frame), None, projection),
+            Source::Frame {
+                frame,
+                aggregate: Some((timeframe, zone)),
+            } => {
+                let input = ResampleInput::Frame(Arc::clone(frame));
+                return resample_scan(input, *timeframe, *zone, None, projection);
+            }
+            Source::Stored {
+                store,
+                plan,
+                labelled,
+            } => (store, plan, *labelled),
         };
-        scan_frame(frame, aggregate, label, projection)
+        let label = labelled.then_some(plan.zone);
+        if let Some(frame) = store.cached(plan) {
+            return memory_scan(frame, label, projection);
+        }
+        if plan.aggregated() {
+            let input = ResampleInput::Stored {
+                store: Arc::clone(store),
+                plan: plan.clone(),
+            };
+            return resample_scan(input, plan.timeframe, plan.zone, label, projection);
+        }
+        let (store, owned_plan) = (Arc::clone(store), plan.clone());
+        let frame = tokio::task::spawn_blocking(move || store.source_frame(&owned_plan))
+            .await
+            .map_err(|e| DataFusionError::External(Box::new(e)))?
+            .map_err(|e| DataFusionError::External(Box::new(e)))?;
+        memory_scan(frame, label, projection)
     }
 }
 
-/// A memory scan of `frame` declared sorted by time, or a [`ResampleExec`]
-/// over it when a target timeframe is given; times labelled in `label` if given.
-fn scan_frame(
+fn schema(label: Option<Tz>) -> SchemaRef {
+    label.map_or_else(BarFrame::schema, |zone| BarFrame::schema_in(zone.name()))
+}
+
+/// A memory scan of `frame` declared sorted by time, its times labelled in
+/// `label` if given.
+fn memory_scan(
     frame: Arc<BarFrame>,
-    aggregate: Option<(Timeframe, Tz)>,
     label: Option<Tz>,
     projection: Option<&Vec<usize>>,
 ) -> Result<Arc<dyn ExecutionPlan>> {
-    let schema = label.map_or_else(BarFrame::schema, |zone| BarFrame::schema_in(zone.name()));
-    let Some((timeframe, zone)) = aggregate else {
-        let by_time = LexOrdering::new([PhysicalSortExpr::new_default(col(TIME, &schema)?)]);
-        let batch = match label {
-            Some(zone) => frame.record_batch_in(zone.name())?,
-            None => frame.record_batch().clone(),
-        };
-        let source = MemorySourceConfig::try_new(&[vec![batch]], schema, projection.cloned())?
-            .try_with_sort_information(by_time.into_iter().collect())?;
-        return Ok(DataSourceExec::from_data_source(source));
+    let schema = schema(label);
+    let by_time = LexOrdering::new([PhysicalSortExpr::new_default(col(TIME, &schema)?)]);
+    let batch = match label {
+        Some(zone) => frame.record_batch_in(zone.name())?,
+        None => frame.record_batch().clone(),
     };
+    let source = MemorySourceConfig::try_new(&[vec![batch]], schema, projection.cloned())?
+        .try_with_sort_information(by_time.into_iter().collect())?;
+    Ok(DataSourceExec::from_data_source(source))
+}
+
+/// A [`ResampleExec`] over `input`, its times labelled in `label` if given.
+fn resample_scan(
+    input: ResampleInput,
+    timeframe: Timeframe,
+    zone: Tz,
+    label: Option<Tz>,
+    projection: Option<&Vec<usize>>,
+) -> Result<Arc<dyn ExecutionPlan>> {
     let resampled: Arc<dyn ExecutionPlan> = Arc::new(if label.is_some() {
-        ResampleExec::labelled(frame, timeframe, zone)?
+        ResampleExec::labelled(input, timeframe, zone)?
     } else {
-        ResampleExec::try_new(frame, timeframe, zone)?
+        ResampleExec::try_new(input, timeframe, zone)?
     });
     let Some(projection) = projection else {
         return Ok(resampled);
     };
+    let schema = schema(label);
     let columns = projection
         .iter()
         .map(|&i| {

@@ -15,7 +15,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use tokio::runtime::Runtime;
 
 pub use bars_table::BarsTable;
-pub use resample_exec::ResampleExec;
+pub use resample_exec::{ResampleExec, ResampleInput};
 
 /// `ExecutionPlan::with_new_children` for a leaf plan: it has no children, so
 /// it stays as it is, and being handed some is a planner bug.
@@ -107,18 +107,19 @@ impl Engine {
         if let Some(frame) = self.store.cached(&plan) {
             return Ok(bars(frame));
         }
-        let store = Arc::clone(&self.store);
-        let owned_plan = plan.clone();
-        let source = self
-            .spawn(async move {
-                tokio::task::spawn_blocking(move || store.source_frame(&owned_plan)).await
-            })
-            .await?
-            .map_err(|e| Error::Io(std::io::Error::other(e)))??;
         if !plan.aggregated() {
+            let store = Arc::clone(&self.store);
+            let owned_plan = plan.clone();
+            let source = self
+                .spawn(async move {
+                    tokio::task::spawn_blocking(move || store.source_frame(&owned_plan)).await
+                })
+                .await?
+                .map_err(|e| Error::Io(std::io::Error::other(e)))??;
             return Ok(bars(source));
         }
-        let frame = Arc::new(self.aggregate(source, timeframe, plan.zone).await?);
+        let table = BarsTable::stored_in_utc(Arc::clone(&self.store), plan.clone());
+        let frame = Arc::new(self.collect(table).await?);
         self.store.remember(&plan, Arc::clone(&frame));
         Ok(bars(frame))
     }
@@ -131,13 +132,17 @@ impl Engine {
         timeframe: Timeframe,
         zone: Tz,
     ) -> Result<BarFrame> {
+        self.collect(BarsTable::from_frame(source, Some((timeframe, zone))))
+            .await
+    }
+
+    /// Scans all of `table` on the engine's threads.
+    async fn collect(&self, table: BarsTable) -> Result<BarFrame> {
         let context = self.context.clone();
         let batches = self
-            .spawn(async move {
-                let table = BarsTable::from_frame(source, Some((timeframe, zone)));
-                context.read_table(Arc::new(table))?.collect().await
-            })
-            .await??;
+            .spawn(async move { context.read_table(Arc::new(table))?.collect().await })
+            .await?
+            .map_err(raised_in_plan)?;
         Ok(BarFrame::from_batches(&batches).map_err(DataFusionError::from)?)
     }
 
@@ -162,5 +167,19 @@ impl Drop for Engine {
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
         }
+    }
+}
+
+/// An error of ours raised inside a plan (a corrupt file found while a
+/// [`ResampleExec`] reads it) comes back as itself, so that callers see a
+/// load error, not a failed query.
+fn raised_in_plan(error: DataFusionError) -> Error {
+    match error {
+        DataFusionError::External(inner) => match inner.downcast::<Error>() {
+            Ok(ours) => *ours,
+            Err(other) => Error::Query(DataFusionError::External(other)),
+        },
+        DataFusionError::Context(_, inner) => raised_in_plan(*inner),
+        other => Error::Query(other),
     }
 }

@@ -1,11 +1,13 @@
 //! [`ResampleExec`]: DataFusion's physical operator for timeframe aggregation.
 //!
-//! A leaf that owns the time-sorted source bars, so that it folds them in one
-//! pass over whole columns (see [`crate::resample`], which splits the work
-//! between threads at a bin boundary) instead of a hash aggregation with
-//! per-group ordering state, or a fold over the small batches a memory scan
-//! would cut the columns into. It declares its output sorted by time, so
-//! DataFusion adds no sort above it.
+//! A leaf that owns its input — time-sorted bars in memory, or a stored
+//! series it reads itself — so that it folds whole columns (see
+//! [`crate::resample`], which splits the work between threads at a bin
+//! boundary) instead of a hash aggregation with per-group ordering state, or
+//! a fold over the small batches a memory scan would cut the columns into.
+//! A series not yet in memory is folded while its parquet is decoded
+//! ([`crate::load::load_resampled`]). It declares its output sorted by time,
+//! so DataFusion adds no sort above it.
 
 use std::fmt;
 use std::sync::Arc;
@@ -26,12 +28,41 @@ use datafusion::physical_plan::{
 
 use crate::frame::{BarFrame, TIME};
 use crate::resample::resample;
+use crate::store::{SeriesPlan, Store};
 use crate::timeframe::Timeframe;
 
-/// The bars of `source` aggregated to `timeframe` in `zone`.
+/// The bars a [`ResampleExec`] aggregates.
+#[derive(Debug, Clone)]
+pub enum ResampleInput {
+    /// Source bars already in memory.
+    Frame(Arc<BarFrame>),
+    /// The source of an aggregated plan, read when executed: from the
+    /// store's cache, or else from disk, folded while it is decoded.
+    Stored { store: Arc<Store>, plan: SeriesPlan },
+}
+
+impl ResampleInput {
+    async fn aggregate(self, timeframe: Timeframe, zone: Tz) -> Result<BarFrame> {
+        match self {
+            ResampleInput::Frame(source) => Ok(resample(&source, timeframe, zone)),
+            // Reading parquet blocks: off the runtime's threads.
+            ResampleInput::Stored { store, plan } => {
+                tokio::task::spawn_blocking(move || match store.cached_source(&plan) {
+                    Some(source) => Ok(resample(&source, timeframe, zone)),
+                    None => store.read_resampled(&plan),
+                })
+                .await
+                .map_err(|e| DataFusionError::External(Box::new(e)))?
+                .map_err(|e| DataFusionError::External(Box::new(e)))
+            }
+        }
+    }
+}
+
+/// The bars of an input aggregated to `timeframe` in `zone`.
 #[derive(Debug)]
 pub struct ResampleExec {
-    source: Arc<BarFrame>,
+    input: ResampleInput,
     timeframe: Timeframe,
     zone: Tz,
     /// Times labelled in `zone` rather than UTC (the SQL tables).
@@ -40,17 +71,17 @@ pub struct ResampleExec {
 }
 
 impl ResampleExec {
-    pub fn try_new(source: Arc<BarFrame>, timeframe: Timeframe, zone: Tz) -> Result<Self> {
-        Self::with_schema(source, timeframe, zone, false)
+    pub fn try_new(input: ResampleInput, timeframe: Timeframe, zone: Tz) -> Result<Self> {
+        Self::with_schema(input, timeframe, zone, false)
     }
 
     /// The same operator with its times labelled in `zone`, as SQL shows them.
-    pub fn labelled(source: Arc<BarFrame>, timeframe: Timeframe, zone: Tz) -> Result<Self> {
-        Self::with_schema(source, timeframe, zone, true)
+    pub fn labelled(input: ResampleInput, timeframe: Timeframe, zone: Tz) -> Result<Self> {
+        Self::with_schema(input, timeframe, zone, true)
     }
 
     fn with_schema(
-        source: Arc<BarFrame>,
+        input: ResampleInput,
         timeframe: Timeframe,
         zone: Tz,
         labelled: bool,
@@ -68,7 +99,7 @@ impl ResampleExec {
             Boundedness::Bounded,
         );
         Ok(ResampleExec {
-            source,
+            input,
             timeframe,
             zone,
             labelled,
@@ -81,11 +112,15 @@ impl DisplayAs for ResampleExec {
     fn fmt_as(&self, _: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
         write!(
             f,
-            "ResampleExec: timeframe={}, zone={}, source_rows={}",
-            self.timeframe,
-            self.zone,
-            self.source.len()
-        )
+            "ResampleExec: timeframe={}, zone={}, ",
+            self.timeframe, self.zone
+        )?;
+        match &self.input {
+            ResampleInput::Frame(source) => write!(f, "source_rows={}", source.len()),
+            ResampleInput::Stored { plan, .. } => {
+                write!(f, "source={} {}", plan.symbol, plan.source)
+            }
+        }
     }
 }
 
@@ -126,10 +161,10 @@ impl ExecutionPlan for ResampleExec {
                 "ResampleExec has one partition, asked for {partition}"
             )));
         }
-        let (source, timeframe, zone) = (Arc::clone(&self.source), self.timeframe, self.zone);
+        let (input, timeframe, zone) = (self.input.clone(), self.timeframe, self.zone);
         let labelled = self.labelled;
         let bars = futures::stream::once(async move {
-            let frame = resample(&source, timeframe, zone);
+            let frame = input.aggregate(timeframe, zone).await?;
             if labelled {
                 Ok(frame.record_batch_in(zone.name())?)
             } else {

@@ -1,0 +1,202 @@
+//! Reading a stored series — the parquet files of one timeframe folder — into
+//! a [`BarFrame`]: find the time column, normalise units and zones, cast the
+//! values to f64, then merge files in time order keeping each timestamp once.
+//! A series can be aggregated while it is read ([`load_resampled`]).
+
+mod file;
+mod pipeline;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono_tz::Tz;
+use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, UInt32Array};
+use datafusion::arrow::compute::{concat, take};
+use datafusion::arrow::datatypes::DataType;
+
+use crate::frame::BarFrame;
+use crate::resample::resample;
+use crate::timeframe::Timeframe;
+use file::SeriesFile;
+use pipeline::Columns;
+
+/// Why a stored series could not be read. Names the file, relative to the
+/// data root, so that the message points at what to fix.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {problem}")]
+pub struct LoadError {
+    pub file: String,
+    pub problem: Problem,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Problem {
+    #[error("not a readable parquet file ({0})")]
+    Unreadable(String),
+    #[error("no '{0}' column (columns: {1})")]
+    MissingColumn(&'static str, String),
+    #[error(
+        "no time column: expected a pandas DatetimeIndex or a column named datetime, timestamp, time or date (columns: {0})"
+    )]
+    NoTimeColumn(String),
+    #[error("column '{0}' has type {1}, expected {2}")]
+    WrongType(String, DataType, &'static str),
+    #[error("the time column has {0} empty values")]
+    NullTimes(usize),
+    #[error("a timestamp is outside the years 1677–2262")]
+    TimeOutOfRange,
+}
+
+/// Reads and merges the parquet files of one series (sorted by name: on
+/// duplicate timestamps the first file wins).
+pub fn load_series(files: &[PathBuf], zone: Tz, root: &Path) -> Result<BarFrame, LoadError> {
+    read_series(files, zone, root, None).map(|(source, _)| source)
+}
+
+/// Reads a series like [`load_series`] and aggregates it to `timeframe`
+/// (bins in `zone`), returning both. A series stored as one file in time
+/// order is folded while it is decoded, which costs little more than the
+/// decoding; any other is sorted and merged first.
+pub fn load_resampled(
+    files: &[PathBuf],
+    zone: Tz,
+    root: &Path,
+    timeframe: Timeframe,
+) -> Result<(BarFrame, BarFrame), LoadError> {
+    let (source, folded) = read_series(files, zone, root, Some(timeframe))?;
+    let aggregated = folded.unwrap_or_else(|| resample(&source, timeframe, zone));
+    Ok((source, aggregated))
+}
+
+/// The merged series, and its aggregation when asked for and found while decoding.
+fn read_series(
+    files: &[PathBuf],
+    zone: Tz,
+    root: &Path,
+    timeframe: Option<Timeframe>,
+) -> Result<(BarFrame, Option<BarFrame>), LoadError> {
+    // A file's own order is the series' only when it is the only file.
+    let fold = timeframe
+        .filter(|_| files.len() == 1)
+        .map(|timeframe| (timeframe, zone));
+    let mut parts = Vec::with_capacity(files.len());
+    let mut folded = None;
+    for path in files {
+        let decoded = SeriesFile::open(path, zone)
+            .and_then(|file| file.map(|file| pipeline::decode(&file, fold)).transpose())
+            .map_err(|problem| LoadError {
+                file: path
+                    .strip_prefix(root)
+                    .unwrap_or(path)
+                    .display()
+                    .to_string(),
+                problem,
+            })?;
+        if let Some(decoded) = decoded {
+            folded = decoded.folded;
+            parts.push(decoded.columns);
+        }
+    }
+    Ok((merge(parts), folded))
+}
+
+/// Concatenates parts in order, then sorts by time (stably, so the earliest
+/// part wins among equal timestamps) and keeps each timestamp once.
+fn merge(parts: Vec<Columns>) -> BarFrame {
+    let increasing = matches!(parts.as_slice(), [only] if only.increasing);
+    let frame = match parts.len() {
+        0 => return BarFrame::empty(),
+        1 => parts.into_iter().next().map(frame_of),
+        _ => {
+            let time: Vec<&dyn Array> = parts.iter().map(|p| &p.time as &dyn Array).collect();
+            let mut columns = vec![concat(&time)];
+            for i in 0..5 {
+                let values: Vec<&dyn Array> =
+                    parts.iter().map(|p| &p.values[i] as &dyn Array).collect();
+                columns.push(concat(&values));
+            }
+            columns
+                .into_iter()
+                .collect::<Result<Vec<_>, _>>()
+                .ok()
+                .and_then(|c| RecordBatch::try_new(BarFrame::schema(), c).ok())
+                .and_then(|b| BarFrame::from_batches(&[b]).ok())
+        }
+    };
+    let frame =
+        frame.unwrap_or_else(|| unreachable!("normalised columns fit the canonical schema"));
+    if increasing {
+        frame
+    } else {
+        sort_unique(frame)
+    }
+}
+
+fn frame_of(columns: Columns) -> BarFrame {
+    let mut arrays: Vec<ArrayRef> = vec![Arc::new(columns.time)];
+    arrays.extend(columns.values.map(|v| Arc::new(v) as ArrayRef));
+    RecordBatch::try_new(BarFrame::schema(), arrays)
+        .ok()
+        .and_then(|b| BarFrame::from_batches(&[b]).ok())
+        .unwrap_or_else(|| unreachable!("normalised columns fit the canonical schema"))
+}
+
+fn sort_unique(frame: BarFrame) -> BarFrame {
+    let time = frame.time();
+    if strictly_increasing(time) {
+        return frame;
+    }
+    let mut order: Vec<u32> = (0..time.len() as u32).collect();
+    order.sort_by_key(|&i| time[i as usize]);
+    order.dedup_by_key(|i| time[*i as usize]);
+    let indices = UInt32Array::from(order);
+    let columns: Result<Vec<ArrayRef>, _> = frame
+        .record_batch()
+        .columns()
+        .iter()
+        .map(|c| take(c, &indices, None))
+        .collect();
+    columns
+        .ok()
+        .and_then(|c| RecordBatch::try_new(BarFrame::schema(), c).ok())
+        .and_then(|b| BarFrame::from_batches(&[b]).ok())
+        .unwrap_or_else(|| unreachable!("taking rows keeps the schema"))
+}
+
+/// In blocks without early exit, so that the comparisons vectorise.
+fn strictly_increasing(times: &[i64]) -> bool {
+    const BLOCK: usize = 1024;
+    let Some(rest) = times.get(1..) else {
+        return true;
+    };
+    times
+        .chunks(BLOCK)
+        .zip(rest.chunks(BLOCK))
+        .all(|(earlier, later)| {
+            earlier
+                .iter()
+                .zip(later)
+                .fold(true, |increasing, (a, b)| increasing & (a < b))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strictly_increasing;
+
+    #[test]
+    fn a_step_back_or_a_repeat_anywhere_is_found_even_at_a_block_edge() {
+        let times: Vec<i64> = (0..5_000).collect();
+        assert!(strictly_increasing(&times));
+        assert!(strictly_increasing(&[]));
+        assert!(strictly_increasing(&[7]));
+        for at in [1, 1_023, 1_024, 1_025, 2_048, 4_999] {
+            let mut back = times.clone();
+            back[at] = back[at - 1] - 1;
+            assert!(!strictly_increasing(&back), "step back at {at}");
+            let mut repeat = times.clone();
+            repeat[at] = repeat[at - 1];
+            assert!(!strictly_increasing(&repeat), "repeat at {at}");
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! The DataFusion query layer. [`Engine`] serves bars at any timeframe through
-//! one DataFusion plan — a memory scan of the stored bars feeding a
-//! [`ResampleExec`] — which SQL reaches through [`BarsTable`] (the
+//! one DataFusion plan — a [`ResampleExec`] over the stored bars, in memory
+//! or read while it runs — which SQL reaches through [`BarsTable`] (the
 //! `candela-sql` crate). Plans run on the engine's own threads, never on the
 //! caller's runtime.
 
@@ -10,6 +10,7 @@ mod resample_exec;
 use std::sync::Arc;
 
 use chrono_tz::Tz;
+use datafusion::catalog::TableProvider;
 use datafusion::error::DataFusionError;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use tokio::runtime::Runtime;
@@ -136,11 +137,18 @@ impl Engine {
             .await
     }
 
-    /// Scans all of `table` on the engine's threads.
+    /// Scans all of `table` on the engine's threads. The provider's physical
+    /// plan runs as it is: a whole-table scan has nothing for the logical
+    /// planner and optimiser to do, and going through them cost about 0.15 ms
+    /// a request.
     async fn collect(&self, table: BarsTable) -> Result<BarFrame> {
         let context = self.context.clone();
         let batches = self
-            .spawn(async move { context.read_table(Arc::new(table))?.collect().await })
+            .spawn(async move {
+                let state = context.state();
+                let plan = table.scan(&state, None, &[], None).await?;
+                datafusion::physical_plan::collect(plan, state.task_ctx()).await
+            })
             .await?
             .map_err(raised_in_plan)?;
         Ok(BarFrame::from_batches(&batches).map_err(DataFusionError::from)?)

@@ -182,7 +182,55 @@ fn strictly_increasing(times: &[i64]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::strictly_increasing;
+    use super::*;
+    use crate::synthetic::{continuous_minutes, write_parquet};
+
+    /// A file of 200,000 one-minute bars (decoded on several threads), in
+    /// order or with its first and last stretches swapped and a row repeated.
+    fn file(dir: &Path, shuffled: bool) -> (BarFrame, PathBuf) {
+        let sorted = continuous_minutes(200_000, 7);
+        let frame = if shuffled {
+            let batch = sorted.record_batch();
+            let parts = [
+                batch.slice(150_000, 50_000),
+                batch.slice(40_000, 110_001),
+                batch.slice(0, 40_000),
+            ];
+            let batch = datafusion::arrow::compute::concat_batches(&batch.schema(), &parts)
+                .expect("concat");
+            BarFrame::from_batches(&[batch]).expect("frame")
+        } else {
+            sorted.clone()
+        };
+        let path = dir.join(if shuffled {
+            "shuffled.parquet"
+        } else {
+            "sorted.parquet"
+        });
+        write_parquet(&frame, &path).expect("write");
+        (sorted, path)
+    }
+
+    #[test]
+    fn folding_while_decoding_equals_folding_the_loaded_series() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for shuffled in [false, true] {
+            let (sorted, path) = file(dir.path(), shuffled);
+            let files = [path];
+            for timeframe in ["5m", "1h", "1d", "1M"] {
+                let timeframe: Timeframe = timeframe.parse().expect("timeframe");
+                let zone = chrono_tz::America::New_York;
+                let (source, aggregated) =
+                    load_resampled(&files, zone, dir.path(), timeframe).expect("read");
+                assert_eq!(source.record_batch(), sorted.record_batch(), "{shuffled}");
+                assert_eq!(
+                    aggregated.record_batch(),
+                    resample(&sorted, timeframe, zone).record_batch(),
+                    "{timeframe} shuffled={shuffled}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn a_step_back_or_a_repeat_anywhere_is_found_even_at_a_block_edge() {

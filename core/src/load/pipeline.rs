@@ -23,7 +23,8 @@ use crate::frame::BarFrame;
 use crate::resample::Runs;
 use crate::timeframe::Timeframe;
 
-/// Files with fewer rows are decoded on one thread: spawning costs more than it saves.
+/// Files with fewer rows are decoded on one thread: handing columns to
+/// another thread costs more than it saves.
 const PARALLEL_ROWS: usize = 65_536;
 
 /// The canonical columns of one file, in file order.
@@ -84,9 +85,10 @@ impl Shared {
             if let Some(job) = progress.take() {
                 progress.running += 1;
                 drop(progress);
-                let done = catch_unwind(AssertUnwindSafe(|| job.run(file, fold)))
-                    .unwrap_or_else(|_| Err(unreadable_panic()));
-
+                let done =
+                    catch_unwind(AssertUnwindSafe(|| job.run(file, fold))).unwrap_or_else(|_| {
+                        Err(Problem::Unreadable("the parquet decoder panicked".into()))
+                    });
                 progress = self.lock();
                 progress.running -= 1;
                 progress.record(done);
@@ -101,10 +103,6 @@ impl Shared {
             }
         }
     }
-}
-
-fn unreadable_panic() -> Problem {
-    Problem::Unreadable("the parquet decoder panicked".into())
 }
 
 #[derive(Default)]

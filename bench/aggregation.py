@@ -2,7 +2,7 @@
 """Candela's aggregation against pandas and polars, on the same file, in one run.
 
 Runs `cargo bench --bench aggregate` (which writes 1,000,000 one-minute bars to
-bench/out/BENCH/MINUTES/1m/minutes_1m.parquet and times Candela), then times
+bench/out/BENCH/MINUTES/1m/minutes_1m.parquet and times Candela) and times,
 on that file:
 
   cold    pandas: read_parquet + resample      polars: read_parquet + group_by_dynamic
@@ -10,6 +10,9 @@ on that file:
   read    pandas: read_parquet                 polars: read_parquet
 
 and prints medians and ratios (Candela time / reference time: below 1 is faster).
+Each row is measured in turn, Candela first and the references right after,
+so that the machine's drift over the minutes the script takes does not fall
+between the two sides of a ratio.
 `read` is the decoding part of `cold` alone (Candela's `load` benchmark): it
 shows how much of a cold aggregation no aggregation strategy can win back.
 
@@ -47,28 +50,37 @@ def polars_group(df: pl.DataFrame, every: str) -> pl.DataFrame:
     )
 
 
+def candela_ms(*benchmark: str) -> float:
+    """Runs one benchmark of `cargo bench --bench aggregate` and returns its median."""
+    run_cargo_bench("aggregate", only=f"^{'/'.join(benchmark)}$")
+    return criterion_ms(*benchmark)
+
+
 def main() -> None:
-    run_cargo_bench("aggregate")
+    candela_ms("load")  # builds the bench and writes the file
     pdf = pandas_read()
     ldf = pl.read_parquet(FILE)
     print(f"{len(pdf):,} one-minute bars, {FILE.stat().st_size / 1e6:.1f} MB; medians of {RUNS} runs, ms")
     header = f"{'':6} {'tf':>3} {'candela':>8} {'pandas':>8} {'polars':>8} {'vs pandas':>10} {'vs polars':>10}"
+    rows = []
     for group in ["cold", "memory"]:
-        print(header)
         for tf, (rule, every) in TARGETS.items():
+            c = candela_ms(group, tf)
             if group == "cold":
                 p = median_ms(lambda: pandas_resample(pandas_read(), rule), RUNS)
                 q = median_ms(lambda: polars_group(pl.read_parquet(FILE), every), RUNS)
             else:
                 p = median_ms(lambda: pandas_resample(pdf, rule), RUNS)
                 q = median_ms(lambda: polars_group(ldf, every), RUNS)
-            c = criterion_ms(group, tf)
-            print(f"{group:6} {tf:>3} {c:8.2f} {p:8.2f} {q:8.2f} {c / p:9.2f}x {c / q:9.2f}x")
-    print(header)
+            rows.append((group, tf, c, p, q))
+    c = candela_ms("load")
     p = median_ms(pandas_read, RUNS)
     q = median_ms(lambda: pl.read_parquet(FILE), RUNS)
-    c = criterion_ms("load")
-    print(f"{'read':6} {'':>3} {c:8.2f} {p:8.2f} {q:8.2f} {c / p:9.2f}x {c / q:9.2f}x")
+    rows.append(("read", "", c, p, q))
+    for i, (group, tf, c, p, q) in enumerate(rows):
+        if i == 0 or group != rows[i - 1][0]:
+            print(header)
+        print(f"{group:6} {tf:>3} {c:8.2f} {p:8.2f} {q:8.2f} {c / p:9.2f}x {c / q:9.2f}x")
 
 
 if __name__ == "__main__":

@@ -13,12 +13,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run_cargo_bench(name: str, profile: str | None = None) -> None:
-    """Runs `cargo bench --bench NAME` (with `--profile PROFILE` if given)
-    unless `--no-cargo` was given."""
+def run_cargo_bench(name: str, profile: str | None = None, only: str | None = None) -> None:
+    """Runs `cargo bench --bench NAME` (with `--profile PROFILE` if given, and
+    only the benchmarks whose id matches the regex `only` if given) unless
+    `--no-cargo` was given."""
     if "--no-cargo" not in sys.argv:
         extra = ["--profile", profile] if profile else []
-        subprocess.run(["cargo", "bench", "--workspace", *extra, "--bench", name], cwd=REPO, check=True)
+        select = ["--", only] if only else []
+        subprocess.run(["cargo", "bench", "--workspace", *extra, "--bench", name, *select], cwd=REPO, check=True)
 
 
 def criterion_ms(*benchmark: str) -> float:

@@ -109,7 +109,7 @@ fn split_lengths<'a, T>(mut slice: &'a mut [T], lengths: &[usize]) -> Vec<&'a mu
 }
 
 /// The non-empty bins of a stretch of sorted rows.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Runs {
     /// When each bin starts.
     starts: Vec<i64>,
@@ -119,23 +119,61 @@ pub(crate) struct Runs {
 }
 
 impl Runs {
-    /// The bins of `timeframe` in `zone` over a whole sorted time column,
-    /// for folding its value columns one at a time with [`Runs::fold`].
-    pub(crate) fn of(times: &[i64], timeframe: Timeframe, zone: Tz) -> Runs {
-        match times.first() {
-            Some(&first) => Runs::find(&Bins::new(timeframe, zone, first), times),
-            None => Runs {
-                starts: Vec::new(),
-                ends: Vec::new(),
-            },
+    /// The bins of a time column decoded in consecutive parts, from the
+    /// bins of each part and its row count: a bin cut by a part edge is joined.
+    pub(crate) fn join(parts: Vec<(Runs, usize)>) -> Runs {
+        let mut joined = Runs {
+            starts: Vec::with_capacity(parts.iter().map(|(r, _)| r.starts.len()).sum()),
+            ends: Vec::with_capacity(parts.iter().map(|(r, _)| r.ends.len()).sum()),
+        };
+        let mut offset = 0;
+        for (runs, rows) in parts {
+            if joined.starts.last().is_some() && joined.starts.last() == runs.starts.first() {
+                joined.starts.pop();
+                joined.ends.pop();
+            }
+            joined.starts.extend_from_slice(&runs.starts);
+            joined.ends.extend(runs.ends.iter().map(|end| end + offset));
+            offset += rows;
         }
+        joined
     }
 
-    /// Value column `index` (open, high, low, close, volume) folded over the bins.
-    pub(crate) fn fold(&self, index: usize, values: &[f64]) -> Vec<f64> {
-        let mut out = vec![0.0; self.ends.len()];
-        COLUMN_FOLDS[index].over(values, &self.ends, &mut out);
-        out
+    /// At most `parts` stretches of consecutive whole bins, of about equal
+    /// rows: the rows and the bins of each, to fold on their own.
+    pub(crate) fn split(&self, parts: usize) -> Vec<(Range<usize>, Range<usize>)> {
+        let rows = self.ends.last().copied().unwrap_or(0);
+        let mut stretches = Vec::with_capacity(parts);
+        let (mut row, mut bin) = (0, 0);
+        for part in 1..=parts {
+            let end_bin = if part == parts {
+                self.ends.len()
+            } else {
+                self.ends.partition_point(|&end| end <= rows * part / parts)
+            };
+            if end_bin > bin {
+                let end_row = self.ends[end_bin - 1];
+                stretches.push((row..end_row, bin..end_bin));
+                (row, bin) = (end_row, end_bin);
+            }
+        }
+        stretches
+    }
+
+    /// A folder of value column `index` (open, high, low, close, volume)
+    /// over bins `bins`, given their rows in blocks.
+    pub(crate) fn folder(&self, index: usize, bins: Range<usize>) -> RunFolder<'_> {
+        let first_row = bins
+            .start
+            .checked_sub(1)
+            .map_or(0, |previous| self.ends[previous]);
+        RunFolder {
+            ends: &self.ends[bins.clone()],
+            fold: COLUMN_FOLDS[index],
+            out: Vec::with_capacity(bins.len()),
+            row: first_row,
+            carry: Vec::new(),
+        }
     }
 
     /// The aggregated bars, given every value column folded.
@@ -144,7 +182,8 @@ impl Runs {
             .unwrap_or_else(|_| unreachable!("one value per bin in every column"))
     }
 
-    fn find(bins: &Bins, times: &[i64]) -> Runs {
+    /// The bins of sorted `times`.
+    pub(crate) fn find(bins: &Bins, times: &[i64]) -> Runs {
         let capacity = match (times.first(), times.last()) {
             (Some(&first), Some(&last)) => bins.count_hint(first, last).min(times.len()),
             _ => 0,
@@ -167,6 +206,51 @@ impl Runs {
             bin = Some((start, end));
         }
         runs
+    }
+}
+
+/// Folds one value column handed over in consecutive blocks of rows. A bin
+/// cut by a block edge is gathered whole before it is folded, so that every
+/// bin folds exactly as [`Runs::fold`] folds it.
+pub(crate) struct RunFolder<'a> {
+    /// Where each bin's rows end.
+    ends: &'a [usize],
+    fold: Fold,
+    out: Vec<f64>,
+    /// The next row to be handed over.
+    row: usize,
+    /// The rows of the current bin from earlier blocks.
+    carry: Vec<f64>,
+}
+
+impl RunFolder<'_> {
+    pub(crate) fn push(&mut self, block: &[f64]) {
+        let block_end = self.row + block.len();
+        let mut at = 0;
+        while let Some(&end) = self.ends.get(self.out.len()) {
+            if end > block_end {
+                break;
+            }
+            let rest = &block[at..end - self.row];
+            let value = if self.carry.is_empty() {
+                self.fold.of(rest)
+            } else {
+                self.carry.extend_from_slice(rest);
+                let value = self.fold.of(&self.carry);
+                self.carry.clear();
+                value
+            };
+            self.out.push(value);
+            at = end - self.row;
+        }
+        self.carry.extend_from_slice(&block[at..]);
+        self.row = block_end;
+    }
+
+    /// The folded bins; `None` unless exactly their rows were handed over.
+    pub(crate) fn finish(self) -> Option<Vec<f64>> {
+        let complete = self.out.len() == self.ends.len() && self.carry.is_empty();
+        complete.then_some(self.out)
     }
 }
 
@@ -202,6 +286,17 @@ enum Fold {
 const COLUMN_FOLDS: [Fold; 5] = [Fold::First, Fold::Max, Fold::Min, Fold::Last, Fold::Sum];
 
 impl Fold {
+    /// Reduces one run.
+    fn of(self, run: &[f64]) -> f64 {
+        match self {
+            Fold::First => first_present(run),
+            Fold::Max => max_present(run),
+            Fold::Min => min_present(run),
+            Fold::Last => last_present(run),
+            Fold::Sum => sum_present(run),
+        }
+    }
+
     /// Reduces `values` over the runs ending at `ends` into `out`.
     fn over(self, values: &[f64], ends: &[usize], out: &mut [f64]) {
         match self {

@@ -175,12 +175,13 @@ impl Store {
         let frame = load_series(&plan.folder.files, plan.zone, &self.config.root)
             .map_err(|source| load_error(plan, source))?;
         let frame = Arc::new(frame);
-        self.read(plan, &frame, started, "read stored bars");
+        self.read(plan, Some(Arc::clone(&frame)), started, "read stored bars");
         Ok(frame)
     }
 
     /// The bars of an aggregated plan read from disk: its source is folded
-    /// while it is decoded, then cached. Blocking: call it off the async runtime.
+    /// while it is decoded, and cached if the store caches anything.
+    /// Blocking: call it off the async runtime.
     pub fn read_resampled(&self, plan: &SeriesPlan) -> Result<BarFrame> {
         let started = Instant::now();
         let (source, aggregated) = load_resampled(
@@ -188,29 +189,29 @@ impl Store {
             plan.zone,
             &self.config.root,
             plan.timeframe,
+            self.cache.is_some(),
         )
         .map_err(|source| load_error(plan, source))?;
-        self.read(
-            plan,
-            &Arc::new(source),
-            started,
-            &format!(
-                "read stored bars, aggregated to {} while decoding",
-                plan.timeframe
-            ),
+        let what = format!(
+            "read stored bars, aggregated to {} ({} bars) while decoding",
+            plan.timeframe,
+            aggregated.len()
         );
+        self.read(plan, source.map(Arc::new), started, &what);
         Ok(aggregated)
     }
 
-    /// Counts, logs and caches a source frame just read from parquet.
-    fn read(&self, plan: &SeriesPlan, frame: &Arc<BarFrame>, started: Instant, what: &str) {
+    /// Counts, logs and caches (if kept) a source frame just read from parquet.
+    fn read(&self, plan: &SeriesPlan, frame: Option<Arc<BarFrame>>, started: Instant, what: &str) {
         self.parquet_reads.fetch_add(1, Ordering::Relaxed);
         tracing::info!(
             symbol = %plan.symbol, timeframe = %plan.source, files = plan.folder.files.len(),
-            bars = frame.len(), elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+            bars = frame.as_ref().map(|f| f.len()), elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
             "{what}"
         );
-        self.insert(plan.key(plan.source), Arc::clone(frame));
+        if let Some(frame) = frame {
+            self.insert(plan.key(plan.source), frame);
+        }
     }
 
     /// The source frame of a plan if it is cached.

@@ -3,7 +3,9 @@
 //! values to f64, then merge files in time order keeping each timestamp once.
 //! A series can be aggregated while it is read ([`load_resampled`]).
 
+mod column;
 mod file;
+mod hybrid;
 mod pipeline;
 
 use std::path::{Path, PathBuf};
@@ -50,40 +52,54 @@ pub enum Problem {
 /// Reads and merges the parquet files of one series (sorted by name: on
 /// duplicate timestamps the first file wins).
 pub fn load_series(files: &[PathBuf], zone: Tz, root: &Path) -> Result<BarFrame, LoadError> {
-    read_series(files, zone, root, None).map(|(source, _)| source)
+    let (source, _) = read_series(files, zone, root, None, true)?;
+    Ok(source.unwrap_or_else(|| unreachable!("a kept series is returned")))
 }
 
 /// Reads a series like [`load_series`] and aggregates it to `timeframe`
-/// (bins in `zone`), returning both. A series stored as one file in time
-/// order is folded while it is decoded, which costs little more than the
-/// decoding; any other is sorted and merged first.
+/// (bins in `zone`); returns the series too if `keep_source`. A series
+/// stored as one file in time order is folded while it is decoded, which
+/// costs little more than the decoding; any other is sorted and merged first.
 pub fn load_resampled(
     files: &[PathBuf],
     zone: Tz,
     root: &Path,
     timeframe: Timeframe,
-) -> Result<(BarFrame, BarFrame), LoadError> {
-    let (source, folded) = read_series(files, zone, root, Some(timeframe))?;
-    let aggregated = folded.unwrap_or_else(|| resample(&source, timeframe, zone));
-    Ok((source, aggregated))
+    keep_source: bool,
+) -> Result<(Option<BarFrame>, BarFrame), LoadError> {
+    let (source, folded) = read_series(files, zone, root, Some(timeframe), keep_source)?;
+    Ok(match (folded, source) {
+        (Some(folded), source) => (source, folded),
+        (None, Some(source)) => {
+            let aggregated = resample(&source, timeframe, zone);
+            (Some(source), aggregated)
+        }
+        (None, None) => unreachable!("a series not folded while decoding is returned"),
+    })
 }
 
-/// The merged series, and its aggregation when asked for and found while decoding.
+/// The merged series (if kept, or needed to aggregate), and its aggregation
+/// when asked for and found while decoding.
 fn read_series(
     files: &[PathBuf],
     zone: Tz,
     root: &Path,
     timeframe: Option<Timeframe>,
-) -> Result<(BarFrame, Option<BarFrame>), LoadError> {
+    keep: bool,
+) -> Result<(Option<BarFrame>, Option<BarFrame>), LoadError> {
     // A file's own order is the series' only when it is the only file.
     let fold = timeframe
         .filter(|_| files.len() == 1)
         .map(|timeframe| (timeframe, zone));
+    let keep = keep || fold.is_none();
     let mut parts = Vec::with_capacity(files.len());
     let mut folded = None;
     for path in files {
         let decoded = SeriesFile::open(path, zone)
-            .and_then(|file| file.map(|file| pipeline::decode(&file, fold)).transpose())
+            .and_then(|file| {
+                file.map(|file| pipeline::decode(&file, fold, keep))
+                    .transpose()
+            })
             .map_err(|problem| LoadError {
                 file: path
                     .strip_prefix(root)
@@ -94,10 +110,11 @@ fn read_series(
             })?;
         if let Some(decoded) = decoded {
             folded = decoded.folded;
-            parts.push(decoded.columns);
+            parts.extend(decoded.columns);
         }
     }
-    Ok((merge(parts), folded))
+    let source = (keep || folded.is_none()).then(|| merge(parts));
+    Ok((source, folded))
 }
 
 /// Concatenates parts in order, then sorts by time (stably, so the earliest
@@ -221,7 +238,8 @@ mod tests {
                 let timeframe: Timeframe = timeframe.parse().expect("timeframe");
                 let zone = chrono_tz::America::New_York;
                 let (source, aggregated) =
-                    load_resampled(&files, zone, dir.path(), timeframe).expect("read");
+                    load_resampled(&files, zone, dir.path(), timeframe, true).expect("read");
+                let source = source.expect("kept");
                 assert_eq!(source.record_batch(), sorted.record_batch(), "{shuffled}");
                 assert_eq!(
                     aggregated.record_batch(),

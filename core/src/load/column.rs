@@ -122,7 +122,7 @@ fn width(physical: PhysicalType) -> usize {
 /// outside the range are skipped unread or undecompressed. On failure the
 /// sink may have seen part of the range.
 pub(super) fn decode<T: Number>(
-    file: &File,
+    file: File,
     metadata: &ParquetMetaData,
     leaf: usize,
     rows: Range<usize>,
@@ -142,6 +142,7 @@ pub(super) fn decode<T: Number>(
         block: vec![T::default(); BLOCK],
         indices: vec![0; BLOCK],
     };
+    let file = Arc::new(file);
     let mut first_row = 0;
     for row_group in metadata.row_groups() {
         let count = usize::try_from(row_group.num_rows()).map_err(|_| Corrupt::new("row count"))?;
@@ -157,7 +158,7 @@ pub(super) fn decode<T: Number>(
             _ => return Err(Failure::Unsupported),
         };
         decoder.dictionary = Dictionary::None;
-        let mut pages = chunk_pages(file, column, count)?;
+        let mut pages = chunk_pages(&file, column, count)?;
         let mut at = group.start;
         while let Some(next) = pages.peek_next_page()? {
             if next.is_dict {
@@ -236,7 +237,7 @@ enum Dictionary<T> {
 /// is told the pages are uncompressed, so that they are decompressed here,
 /// into a buffer used again for each page.
 fn chunk_pages(
-    file: &File,
+    file: &Arc<File>,
     column: &ColumnChunkMetaData,
     rows: usize,
 ) -> Result<SerializedPageReader<PageFile>, Failure> {
@@ -245,7 +246,7 @@ fn chunk_pages(
         .into_builder()
         .set_compression(Compression::UNCOMPRESSED)
         .build()?;
-    let file = PageFile(Arc::new(file.try_clone().map_err(ParquetError::from)?));
+    let file = PageFile(Arc::clone(file));
     Ok(SerializedPageReader::new(Arc::new(file), &raw, rows, None)?)
 }
 

@@ -21,6 +21,7 @@ use datafusion::parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
 };
 use datafusion::parquet::basic::{IntType, LogicalType, TimeUnit as ParquetTimeUnit};
+use datafusion::parquet::schema::types::ColumnDescPtr;
 
 use super::Problem;
 use super::column::{self, Corrupt, Failure};
@@ -88,15 +89,9 @@ impl SeriesFile {
         capacity: usize,
     ) -> Result<Option<Vec<i64>>, Problem> {
         let root = self.layout.time;
-        let Some(leaf) = self.leaf(root) else {
+        let Some((leaf, descr)) = self.leaf(root) else {
             return Ok(None);
         };
-        let descr = self
-            .metadata
-            .metadata()
-            .file_metadata()
-            .schema_descr()
-            .column(leaf);
         // The unit is the one stored, which the arrow type may not show: a
         // file's arrow schema can ask for seconds over stored milliseconds.
         let (scale, zoned) = match (
@@ -159,15 +154,9 @@ impl SeriesFile {
         sink: &mut impl FnMut(&[f64]),
     ) -> Result<bool, Problem> {
         let root = self.layout.values[index];
-        let Some(leaf) = self.leaf(root) else {
+        let Some((leaf, descr)) = self.leaf(root) else {
             return Ok(false);
         };
-        let descr = self
-            .metadata
-            .metadata()
-            .file_metadata()
-            .schema_descr()
-            .column(leaf);
         // Plain numbers only: no decimal scale, nothing unsigned.
         let plain = matches!(
             descr.logical_type_ref(),
@@ -195,19 +184,21 @@ impl SeriesFile {
         sink: &mut impl FnMut(&[T]),
     ) -> Result<bool, Problem> {
         let file = File::open(&self.path).map_err(|e| unreadable(&e))?;
-        match column::decode(&file, self.metadata.metadata(), leaf, rows, sink) {
+        match column::decode(file, self.metadata.metadata(), leaf, rows, sink) {
             Ok(()) => Ok(true),
             Err(Failure::Unsupported) => Ok(false),
             Err(Failure::Corrupt(Corrupt(what))) => Err(Problem::Unreadable(what)),
         }
     }
 
-    /// The one leaf column of root column `root`, unless it nests several.
-    fn leaf(&self, root: usize) -> Option<usize> {
+    /// The one leaf column of root column `root`, and its descriptor,
+    /// unless the root nests several.
+    fn leaf(&self, root: usize) -> Option<(usize, ColumnDescPtr)> {
         let schema = self.metadata.metadata().file_metadata().schema_descr();
         let mut leaves =
             (0..schema.num_columns()).filter(|&l| schema.get_column_root_idx(l) == root);
-        leaves.next().filter(|_| leaves.next().is_none())
+        let leaf = leaves.next().filter(|_| leaves.next().is_none())?;
+        Some((leaf, schema.column(leaf)))
     }
 
     /// Decodes one root column of the file, whatever its row groups.

@@ -4,8 +4,9 @@
 //! (both New York DST changes, naive wall-clock times, gaps of days, a single
 //! bar, duplicate and unsorted timestamps across files, month and year
 //! boundaries), the bundled sample data, and the real market data in
-//! `../shared/data`. Each case goes through `Engine::bars`, the path that
-//! serves `/api/data`: source selection, loading, and the DataFusion plan;
+//! `tests/data/market` (see its `SOURCES.md`). Each case goes through
+//! `Engine::bars`, the path that serves `/api/data`: source selection,
+//! loading, and the DataFusion plan;
 //! twice, once folding bars already in memory (a caching store, whose
 //! source frames stay loaded) and once folding them while they are decoded
 //! (a store that caches nothing, as a cold request does).

@@ -10,7 +10,8 @@ Writes
 The reference is `DataFrame.resample(rule, label="left", closed="left")` in the
 provider's zone with first/max/min/last/sum and empty bins dropped, applied to
 the timeframe that Candela's rules pick (stored as is, or the largest stored
-divisor). Run from the repository root with `../shared` beside it:
+divisor). The real market data is `tests/data/market` (see its SOURCES.md).
+Run from the repository root:
 
     pip install -r tests/oracle/requirements.txt
     python tests/oracle/aggregation.py
@@ -29,7 +30,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "tests" / "fixtures" / "aggregation"
 INPUTS = OUT / "data"
-SHARED = REPO.parent / "shared" / "data"
+MARKET = REPO / "tests" / "data" / "market"
 
 NY = "America/New_York"
 TIME_NAMES = ["datetime", "timestamp", "time", "date"]
@@ -122,7 +123,7 @@ def write_case(name: str, root: Path, zone: str, symbol: str, timeframe: str) ->
         return [None if np.isnan(v) else repr(float(v)) for v in values]
 
     case = {
-        "root": str(Path("..") / root.relative_to(REPO.parent)) if not root.is_relative_to(REPO) else str(root.relative_to(REPO)),
+        "root": str(root.relative_to(REPO)),
         "zone": zone,
         "symbol": symbol,
         "timeframe": timeframe,
@@ -224,7 +225,7 @@ def main() -> None:
         for tf in tfs:
             write_case(f"sample_{symbol.split(':')[1].lower()}_{tf}", sample, NY, symbol, tf)
 
-    real = SHARED / "parquet"
+    real = MARKET / "parquet"
     for symbol, tfs in [
         ("ALPACA:BTFUT", ["5m", "15m", "1h", "4h", "1d", "1w", "1M"]),
         ("ALPACA:BTIDX", ["15m", "1h", "1d", "1w", "1M"]),
@@ -235,7 +236,7 @@ def main() -> None:
             write_case(f"real_{symbol.split(':')[1].lower()}_{tf}", real, "UTC", symbol, tf)
     for symbol, tfs in [("ALPACA:BTFUT", ["1m", "1h", "1d"]), ("ALPACA:YHOO", ["1d", "1M"])]:
         for tf in tfs:
-            write_case(f"variants_{symbol.split(':')[1].lower()}_{tf}", SHARED / "variants", "UTC", symbol, tf)
+            write_case(f"variants_{symbol.split(':')[1].lower()}_{tf}", MARKET / "variants", "UTC", symbol, tf)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@ where TA-Lib has no value). Cases:
   constant        a flat series: zero variance, zero range
   short           fewer bars than most warm-ups: all null
   zero_volume     runs of zero-volume bars, some at the start of a day
-  nvda_1d         real daily bars (../shared/data)
-  btidx_5m        real five-minute bars whose volume is always zero (../shared/data)
+  nvda_1d         real daily bars (tests/data/market)
+  btidx_5m        real five-minute bars whose volume is always zero (tests/data/market)
 
 Run from the repository root:
 
@@ -30,7 +30,7 @@ import talib
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "tests" / "fixtures" / "indicators"
-SHARED = REPO.parent / "shared" / "data" / "parquet" / "ALPACA"
+MARKET = REPO / "tests" / "data" / "market" / "parquet" / "ALPACA"
 NY = "America/New_York"
 
 CALLS = [
@@ -116,7 +116,7 @@ def random_walk(n: int, seed: int, start: str, freq: str) -> pd.DataFrame:
 
 
 def real(path: str) -> pd.DataFrame:
-    frame = pd.read_parquet(SHARED / path)
+    frame = pd.read_parquet(MARKET / path)
     if "datetime" in frame.columns:
         frame = frame.set_index("datetime")
     frame.index = pd.DatetimeIndex(frame.index).tz_convert("UTC")

@@ -1,7 +1,7 @@
 //! Where the bars of a target timeframe begin and end.
 //!
 //! The rules are pandas' `resample(rule, label="left", closed="left")` in the
-//! provider's zone, which DESIGN.md names as the reference:
+//! provider's zone, which `docs/data.md` names as the reference:
 //! - minute and hour bins have a fixed width counted from the local midnight of
 //!   the series' first day (pandas' `origin="start_day"`); widths that divide an
 //!   hour therefore stay aligned to every local midnight, while a multi-hour

@@ -36,7 +36,7 @@ pub struct SymbolEntry {
 /// Why a requested symbol does not name exactly one stored symbol.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResolveError {
-    #[error("unknown symbol '{0}'; GET /api/symbols lists the stored ones")]
+    #[error("unknown symbol '{0}'")]
     Unknown(String),
     #[error("'{symbol}' is stored by several providers; use one of: {}", .choices.join(", "))]
     Ambiguous {

@@ -4,6 +4,7 @@
 //! Data flows one way: files on disk ([`catalog`], [`load`]) become cached
 //! frames ([`store`], [`frame`]), which DataFusion plans aggregate
 //! ([`query`], [`resample`], [`bins`]) into the frames requests are served from.
+//! [`write`] writes bars in the layout it reads.
 
 pub mod bins;
 pub mod catalog;
@@ -17,6 +18,7 @@ pub mod resample;
 pub mod store;
 pub mod synthetic;
 pub mod timeframe;
+pub mod write;
 pub mod zone;
 
 pub use catalog::{Catalog, SymbolId};

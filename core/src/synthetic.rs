@@ -2,7 +2,6 @@
 //! intraday volume profile, written to parquet. The same spec gives the same
 //! bytes on every machine (ChaCha8 RNG, fixed writer settings).
 
-use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -10,10 +9,7 @@ use chrono::{Datelike, NaiveDate, NaiveTime, TimeDelta, Weekday};
 use chrono_tz::Tz;
 use datafusion::arrow::array::{ArrayRef, RecordBatch};
 use datafusion::arrow::datatypes::{Field, Schema};
-use datafusion::parquet::arrow::ArrowWriter;
-use datafusion::parquet::basic::Compression;
 use datafusion::parquet::errors::ParquetError;
-use datafusion::parquet::file::properties::WriterProperties;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, LogNormal, StandardNormal};
@@ -227,7 +223,7 @@ pub fn continuous_minutes(n: usize, seed: u64) -> BarFrame {
 }
 
 /// Writes bars to parquet with a `timestamp` column (UTC) and the value
-/// columns, snappy-compressed, in one row group per million rows.
+/// columns, as [`crate::write::write_parquet`] does.
 pub fn write_parquet(frame: &BarFrame, path: &Path) -> Result<(), ParquetError> {
     let batch = frame.record_batch();
     let mut fields = vec![Field::new("timestamp", crate::frame::time_type(), false)];
@@ -242,14 +238,6 @@ pub fn write_parquet(frame: &BarFrame, path: &Path) -> Result<(), ParquetError> 
     debug_assert_eq!(fields.len(), 1 + VALUE_COLUMNS.len());
     let schema = Arc::new(Schema::new(fields));
     let columns: Vec<ArrayRef> = batch.columns().to_vec();
-    let batch = RecordBatch::try_new(Arc::clone(&schema), columns)?;
-    let properties = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .set_created_by("candela sample-data".into())
-        .set_max_row_group_row_count(Some(1 << 20))
-        .build();
-    let mut writer = ArrowWriter::try_new(File::create(path)?, schema, Some(properties))?;
-    writer.write(&batch)?;
-    writer.close()?;
-    Ok(())
+    let batch = RecordBatch::try_new(schema, columns)?;
+    crate::write::write_parquet(&batch, path, "candela sample-data")
 }

@@ -1,5 +1,5 @@
 //! The JSON API: thin handlers that parse parameters, ask the engine, and
-//! shape the answer per DESIGN.md.
+//! shape the answer as `docs/api.md` specifies.
 
 use std::sync::Arc;
 
@@ -156,7 +156,7 @@ pub struct IndicatorsResponse {
     indicators: Vec<IndicatorEntry>,
 }
 
-/// An indicator's spec as DESIGN.md lists it: integer parameters as JSON
+/// An indicator's spec as `docs/api.md` lists it: integer parameters as JSON
 /// integers, and each output's placement and style.
 #[derive(Debug)]
 struct IndicatorEntry(IndicatorSpec);
@@ -330,26 +330,27 @@ pub async fn data(
     State(state): State<AppState>,
     params: Result<Query<DataParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(params) = params.map_err(|e| ApiError::bad_parameter(e.body_text()))?;
+    let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let symbol = params
         .symbol
         .as_deref()
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::bad_parameter("missing parameter 'symbol', e.g. symbol=NFLX"))?;
+        .ok_or_else(|| {
+            ApiError::bad_parameter("symbol", "missing parameter 'symbol', e.g. symbol=NFLX")
+        })?;
     let timeframe = match params.timeframe.as_deref() {
         Some(text) => text
             .parse::<Timeframe>()
-            .map_err(|e| ApiError::bad_parameter(format!("timeframe: {e}")))?,
+            .map_err(|e| ApiError::bad_parameter("timeframe", format!("timeframe: {e}")))?,
         None => finest_stored(&state, symbol)?,
     };
     let calls = state
         .indicators
-        .resolve(params.indicators.as_deref().unwrap_or(""))
-        .map_err(|e| ApiError::bad_parameter(e.to_string()))?;
+        .resolve(params.indicators.as_deref().unwrap_or(""))?;
     let start = parse_time("start", params.start.as_deref(), TimeBound::Start)?;
     let end = parse_time("end", params.end.as_deref(), TimeBound::End)?;
     if start > end {
-        return Err(ApiError::bad_parameter("start is after end"));
+        return Err(ApiError::bad_parameter("start", "start is after end"));
     }
     let limit = parse_limit(params.limit.as_deref())?;
 
@@ -381,13 +382,9 @@ pub async fn data(
     if light {
         return respond();
     }
-    tokio::task::spawn_blocking(respond).await.map_err(|e| {
-        ApiError::new(
-            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            e.to_string(),
-        )
-    })?
+    tokio::task::spawn_blocking(respond)
+        .await
+        .map_err(ApiError::internal)?
 }
 
 /// One call's outputs over `rows` of the bars.
@@ -416,21 +413,21 @@ fn indicator_values(
 fn finest_stored(state: &AppState, symbol: &str) -> Result<Timeframe, ApiError> {
     let catalog = state.engine.store().catalog();
     let entry = catalog.resolve(symbol).map_err(candela_core::Error::from)?;
-    entry
-        .timeframes
-        .keys()
-        .next()
-        .copied()
-        .ok_or_else(|| ApiError::not_found(format!("{} has no stored timeframes", entry.id)))
+    entry.timeframes.keys().next().copied().ok_or_else(|| {
+        ApiError::not_found(format!("{} has no stored timeframes", entry.id)).param("symbol")
+    })
 }
 
 fn parse_limit(text: Option<&str>) -> Result<Option<usize>, ApiError> {
     let Some(text) = text else { return Ok(None) };
     let bad = || {
-        ApiError::bad_parameter(format!(
-            "limit must be a whole number from 1 to {MAX_LIMIT}, got '{}'",
-            text.chars().take(32).collect::<String>()
-        ))
+        ApiError::bad_parameter(
+            "limit",
+            format!(
+                "limit must be a whole number from 1 to {MAX_LIMIT}, got '{}'",
+                text.chars().take(32).collect::<String>()
+            ),
+        )
     };
     let limit: i64 = text.trim().parse().map_err(|_| bad())?;
     match usize::try_from(limit) {

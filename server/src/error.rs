@@ -1,19 +1,20 @@
-//! API errors: every failure becomes `{"error": {"code", "message"}}` with a
-//! status that tells the client whether to fix the request or report a bug.
+//! API errors: every failure becomes `{"error": {"code", "message", …}}` with a
+//! status that tells the client whether to fix the request or report a bug,
+//! and fields saying what the error is about, so that a client can put it next
+//! to its cause without reading the message.
 
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use candela_core::catalog::ResolveError;
-use candela_core::indicator::{ComputeError, ComputeErrorKind};
+use candela_core::indicator::{CallError, ComputeError, ComputeErrorKind};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    code: &'static str,
-    message: String,
+    detail: ErrorDetail,
     /// Seconds after which a retry may succeed (`Retry-After`).
     retry_after: Option<u64>,
 }
@@ -30,14 +31,37 @@ pub struct ErrorDetail {
     code: &'static str,
     /// What went wrong and how to fix it.
     message: String,
+    /// The request parameter at fault: `symbol`, `timeframe`, `indicators`,
+    /// `start`, `end`, `limit`, `format`, `q` or `sql`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    param: Option<&'static str>,
+    /// The one indicator call at fault, as the request wrote it, or its
+    /// canonical key (`sma(period=20)`) when it failed while computing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    indicator: Option<String>,
+    /// Where in an SQL query the error is, when the parser or planner says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    position: Option<SqlPosition>,
+}
+
+/// A place in an SQL query, both counted from 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct SqlPosition {
+    pub line: u64,
+    pub column: u64,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         ApiError {
             status,
-            code,
-            message: message.into(),
+            detail: ErrorDetail {
+                code,
+                message: message.into(),
+                param: None,
+                indicator: None,
+                position: None,
+            },
             retry_after: None,
         }
     }
@@ -47,31 +71,101 @@ impl ApiError {
         self
     }
 
-    /// A request parameter that cannot be used as given.
-    pub fn bad_parameter(message: impl Into<String>) -> Self {
+    /// Names the request parameter the error is about.
+    pub fn param(mut self, name: &'static str) -> Self {
+        self.detail.param = Some(name);
+        self
+    }
+
+    /// Names the indicator call the error is about.
+    pub fn indicator(mut self, call: impl Into<String>) -> Self {
+        self.detail.indicator = Some(call.into());
+        self
+    }
+
+    /// Points at a place in the SQL query.
+    pub fn position(mut self, position: Option<SqlPosition>) -> Self {
+        self.detail.position = position;
+        self
+    }
+
+    /// The request parameter `name` cannot be used as given.
+    pub fn bad_parameter(name: &'static str, message: impl Into<String>) -> Self {
+        ApiError::bad_request(message).param(name)
+    }
+
+    /// The request cannot be used, through no one parameter (a query string
+    /// or body that does not parse).
+    pub fn bad_request(message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::BAD_REQUEST, "bad_parameter", message)
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
     }
+
+    /// A blocking task of the server failed: a bug, not the request's fault.
+    pub fn internal(error: impl std::fmt::Display) -> Self {
+        tracing::error!("internal error: {error}");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            error.to_string(),
+        )
+    }
 }
 
 impl From<candela_core::Error> for ApiError {
     fn from(error: candela_core::Error) -> Self {
         use candela_core::Error::*;
-        let (status, code) = match &error {
-            Symbol(ResolveError::Unknown(_)) => (StatusCode::NOT_FOUND, "unknown_symbol"),
-            Symbol(ResolveError::Ambiguous { .. }) => (StatusCode::BAD_REQUEST, "ambiguous_symbol"),
-            NotServable { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "timeframe_not_available"),
-            Load { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "unreadable_data"),
-            Io(_) => (StatusCode::INTERNAL_SERVER_ERROR, "io_error"),
-            Query(_) => (StatusCode::INTERNAL_SERVER_ERROR, "query_failed"),
+        let (status, code, param) = match &error {
+            Symbol(ResolveError::Unknown(_)) => {
+                return ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "unknown_symbol",
+                    format!("{error}; GET /api/symbols lists the stored ones"),
+                )
+                .param("symbol");
+            }
+            Symbol(ResolveError::Ambiguous { .. }) => {
+                (StatusCode::BAD_REQUEST, "ambiguous_symbol", Some("symbol"))
+            }
+            NotServable { .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "timeframe_not_available",
+                Some("timeframe"),
+            ),
+            Load { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "unreadable_data", None),
+            Io(_) => (StatusCode::INTERNAL_SERVER_ERROR, "io_error", None),
+            Query(_) => (StatusCode::INTERNAL_SERVER_ERROR, "query_failed", None),
         };
         if status.is_server_error() {
             tracing::error!(code, "{error}");
         }
-        ApiError::new(status, code, error.to_string())
+        let mut api = ApiError::new(status, code, error.to_string());
+        api.detail.param = param;
+        api
+    }
+}
+
+impl From<CallError> for ApiError {
+    fn from(error: CallError) -> Self {
+        let message = format!("indicators: {error}");
+        match error {
+            CallError::Syntax(syntax) => {
+                ApiError::bad_parameter("indicators", message).indicator(syntax.token)
+            }
+            CallError::Unknown(id) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "unknown_indicator",
+                format!("{message}; GET /api/indicators lists the available ones"),
+            )
+            .param("indicators")
+            .indicator(id),
+            CallError::Param(param) => {
+                ApiError::bad_parameter("indicators", message).indicator(param.call)
+            }
+        }
     }
 }
 
@@ -86,17 +180,14 @@ impl From<ComputeError> for ApiError {
             tracing::error!(code, "{error}");
         }
         ApiError::new(status, code, error.to_string())
+            .param("indicators")
+            .indicator(error.indicator)
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code: self.code,
-                message: self.message,
-            },
-        };
+        let body = ErrorBody { error: self.detail };
         let mut response = (self.status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after {
             response

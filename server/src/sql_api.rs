@@ -1,5 +1,6 @@
-//! `POST /api/sql` and `GET /api/sql?q=`: a query's result as JSON (per
-//! DESIGN.md), CSV or an Arrow IPC stream, chosen by `Accept` or `format=`.
+//! `POST /api/sql` and `GET /api/sql?q=`: a query's result as JSON (as
+//! `docs/api.md` specifies), CSV or an Arrow IPC stream, chosen by `Accept`
+//! or `format=`.
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -14,7 +15,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::AppState;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, ErrorBody, SqlPosition};
 
 const ARROW_STREAM: &str = "application/vnd.apache.arrow.stream";
 /// Set on CSV and Arrow answers that were cut at the row cap (JSON says so
@@ -52,10 +53,13 @@ pub async fn post(
     body: Result<Json<SqlRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(request) = body.map_err(|e| {
-        ApiError::bad_parameter(format!(
-            "{}; send {{\"sql\": \"SELECT …\"}} as application/json",
-            e.body_text()
-        ))
+        ApiError::bad_parameter(
+            "sql",
+            format!(
+                "{}; send {{\"sql\": \"SELECT …\"}} as application/json",
+                e.body_text()
+            ),
+        )
     })?;
     answer(&state, &request.sql, Format::from_headers(&headers)).await
 }
@@ -70,9 +74,12 @@ pub async fn get(
     headers: HeaderMap,
     params: Result<Query<SqlParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(params) = params.map_err(|e| ApiError::bad_parameter(e.body_text()))?;
+    let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let sql = params.q.ok_or_else(|| {
-        ApiError::bad_parameter("missing parameter 'q', e.g. q=SELECT * FROM bars LIMIT 5")
+        ApiError::bad_parameter(
+            "q",
+            "missing parameter 'q', e.g. q=SELECT * FROM bars LIMIT 5",
+        )
     })?;
     let format = match params.format.as_deref() {
         None => Format::from_headers(&headers),
@@ -85,7 +92,7 @@ async fn answer(state: &AppState, sql: &str, format: Format) -> Result<Response,
     let result = state.sql.query(sql).await?;
     tokio::task::spawn_blocking(move || format.encode(&result))
         .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+        .map_err(ApiError::internal)?
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -115,10 +122,13 @@ impl Format {
             "json" => Ok(Format::Json),
             "csv" => Ok(Format::Csv),
             "arrow" => Ok(Format::Arrow),
-            other => Err(ApiError::bad_parameter(format!(
-                "format must be json, csv or arrow, got '{}'",
-                other.chars().take(32).collect::<String>()
-            ))),
+            other => Err(ApiError::bad_parameter(
+                "format",
+                format!(
+                    "format must be json, csv or arrow, got '{}'",
+                    other.chars().take(32).collect::<String>()
+                ),
+            )),
         }
     }
 
@@ -225,12 +235,15 @@ fn csv(result: &QueryResult) -> Result<Vec<u8>, ApiError> {
         .iter()
         .find(|f| matches!(f.data_type(), DataType::Struct(_) | DataType::List(_)))
     {
-        return Err(ApiError::bad_parameter(format!(
-            "CSV cannot hold column '{}' ({}); select its parts, e.g. {}['field'], or ask for JSON",
-            field.name(),
-            type_name(field.data_type()),
-            field.name()
-        )));
+        return Err(ApiError::bad_parameter(
+            "format",
+            format!(
+                "CSV cannot hold column '{}' ({}); select its parts, e.g. {}['field'], or ask for JSON",
+                field.name(),
+                type_name(field.data_type()),
+                field.name()
+            ),
+        ));
     }
     let mut out = Vec::new();
     {
@@ -272,12 +285,21 @@ fn arrow_stream(result: &QueryResult) -> Result<Vec<u8>, ApiError> {
     Ok(out)
 }
 
+/// Every SQL error is about the query (`param` is `sql`), and a parse or
+/// plan error says where in it, when DataFusion does.
 impl From<SqlError> for ApiError {
     fn from(error: SqlError) -> Self {
         let (status, code) = match &error {
-            SqlError::Indicator(e) => return ApiError::from(e.clone()),
+            SqlError::Indicator(e) => return ApiError::from(e.clone()).param("sql"),
             SqlError::Refused(_) => (StatusCode::BAD_REQUEST, "sql_refused"),
-            SqlError::Invalid(_) => (StatusCode::BAD_REQUEST, "sql_invalid"),
+            SqlError::Invalid { position, .. } => {
+                return ApiError::new(StatusCode::BAD_REQUEST, "sql_invalid", error.to_string())
+                    .param("sql")
+                    .position(position.map(|p| SqlPosition {
+                        line: p.line,
+                        column: p.column,
+                    }));
+            }
             SqlError::Failed(_) => (StatusCode::BAD_REQUEST, "sql_failed"),
             SqlError::TimeLimit(_) => (StatusCode::UNPROCESSABLE_ENTITY, "sql_time_limit"),
             SqlError::MemoryLimit { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "sql_memory_limit"),
@@ -291,6 +313,11 @@ impl From<SqlError> for ApiError {
             }
             SqlError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "sql_internal"),
         };
-        ApiError::new(status, code, error.to_string())
+        let api = ApiError::new(status, code, error.to_string());
+        if status.is_client_error() {
+            api.param("sql")
+        } else {
+            api
+        }
     }
 }

@@ -12,7 +12,11 @@ pub enum TimeBound {
 }
 
 /// The instant in UTC nanoseconds; a missing value is the open end of the range.
-pub fn parse_time(name: &str, text: Option<&str>, bound: TimeBound) -> Result<i64, ApiError> {
+pub fn parse_time(
+    name: &'static str,
+    text: Option<&str>,
+    bound: TimeBound,
+) -> Result<i64, ApiError> {
     let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(match bound {
             TimeBound::Start => i64::MIN,
@@ -21,12 +25,19 @@ pub fn parse_time(name: &str, text: Option<&str>, bound: TimeBound) -> Result<i6
     };
     let shown: String = text.chars().take(40).collect();
     let bad = || {
-        ApiError::bad_parameter(format!(
-            "{name}: '{shown}' is not a time; use RFC 3339 (2024-03-01T14:30:00Z), a date (2024-03-01) or Unix seconds"
-        ))
+        ApiError::bad_parameter(
+            name,
+            format!(
+                "{name}: '{shown}' is not a time; use RFC 3339 (2024-03-01T14:30:00Z), a date (2024-03-01) or Unix seconds"
+            ),
+        )
     };
-    let out_of_range =
-        || ApiError::bad_parameter(format!("{name}: '{shown}' is outside the years 1677–2262"));
+    let out_of_range = || {
+        ApiError::bad_parameter(
+            name,
+            format!("{name}: '{shown}' is outside the years 1677–2262"),
+        )
+    };
     if let Ok(seconds) = text.parse::<i64>() {
         return seconds.checked_mul(1_000_000_000).ok_or_else(out_of_range);
     }

@@ -15,9 +15,13 @@ pub enum SqlError {
     #[error("{0}")]
     Refused(String),
     /// The query does not parse or plan: a syntax error, an unknown column,
-    /// function or symbol, a bad indicator parameter.
-    #[error("{0}")]
-    Invalid(String),
+    /// function or symbol, a bad indicator parameter. `position` is where
+    /// the parser or planner points, when it does.
+    #[error("{message}")]
+    Invalid {
+        message: String,
+        position: Option<Position>,
+    },
     /// The query ran and failed on its own terms (a failed cast, a division
     /// by zero).
     #[error("{0}")]
@@ -46,7 +50,50 @@ pub enum SqlError {
     Internal(String),
 }
 
+/// A place in the query text, both counted from 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub line: u64,
+    pub column: u64,
+}
+
+impl Position {
+    /// The place a parser message ends with: sqlparser writes
+    /// `… at Line: 1, Column: 8`.
+    pub(crate) fn in_parser_message(message: &str) -> Option<Position> {
+        let (_, place) = message.rsplit_once(" at Line: ")?;
+        let (line, column) = place.split_once(", Column: ")?;
+        let digits = |text: &str| -> Option<u64> {
+            let end = text
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(text.len());
+            text[..end].parse().ok().filter(|&n| n > 0)
+        };
+        Some(Position {
+            line: digits(line)?,
+            column: digits(column)?,
+        })
+    }
+
+    /// Where DataFusion's diagnostic for `error` starts, if it has one.
+    fn of_diagnostic(error: &DataFusionError) -> Option<Position> {
+        let start = error.diagnostic()?.span?.start;
+        (start.line > 0 && start.column > 0).then_some(Position {
+            line: start.line,
+            column: start.column,
+        })
+    }
+}
+
 impl SqlError {
+    /// A query that does not parse or plan, at `position` if known.
+    pub(crate) fn invalid(message: impl Into<String>, position: Option<Position>) -> SqlError {
+        SqlError::Invalid {
+            message: message.into(),
+            position,
+        }
+    }
+
     /// Classifies an error DataFusion returned, looking through the wrappers
     /// it puts around errors raised in our own operators and functions.
     pub(crate) fn from_datafusion(error: DataFusionError, memory_limit_mb: usize) -> SqlError {
@@ -69,7 +116,14 @@ impl SqlError {
             | DataFusionError::Plan(_)
             | DataFusionError::SchemaError(..)
             | DataFusionError::NotImplemented(_)
-            | DataFusionError::Configuration(_) => SqlError::Invalid(with_hint(message)),
+            | DataFusionError::Configuration(_) => {
+                let position = Position::of_diagnostic(&error).or_else(|| {
+                    matches!(error.find_root(), DataFusionError::SQL(..))
+                        .then(|| Position::in_parser_message(&message))
+                        .flatten()
+                });
+                SqlError::invalid(with_hint(message), position)
+            }
             DataFusionError::Internal(_)
             | DataFusionError::IoError(_)
             | DataFusionError::ObjectStore(_)

@@ -14,7 +14,7 @@ use datafusion::sql::parser::{DFParserBuilder, Statement};
 use datafusion::sql::sqlparser::ast::{self, Visit, Visitor};
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 
-use crate::error::SqlError;
+use crate::error::{Position, SqlError};
 use crate::stored_bars::StoredBars;
 
 /// Deepest nesting of expressions and subqueries accepted. Real queries stay
@@ -40,8 +40,9 @@ pub fn check_length(sql: &str, max_bytes: usize) -> Result<(), SqlError> {
 /// Its length is checked before, by [`check_length`].
 pub fn parse(sql: &str) -> Result<Statement, SqlError> {
     if sql.trim().is_empty() {
-        return Err(SqlError::Invalid(
-            "the query is empty; try SELECT * FROM bars('NFLX', '1d') LIMIT 10".into(),
+        return Err(SqlError::invalid(
+            "the query is empty; try SELECT * FROM bars('NFLX', '1d') LIMIT 10",
+            None,
         ));
     }
     let mut statements = DFParserBuilder::new(sql)
@@ -49,7 +50,10 @@ pub fn parse(sql: &str) -> Result<Statement, SqlError> {
         .with_recursion_limit(PARSER_RECURSION)
         .build()
         .and_then(|mut parser| parser.parse_statements())
-        .map_err(|e| SqlError::Invalid(syntax_message(&e.to_string())))?;
+        .map_err(|e| {
+            let text = e.to_string();
+            SqlError::invalid(syntax_message(&text), Position::in_parser_message(&text))
+        })?;
     if statements.len() != 1 {
         return Err(SqlError::Refused(format!(
             "one statement per request, found {}",
@@ -57,7 +61,7 @@ pub fn parse(sql: &str) -> Result<Statement, SqlError> {
         )));
     }
     let statement = statements.pop_front().ok_or_else(|| {
-        SqlError::Invalid("the query is empty; try SELECT * FROM bars LIMIT 10".into())
+        SqlError::invalid("the query is empty; try SELECT * FROM bars LIMIT 10", None)
     })?;
     check_kind(&statement)?;
     check_nesting(&statement)?;

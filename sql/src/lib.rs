@@ -18,5 +18,5 @@ pub mod interrupt;
 mod service;
 pub mod stored_bars;
 
-pub use error::SqlError;
+pub use error::{Position, SqlError};
 pub use service::{QueryResult, SqlLimits, SqlService};

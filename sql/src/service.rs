@@ -119,7 +119,10 @@ impl SqlService {
             .enable_all()
             .build()
             .map_err(|e| SqlError::Internal(format!("cannot start the SQL threads: {e}")))?;
-        let config = SessionConfig::new().with_target_partitions(threads);
+        // Spans let a planning error point at its place in the query.
+        let config = SessionConfig::new()
+            .with_target_partitions(threads)
+            .set_bool("datafusion.sql_parser.collect_spans", true);
         let context = SessionContext::new_with_state(
             SessionStateBuilder::new()
                 .with_config(config)

@@ -154,7 +154,7 @@ async fn bad_table_function_calls_say_how_to_call_it() {
         ("SELECT * FROM bars(1, 2)", "usage: bars"),
     ] {
         let err = c.sql.query(sql).await.expect_err(sql);
-        assert!(matches!(err, SqlError::Invalid(_)), "{sql}: {err:?}");
+        assert!(matches!(err, SqlError::Invalid { .. }), "{sql}: {err:?}");
         assert!(err.to_string().contains(needle), "{sql}: {err}");
     }
 }
@@ -343,7 +343,7 @@ async fn bad_indicator_calls_are_explained() {
         ),
     ] {
         let err = c.sql.query(sql).await.expect_err(sql);
-        assert!(matches!(err, SqlError::Invalid(_)), "{sql}: {err:?}");
+        assert!(matches!(err, SqlError::Invalid { .. }), "{sql}: {err:?}");
         assert!(err.to_string().contains(needle), "{sql}: {err}");
     }
 }

@@ -31,7 +31,7 @@ fn service(limits: SqlLimits) -> (Arc<Store>, SqlService) {
 
 async fn refused(sql: &SqlService, query: &str) -> String {
     match sql.query(query).await {
-        Err(e @ (SqlError::Refused(_) | SqlError::Invalid(_))) => e.to_string(),
+        Err(e @ (SqlError::Refused(_) | SqlError::Invalid { .. })) => e.to_string(),
         other => panic!("{query}: expected a refusal, got {other:?}"),
     }
 }

@@ -20,7 +20,7 @@ pub struct Arg {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("indicators: {message} in '{token}' (syntax: sma(20),macd(fast=12,slow=26,signal=9),rsi)")]
+#[error("{message} in '{token}' (syntax: sma(20),macd(fast=12,slow=26,signal=9),rsi)")]
 pub struct CallSyntaxError {
     pub token: String,
     pub message: &'static str,
@@ -200,7 +200,11 @@ mod tests {
             "s-ma(1)",
         ] {
             let err = parse_calls(bad).expect_err(bad);
-            assert!(err.to_string().starts_with("indicators: "), "{err}");
+            // The error names the text at fault, so a client can point at it.
+            assert!(
+                !err.token.is_empty() && bad.contains(err.token.as_str()),
+                "{bad}: {err}"
+            );
         }
         let long = "sma(1),".repeat(1_000);
         assert!(parse_calls(&long).is_err());

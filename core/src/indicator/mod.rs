@@ -77,13 +77,14 @@ pub struct ComputeError {
     pub kind: ComputeErrorKind,
 }
 
-/// Whose fault a failed computation is, which decides the HTTP status.
+/// Whose fault a failed computation is: the input's, or the indicator's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ComputeErrorKind {
-    /// The indicator declined this input with a reason (a 422).
+    /// The indicator declined this input with a reason: the caller can
+    /// change the input or the parameters.
     Refused,
-    /// The indicator's code failed: a trap, a panic, a wrong result (a 500).
+    /// The indicator's code failed: a trap, a panic, a wrong result.
     Failed,
-    /// The indicator hit its time or memory limit (a 500 naming the limit).
+    /// The indicator hit its time or memory limit.
     Limit,
 }

@@ -23,7 +23,7 @@ struct ParamValue {
 /// Why a call's arguments cannot be used. Names the call as written and, where
 /// one parameter is at fault, what it accepts.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("indicators: {call}: {problem}")]
+#[error("{call}: {problem}")]
 pub struct ParamError {
     pub call: String,
     pub problem: String,
@@ -248,7 +248,7 @@ mod tests {
         ];
         for (text, expected) in cases {
             let error = params(text).expect_err(text).to_string();
-            assert!(error.starts_with("indicators: bands("), "{text}: {error}");
+            assert!(error.starts_with("bands("), "{text}: {error}");
             assert!(error.contains(expected), "{text}: {error}");
         }
     }

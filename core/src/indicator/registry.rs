@@ -30,7 +30,7 @@ pub struct Registry {
 pub enum CallError {
     #[error(transparent)]
     Syntax(#[from] CallSyntaxError),
-    #[error("indicators: unknown indicator '{0}'; GET /api/indicators lists the available ones")]
+    #[error("unknown indicator '{0}'")]
     Unknown(String),
     #[error(transparent)]
     Param(#[from] ParamError),

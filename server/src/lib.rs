@@ -5,6 +5,7 @@ pub mod api;
 pub mod app;
 pub mod config;
 pub mod error;
+pub mod import;
 pub mod sample_data;
 mod sql_api;
 mod time_param;

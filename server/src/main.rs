@@ -1,15 +1,17 @@
-//! `candela`: serve charts of OHLCV parquet data, or write the sample data.
+//! `candela`: serve charts of OHLCV parquet data, import bars from CSV, or
+//! write the sample data.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use candela_core::indicator::Registry;
-use candela_core::{Engine, Store};
+use candela_core::{Engine, Store, SymbolId, Timeframe};
 use candela_plugins::PluginFolder;
 use candela_plugins::folder::FolderError;
 use candela_server::api::AppState;
 use candela_server::config::{Config, ConfigError, DEFAULT_PLUGINS, ProviderConfig};
+use candela_server::import::{Owner, Request};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
@@ -59,6 +61,45 @@ enum Command {
         #[arg(long, value_name = "BARS", value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
         long: Option<u64>,
     },
+    /// Write bars from CSV files (brokers' and vendors' exports) into the data root
+    ///
+    /// The time column and its format or unit are told from the file (Unix
+    /// times in any unit, dates, date-times with or without an offset, a date
+    /// and a time in two columns), and so is the timeframe, from the bars'
+    /// spacing. Times without an offset are stored as such and read in the
+    /// provider's zone, as every naive time is. Each file becomes
+    /// <data>/<PROVIDER>/<SYMBOL>/<TIMEFRAME>/<file name>.parquet.
+    ///
+    /// Examples:
+    ///   candela import nflx.csv --symbol ALPACA:NFLX --timeframe 1m
+    ///   candela import exports/ --provider ALPACA     (NFLX.csv is ALPACA:NFLX, …)
+    #[command(verbatim_doc_comment)]
+    Import(ImportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ImportArgs {
+    /// CSV files, or folders of them (*.csv, *.txt, *.tsv)
+    #[arg(required = true, value_name = "CSV")]
+    inputs: Vec<PathBuf>,
+    /// The symbol every input holds
+    #[arg(long, value_name = "PROVIDER:SYMBOL", value_parser = candela_server::import::parse_symbol, required_unless_present = "provider", conflicts_with = "provider")]
+    symbol: Option<SymbolId>,
+    /// One file per symbol: each file's name (without its ending) is the symbol
+    #[arg(long, value_name = "PROVIDER")]
+    provider: Option<String>,
+    /// Bar length, e.g. 1m, 1h, 1d [default: told from the spacing of the times]
+    #[arg(long, value_name = "TF")]
+    timeframe: Option<Timeframe>,
+    /// The times' format as a strftime pattern, e.g. '%d/%m/%Y %H:%M' [default: told from the values]
+    #[arg(long, value_name = "PATTERN")]
+    time_format: Option<String>,
+    /// The times are the bars' end times (as in backtrader's intraday files): shift them back one bar
+    #[arg(long)]
+    end_times: bool,
+    /// Overwrite files imported before
+    #[arg(long)]
+    replace: bool,
 }
 
 fn parse_provider_zone(text: &str) -> Result<(String, String), String> {
@@ -105,6 +146,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::SampleData { long }) => sample_data(&cli, long),
+        Some(Command::Import(ref args)) => import(&cli, args),
         None | Some(Command::Serve) => serve(&cli),
     };
     match result {
@@ -126,6 +168,41 @@ fn sample_data(cli: &Cli, long: Option<u64>) -> Result<(), Box<dyn std::error::E
         config.data.display()
     );
     Ok(())
+}
+
+fn import(cli: &Cli, args: &ImportArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let config = cli.config()?;
+    let store = config.store()?;
+    let owner = match (&args.symbol, &args.provider) {
+        (Some(symbol), _) => Owner::Symbol(symbol.clone()),
+        (None, Some(provider)) => Owner::Provider(provider.clone()),
+        (None, None) => {
+            return Err(
+                "name the symbol with --symbol PROVIDER:SYMBOL, or the provider with --provider"
+                    .into(),
+            );
+        }
+    };
+    let request = Request {
+        inputs: args.inputs.clone(),
+        owner,
+        timeframe: args.timeframe,
+        time_format: args.time_format.clone(),
+        end_times: args.end_times,
+        replace: args.replace,
+        root: config.data.clone(),
+    };
+    let zone = |provider: &str| {
+        store
+            .zones
+            .get(provider)
+            .copied()
+            .unwrap_or(store.default_zone)
+    };
+    match candela_server::import::run(&request, &zone)? {
+        0 => Ok(()),
+        failed => Err(format!("{failed} file(s) could not be imported").into()),
+    }
 }
 
 fn serve(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {

@@ -4,7 +4,7 @@
 //! Data flows one way: files on disk ([`catalog`], [`load`]) become cached
 //! frames ([`store`], [`frame`]), which DataFusion plans aggregate
 //! ([`query`], [`resample`], [`bins`]) into the frames requests are served from.
-//! [`write`] writes bars in the layout it reads.
+//! [`write`](mod@write) writes bars in the layout it reads.
 
 pub mod bins;
 pub mod catalog;

@@ -14,7 +14,8 @@ use utoipa::ToSchema;
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    detail: ErrorDetail,
+    /// Boxed: errors are rare, and a small `Err` keeps every `Result` small.
+    detail: Box<ErrorDetail>,
     /// Seconds after which a retry may succeed (`Retry-After`).
     retry_after: Option<u64>,
 }
@@ -55,13 +56,13 @@ impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         ApiError {
             status,
-            detail: ErrorDetail {
+            detail: Box::new(ErrorDetail {
                 code,
                 message: message.into(),
                 param: None,
                 indicator: None,
                 position: None,
-            },
+            }),
             retry_after: None,
         }
     }
@@ -187,7 +188,9 @@ impl From<ComputeError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { error: self.detail };
+        let body = ErrorBody {
+            error: *self.detail,
+        };
         let mut response = (self.status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after {
             response

@@ -1,6 +1,10 @@
 //! `candela`: serve charts of OHLCV parquet data, import bars from CSV, or
 //! write the sample data.
 
+// The doc comments of the command line are its `--help` text, read in a
+// terminal, where `<PROVIDER>` is a placeholder and not an HTML tag.
+#![allow(rustdoc::invalid_html_tags)]
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;

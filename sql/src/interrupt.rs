@@ -4,7 +4,7 @@
 //! can keep producing batches for its parent inside one poll without ever
 //! returning to the executor, so neither a timeout around the future nor the
 //! abort of its task takes effect. Instead every operator of the physical plan
-//! is wrapped in an [`InterruptibleExec`] whose stream checks the query's
+//! is wrapped in an `InterruptibleExec` whose stream checks the query's
 //! [`Interrupt`] each time it is polled, and fails with [`TimeLimitExceeded`]
 //! once the deadline has passed or the query was cancelled: the error travels
 //! up through the operators, each of which stops, and their tasks end.

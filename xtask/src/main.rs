@@ -1,0 +1,177 @@
+//! `cargo xtask test`: the one command that checks and tests Candela.
+//!
+//! It first makes sure the machine has what the tests use — the
+//! `wasm32-wasip2` target (plugins are built from source), a C compiler (the
+//! native plugin test), Node.js with the pinned web libraries, and Chromium
+//! (the browser tests) — installing what it can and otherwise saying in one
+//! line what to install. Then it runs every check and test, cheapest first,
+//! and stops at the first that fails.
+
+mod machine;
+
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use machine::Machine;
+
+const USAGE: &str = "\
+usage: cargo xtask test [--no-browser]
+
+Installs or checks what the tests need, then runs, in order: formatting,
+the web UI's type check, lint and unit tests, clippy, every Rust test
+(unit, integration, the pandas and TA-Lib fixtures, the plugins built from
+source, the UI in headless Chromium), the plugin SDK's tests, and the docs.
+
+  --no-browser   skip the browser tests (said so at the end); for machines
+                 without Chromium";
+
+/// Why the run stopped.
+#[derive(Debug)]
+enum Failure {
+    /// The machine lacks something that cannot be installed from here.
+    Missing(String),
+    /// A check or test failed; its output said why.
+    Step(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Missing(what) => write!(f, "{what}"),
+            Failure::Step(name) => write!(f, "{name} failed (its output is above)"),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let browser = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        ["test"] => true,
+        ["test", "--no-browser"] => false,
+        ["-h" | "--help" | "help"] => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let started = Instant::now();
+    match test(browser) {
+        Ok(()) => {
+            let minutes = started.elapsed().as_secs_f64() / 60.0;
+            println!("\nxtask: every check and test passed in {minutes:.1} min");
+            if !browser {
+                println!("xtask: the browser tests were skipped (--no-browser)");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            eprintln!("\nxtask: {failure}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn test(browser: bool) -> Result<(), Failure> {
+    let repo = repository();
+    let machine = Machine::detect();
+    heading("What the tests need");
+    machine.wasm_target()?;
+    machine.c_compiler()?;
+    machine.node()?;
+    let chromium = if browser {
+        Some(machine.chromium()?)
+    } else {
+        None
+    };
+    machine.web_libraries(&repo.join("web"))?;
+
+    let cargo = || Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    let npm = || {
+        let mut command = Command::new("npm");
+        command.arg("--prefix").arg(repo.join("web"));
+        command
+    };
+    step(
+        "Formatting",
+        cargo().args(["fmt", "--all", "--", "--check"]),
+    )?;
+    for manifest in ["plugins/sdk/Cargo.toml", "plugins/examples/wasm/Cargo.toml"] {
+        step(
+            &format!("Formatting of {manifest}"),
+            cargo()
+                .args(["fmt", "--all", "--manifest-path"])
+                .arg(repo.join(manifest))
+                .args(["--", "--check"]),
+        )?;
+    }
+    step(
+        "Web UI: type check (tsc) and lint (eslint)",
+        npm().args(["run", "check"]),
+    )?;
+    step("Web UI: unit tests (node --test)", npm().arg("test"))?;
+    step(
+        "Clippy, warnings denied",
+        cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    let mut tests = cargo();
+    tests.args(["test", "--workspace"]);
+    match &chromium {
+        Some(path) => {
+            tests.env("CHROMIUM", path);
+        }
+        None => {
+            tests.args(["--", "--skip", "chart_page_works_in_headless_chromium"]);
+        }
+    }
+    step("Tests: cargo test --workspace", &mut tests)?;
+    step(
+        "Plugin SDK tests (a workspace of its own)",
+        cargo()
+            .args(["test", "--manifest-path"])
+            .arg(repo.join("plugins/sdk/Cargo.toml")),
+    )?;
+    step(
+        "Docs, warnings denied",
+        cargo()
+            .args(["doc", "--workspace", "--no-deps"])
+            .env("RUSTDOCFLAGS", "-D warnings"),
+    )?;
+    Ok(())
+}
+
+/// The repository root: this crate's parent.
+fn repository() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}
+
+fn heading(name: &str) {
+    println!("\n== {name}");
+}
+
+/// Runs one check or test in the repository, its output passed through.
+fn step(name: &str, command: &mut Command) -> Result<(), Failure> {
+    heading(name);
+    let started = Instant::now();
+    let status = command
+        .current_dir(repository())
+        .status()
+        .map_err(|e| Failure::Missing(format!("{name}: cannot run {command:?}: {e}")))?;
+    println!("-- {name}: {:.0} s", started.elapsed().as_secs_f64());
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Failure::Step(name.to_owned()))
+    }
+}

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Command;
 
 const LIBRARY: &str =
-    "node_modules/lightweight-charts/dist/lightweight-charts.standalone.production.js";
+    "node_modules/lightweight-charts/dist/lightweight-charts.standalone.production.mjs";
 
 fn main() {
     println!("cargo:rerun-if-changed=../web/package-lock.json");

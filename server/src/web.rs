@@ -16,9 +16,11 @@ use crate::error::ApiError;
 #[exclude = "node_modules/*"]
 struct Assets;
 
+/// lightweight-charts as an ES module with no imports of its own, which the
+/// page's import map names `lightweight-charts`.
 #[derive(RustEmbed)]
 #[folder = "../web/node_modules/lightweight-charts/dist/"]
-#[include = "lightweight-charts.standalone.production.js"]
+#[include = "lightweight-charts.standalone.production.mjs"]
 struct Vendor;
 
 /// Serves `/` and the UI's files; anything else under `/api` is a JSON 404.
@@ -38,7 +40,7 @@ pub async fn asset(uri: Uri) -> Response {
     };
     match file {
         Some(file) => {
-            let mime = mime_guess::from_path(path).first_or_octet_stream();
+            let mime = content_type(path);
             let cache = if path == "index.html" {
                 "no-cache"
             } else {
@@ -46,7 +48,7 @@ pub async fn asset(uri: Uri) -> Response {
             };
             (
                 [
-                    (header::CONTENT_TYPE, mime.as_ref()),
+                    (header::CONTENT_TYPE, mime.as_str()),
                     (header::CACHE_CONTROL, cache),
                 ],
                 file.data,
@@ -55,4 +57,17 @@ pub async fn asset(uri: Uri) -> Response {
         }
         None => (StatusCode::NOT_FOUND, "not found").into_response(),
     }
+}
+
+/// The media type of a UI file. Scripts are `text/javascript`, as the HTML
+/// standard names it, whatever their extension: the browser refuses a module
+/// script served as anything but a JavaScript type, and `mime_guess` names
+/// `.js` and `.mjs` differently (`application/javascript` for `.mjs`).
+fn content_type(path: &str) -> String {
+    if path.ends_with(".js") || path.ends_with(".mjs") {
+        return "text/javascript".to_owned();
+    }
+    mime_guess::from_path(path)
+        .first_or_octet_stream()
+        .to_string()
 }

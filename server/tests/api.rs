@@ -1,5 +1,5 @@
 //! The HTTP API end to end, through the real router, on a data root built per
-//! test: shapes per DESIGN.md, every bad input the foundation issue lists, the
+//! test: shapes per `docs/api.md`, every bad input a client can send, the
 //! cache, and damaged files.
 
 use std::path::Path;
@@ -295,7 +295,6 @@ async fn bad_requests_get_the_right_status_and_a_helpful_message() {
         ("sma(1e9)", "got '1e9'"),
         ("sma(abc)", "got 'abc'"),
         ("sma(period=20,period=30)", "'period' is given twice"),
-        ("nope(3)", "unknown indicator 'nope'"),
         ("sma(20,5)", "sma takes at most 1 argument (period), got 2"),
         (
             "macd(fast=30,slow=10)",
@@ -314,6 +313,17 @@ async fn bad_requests_get_the_right_status_and_a_helpful_message() {
     }
     let m = f
         .error(
+            "/api/data?symbol=EXPE&indicators=rsi,nope(3)",
+            StatusCode::BAD_REQUEST,
+            "unknown_indicator",
+        )
+        .await;
+    assert!(
+        m.contains("unknown indicator 'nope'") && m.contains("/api/indicators"),
+        "{m}"
+    );
+    let m = f
+        .error(
             "/api/data?symbol=EXPE&indicators=sma(20",
             StatusCode::BAD_REQUEST,
             "bad_parameter",
@@ -328,6 +338,85 @@ async fn bad_requests_get_the_right_status_and_a_helpful_message() {
     .await;
     f.error("/api/nothing", StatusCode::NOT_FOUND, "not_found")
         .await;
+}
+
+/// The error body names what it is about, so that a client can show it
+/// beside its cause without reading the message.
+#[tokio::test]
+async fn errors_name_the_parameter_and_the_indicator_call_they_are_about() {
+    let f = Fixture::new();
+    for (uri, param, indicator) in [
+        ("/api/data?symbol=NOPE", Some("symbol"), None),
+        ("/api/data?symbol=NFLX", Some("symbol"), None),
+        ("/api/data?timeframe=1h", Some("symbol"), None),
+        (
+            "/api/data?symbol=EXPE&timeframe=7x",
+            Some("timeframe"),
+            None,
+        ),
+        (
+            "/api/data?symbol=ALPACA:NFLX&timeframe=5m",
+            Some("timeframe"),
+            None,
+        ),
+        ("/api/data?symbol=EXPE&start=yesterday", Some("start"), None),
+        ("/api/data?symbol=EXPE&end=later", Some("end"), None),
+        ("/api/data?symbol=EXPE&limit=0", Some("limit"), None),
+        (
+            "/api/data?symbol=EXPE&indicators=rsi,sma(0)",
+            Some("indicators"),
+            Some("sma(0)"),
+        ),
+        (
+            "/api/data?symbol=EXPE&indicators=nope(3)",
+            Some("indicators"),
+            Some("nope"),
+        ),
+        (
+            "/api/data?symbol=EXPE&indicators=macd(fast=30,slow=10)",
+            Some("indicators"),
+            Some("macd(fast=30,slow=10)"),
+        ),
+        ("/api/timeframes/NOPE", Some("symbol"), None),
+        ("/api/sql?q=DROP%20TABLE%20bars", Some("sql"), None),
+        ("/api/sql?q=SELECT%201&format=xml", Some("format"), None),
+        ("/api/sql", Some("q"), None),
+        ("/api/nothing", None, None),
+    ] {
+        let (status, body) = f.get(uri).await;
+        assert!(status.is_client_error(), "{uri}: {status}");
+        let error = &body["error"];
+        assert_eq!(error["param"].as_str(), param, "{uri}: {body}");
+        assert_eq!(error["indicator"].as_str(), indicator, "{uri}: {body}");
+        assert!(error.get("position").is_none(), "{uri}: {body}");
+    }
+}
+
+/// A query that does not parse or plan points at its place in the text.
+#[tokio::test]
+async fn sql_errors_point_at_their_place_in_the_query() {
+    let f = Fixture::new();
+    for (sql, line, column) in [
+        ("SELECT close FROM bars WHERE WHERE", 1, 30),
+        ("SELECT close,\n  nonsense FROM bars", 2, 3),
+    ] {
+        let uri = format!(
+            "/api/sql?q={}",
+            sql.replace(' ', "%20")
+                .replace(',', "%2C")
+                .replace('\n', "%0A")
+        );
+        let (status, body) = f.get(&uri).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{sql}: {body}");
+        let error = &body["error"];
+        assert_eq!(error["code"], "sql_invalid", "{sql}: {body}");
+        assert_eq!(error["param"], "sql", "{sql}: {body}");
+        assert_eq!(
+            (&error["position"]["line"], &error["position"]["column"]),
+            (&line.into(), &column.into()),
+            "{sql}: {body}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -467,11 +556,11 @@ async fn serves_the_ui_and_the_openapi_document() {
     assert_eq!(status, StatusCode::OK);
     let html = String::from_utf8(html).expect("utf8");
     assert!(
-        html.contains("lightweight-charts.standalone.production.js")
+        html.contains("lightweight-charts.standalone.production.mjs")
             && html.contains("/src/app.js")
     );
     let (status, js) = f
-        .raw("/vendor/lightweight-charts.standalone.production.js")
+        .raw("/vendor/lightweight-charts.standalone.production.mjs")
         .await;
     assert_eq!(status, StatusCode::OK);
     assert!(js.len() > 100_000, "the pinned library is embedded");

@@ -1,3 +1,4 @@
+// @ts-check
 // The chart page's performance in headless Chromium, reported as medians:
 //   1. navigation to first chart paint with 50,000 bars (a fresh browser
 //      context each run, so the page's files are fetched every time);
@@ -10,14 +11,22 @@
 import { chromium } from 'playwright-core';
 import { gzipSync } from 'node:zlib';
 
+/** @import { Page } from 'playwright-core' */
+
+/**
+ * One animation frame as the probe saw it: `end` is null until it is rendered.
+ * @typedef {{timestamp: number, start: number, end: number | null}} Frame
+ */
+/** The page's window, with the frames the probe saw once it is installed. @typedef {Window & {__frames?: Frame[]}} Probed */
+
 const [base, runsArg] = process.argv.slice(2);
 if (!base) throw new Error('usage: node bench/ui.mjs http://127.0.0.1:PORT [runs]');
 const RUNS = Number(runsArg ?? 7);
 const FIVE = 'sma(period=20),ema(period=50),bbands(period=20,stddev=2),rsi(period=14),macd(fast=12,slow=26,signal=9)';
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
-const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
-const ms = (x) => `${x.toFixed(1)} ms`;
+const median = (/** @type {number[]} */ xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const quantile = (/** @type {number[]} */ xs, /** @type {number} */ q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
+const ms = (/** @type {number} */ x) => `${x.toFixed(1)} ms`;
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
@@ -28,11 +37,14 @@ const browser = await chromium.launch({
 // frame's work runs from its first callback to a message posted from it,
 // which the event loop delivers once the frame is rendered.
 function frameProbe() {
+  /** @type {Frame[]} */
   const frames = [];
   const original = window.requestAnimationFrame.bind(window);
+  /** @type {Frame | null} */
   let current = null;
   window.requestAnimationFrame = (callback) => original((timestamp) => {
     if (current?.timestamp !== timestamp) {
+      /** @type {Frame} */
       const frame = { timestamp, start: performance.now(), end: null };
       current = frame;
       frames.push(frame);
@@ -42,7 +54,7 @@ function frameProbe() {
     }
     callback(timestamp);
   });
-  window.__frames = frames;
+  /** @type {Probed} */ (window).__frames = frames;
 }
 
 async function newPage() {
@@ -53,7 +65,7 @@ async function newPage() {
   return { context, page };
 }
 
-const painted = (page, name) => page.waitForFunction((n) => performance.getEntriesByName(n).length > 0, name, { timeout: 120_000 });
+const painted = (/** @type {Page} */ page, /** @type {string} */ name) => page.waitForFunction((n) => performance.getEntriesByName(n).length > 0, name, { timeout: 120_000 });
 
 // 1. First paint with 50,000 bars.
 const firstPaint = [];
@@ -68,19 +80,29 @@ for (let run = 0; run < RUNS; run++) {
 }
 console.log(`first chart paint, 50,000 bars:   median ${ms(median(firstPaint))} (min ${ms(Math.min(...firstPaint))}, max ${ms(Math.max(...firstPaint))}, ${RUNS} runs)`);
 
-// Drags the chart right and left in 4 px steps; returns the frames' work.
+/**
+ * Drags the chart right and left in 4 px steps; returns the frames' work.
+ * @param {Page} page
+ * @param {number} [steps]
+ * @returns {Promise<number[]>}
+ */
 async function dragFrames(page, steps = 150) {
   const box = await page.locator('#chart').boundingBox();
+  if (!box) throw new Error('the chart is not on screen');
   const y = box.y + box.height * 0.3;
-  await page.evaluate(() => { window.__frames.length = 0; });
+  await page.evaluate(() => { /** @type {Probed} */ (window).__frames?.splice(0); });
   await page.mouse.move(box.x + box.width * 0.3, y);
   await page.mouse.down();
   for (let i = 0; i < steps; i++) await page.mouse.move(box.x + box.width * 0.3 + 4 * (i < steps / 2 ? i : steps - i), y);
   await page.mouse.up();
   await page.waitForTimeout(100);
-  return page.evaluate(() => window.__frames.filter((f) => f.end !== null).map((f) => f.end - f.start));
+  return page.evaluate(() => (/** @type {Probed} */ (window).__frames ?? []).flatMap((f) => (f.end === null ? [] : [f.end - f.start])));
 }
 
+/**
+ * @param {string} label
+ * @param {number[]} frames
+ */
 function report(label, frames) {
   console.log(`${label} median ${ms(median(frames))}, p95 ${ms(quantile(frames, 0.95))}, max ${ms(Math.max(...frames))} (${frames.length} frames)`);
 }
@@ -93,7 +115,7 @@ function report(label, frames) {
   await page.waitForTimeout(300);
   report('pan, 5 indicators, default zoom:  ', await dragFrames(page));
   await page.evaluate(() => {
-    const n = window.candela.history().bars.time.length;
+    const n = window.candela.history()?.bars.time.length ?? 0;
     window.candela.chart.chart.timeScale().setVisibleLogicalRange({ from: n - 2000, to: n });
   });
   await page.waitForTimeout(300);
@@ -109,16 +131,19 @@ function report(label, frames) {
   const pages = [];
   for (;;) {
     const before = Number(await page.locator('#chart').getAttribute('data-bars'));
-    const exhausted = await page.evaluate(() => window.candela.history().exhausted);
+    const exhausted = await page.evaluate(() => {
+      const history = window.candela.history();
+      return !history || !('exhausted' in history) || history.exhausted === true;
+    });
     if (exhausted) break;
     await page.evaluate(() => performance.clearMarks('candela:older-painted'));
     await page.keyboard.press('Home');
     await painted(page, 'candela:older-painted');
     const time = await page.evaluate(() => performance.getEntriesByName('candela:older-painted')[0].startTime
-      - performance.getEntriesByName('candela:older-requested').at(-1).startTime);
+      - (performance.getEntriesByName('candela:older-requested').at(-1)?.startTime ?? NaN));
     const after = Number(await page.locator('#chart').getAttribute('data-bars'));
     pages.push({ added: after - before, total: after, time });
-    await page.waitForFunction(() => document.querySelector('#progress').hidden);
+    await page.waitForFunction(() => /** @type {HTMLElement | null} */ (document.querySelector('#progress'))?.hidden);
   }
   for (const p of pages) console.log(`  page of ${p.added.toLocaleString('en-US')} older bars (${p.total.toLocaleString('en-US')} held): ${ms(p.time)} from request to paint`);
   await page.keyboard.press('End');
@@ -133,7 +158,7 @@ function report(label, frames) {
   await page.goto(`${base}/`);
   await painted(page, 'candela:chart-painted');
   const files = await page.evaluate(() => performance.getEntriesByType('resource').map((r) => r.name)
-    .concat(location.href).filter((n) => /\.(js|css)$/.test(new URL(n).pathname)));
+    .concat(location.href).filter((n) => /\.(m?js|css)$/.test(new URL(n).pathname)));
   let raw = 0;
   let gz = 0;
   for (const file of files) {

@@ -1,16 +1,154 @@
-// The HTTP API, as the UI uses it. Errors carry the server's stable code and
-// its message, which says what was wrong and how to fix it.
+// @ts-check
+// The HTTP API, as the UI uses it, and the shapes of its JSON. Errors carry
+// the server's stable code, its message (what was wrong and how to fix it),
+// and what they are about: the request parameter, the indicator call, the
+// place in an SQL query. The page routes them by those, never by the words.
+
+/**
+ * The `error` member of every error answer.
+ * @typedef {object} ErrorDetail
+ * @property {string} code e.g. `bad_parameter`, `unknown_symbol`, `timeframe_not_available`,
+ *   `unknown_indicator`, `indicator_refused`, `indicator_failed`, `indicator_limit`, `sql_invalid`, `busy`
+ * @property {string} message
+ * @property {string} [param] the request parameter at fault: `symbol`, `timeframe`, `indicators`,
+ *   `start`, `end`, `limit`, `format`, `q` or `sql`
+ * @property {string} [indicator] the one indicator call at fault, as the request wrote it (an
+ *   unknown indicator: its id), or its canonical key (`sma(period=20)`) when it failed computing
+ * @property {SqlPosition} [position] where in an SQL query, when the server knows
+ */
+
+/** @typedef {{error: ErrorDetail}} ErrorBody */
+
+/** A place in an SQL query, both counted from 1. @typedef {{line: number, column: number}} SqlPosition */
+
+/**
+ * Bars as parallel columns: `time` in Unix seconds, a missing value `null`.
+ * @typedef {object} Bars
+ * @property {number[]} time
+ * @property {(number | null)[]} open
+ * @property {(number | null)[]} high
+ * @property {(number | null)[]} low
+ * @property {(number | null)[]} close
+ * @property {(number | null)[]} volume
+ */
+
+/** @typedef {'overlay' | 'pane'} Placement */
+
+/**
+ * One indicator call's outputs in an `/api/data` answer, one value per bar
+ * (`null` during the warm-up).
+ * @typedef {object} IndicatorResult
+ * @property {string} id
+ * @property {string} key the canonical call, e.g. `sma(period=20)`
+ * @property {Record<string, number>} params
+ * @property {Placement} placement
+ * @property {Record<string, (number | null)[]>} outputs
+ * @property {string} [label] what the legend calls it (SQL columns only)
+ */
+
+/**
+ * The answer of `/api/data`.
+ * @typedef {object} DataResponse
+ * @property {string} symbol
+ * @property {string} timeframe
+ * @property {{timeframe: string, aggregated: boolean}} source the stored timeframe the bars come from
+ * @property {Bars} bars
+ * @property {IndicatorResult[]} indicators
+ */
+
+/**
+ * One declared parameter of an indicator.
+ * @typedef {object} ParamSpec
+ * @property {string} name
+ * @property {'integer' | 'number'} type
+ * @property {number} default
+ * @property {number} min
+ * @property {number} max
+ * @property {string} [description]
+ */
+
+/** @typedef {{name: string, placement: Placement, style: 'line' | 'histogram' | 'band'}} OutputSpec */
+
+/**
+ * An indicator as `/api/indicators` lists it.
+ * @typedef {object} IndicatorSpec
+ * @property {string} id
+ * @property {string} name
+ * @property {string} category
+ * @property {string} description
+ * @property {string} [origin]
+ * @property {Placement} [placement]
+ * @property {ParamSpec[]} params
+ * @property {OutputSpec[]} outputs
+ * @property {string[]} [inputs]
+ */
+
+/** @typedef {{indicators: IndicatorSpec[]}} IndicatorsResponse */
+
+/** @typedef {{id: string, provider: string, symbol: string, timeframes: string[]}} SymbolInfo */
+/** @typedef {{symbols: SymbolInfo[]}} SymbolsResponse */
+
+/** @typedef {{symbol: string, stored: string[], available: string[]}} TimeframesResponse */
+
+/**
+ * The JSON answer of `/api/sql`: timestamps are ISO 8601 text, structs objects.
+ * @typedef {object} SqlResult
+ * @property {{name: string, type: string}[]} columns
+ * @property {unknown[][]} rows
+ * @property {boolean} truncated
+ */
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  /**
+   * @param {number} status the HTTP status; 0 when the server does not answer
+   * @param {ErrorDetail} detail
+   */
+  constructor(status, { code, message, param, indicator, position }) {
     super(message);
+    this.name = 'ApiError';
     this.status = status;
     this.code = code;
+    /** @type {string | undefined} */
+    this.param = param;
+    /** @type {string | undefined} */
+    this.indicator = indicator;
+    /** @type {SqlPosition | undefined} */
+    this.position = position;
   }
 }
 
-// GETs `path`, or POSTs `body` to it as JSON.
+// The error detail of an answer, or what can be said without one (a proxy's
+// HTML page, an empty body).
+/**
+ * @param {unknown} answer
+ * @param {Response} response
+ * @returns {ErrorDetail}
+ */
+function errorDetail(answer, response) {
+  const fallback = { code: 'http_error', message: `${response.status} ${response.statusText}` };
+  if (typeof answer !== 'object' || answer === null || !('error' in answer)) return fallback;
+  const detail = /** @type {Partial<ErrorDetail> | null} */ (answer.error);
+  if (typeof detail !== 'object' || detail === null) return fallback;
+  const text = (/** @type {unknown} */ value) => (typeof value === 'string' ? value : undefined);
+  const position = detail.position;
+  return {
+    code: text(detail.code) ?? fallback.code,
+    message: text(detail.message) ?? fallback.message,
+    param: text(detail.param),
+    indicator: text(detail.indicator),
+    position: Number.isInteger(position?.line) && Number.isInteger(position?.column) ? position : undefined,
+  };
+}
+
+/**
+ * GETs `path`, or POSTs `body` to it as JSON. The answer is what the server
+ * sent; callers say which shape they asked for.
+ * @param {string} path
+ * @param {{signal?: AbortSignal, body?: unknown}} [options]
+ * @returns {Promise<unknown>}
+ */
 export async function api(path, { signal, body } = {}) {
+  /** @type {RequestInit} */
   const request = body === undefined
     ? { signal }
     : { signal, method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
@@ -18,28 +156,95 @@ export async function api(path, { signal, body } = {}) {
   try {
     response = await fetch(path, request);
   } catch (error) {
-    if (error.name === 'AbortError') throw error;
-    throw new ApiError(0, 'unreachable', 'The Candela server does not answer; is it still running?');
+    if (error instanceof Error && error.name === 'AbortError') throw error;
+    throw new ApiError(0, { code: 'unreachable', message: 'The Candela server does not answer; is it still running?' });
   }
+  /** @type {unknown} */
   const answer = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const { code = 'http_error', message = `${response.status} ${response.statusText}` } = answer.error ?? {};
-    throw new ApiError(response.status, code, message);
-  }
+  if (!response.ok) throw new ApiError(response.status, errorDetail(answer, response));
   return answer;
 }
 
-// `sma(period=20)`: named arguments, so that a call reads the same whatever
-// the declared order; a bare id when there are no parameters.
+/**
+ * `sma(period=20)`: named arguments, so that a call reads the same whatever
+ * the declared order; a bare id when there are no parameters.
+ * @param {string} id
+ * @param {Record<string, number>} params
+ * @returns {string}
+ */
 export function callText(id, params) {
   const args = Object.entries(params).map(([name, value]) => `${name}=${value}`);
   return args.length ? `${id}(${args.join(',')})` : id;
 }
 
-// Which control an error is about, so that it is shown next to it.
+/** @typedef {'symbol' | 'timeframe' | 'indicators' | 'chart'} ErrorPlace */
+
+/** @type {Record<string, ErrorPlace>} */
+const PLACE_OF_PARAM = { symbol: 'symbol', timeframe: 'timeframe', indicators: 'indicators' };
+
+/** @type {Record<string, ErrorPlace>} */
+const PLACE_OF_CODE = {
+  unknown_symbol: 'symbol',
+  ambiguous_symbol: 'symbol',
+  timeframe_not_available: 'timeframe',
+  unknown_indicator: 'indicators',
+  indicator_refused: 'indicators',
+  indicator_failed: 'indicators',
+  indicator_limit: 'indicators',
+};
+
+/**
+ * Which control an error is about, so that it is shown next to it: the
+ * parameter the server names, else what its code is about, else the chart.
+ * @param {unknown} error
+ * @returns {ErrorPlace}
+ */
 export function errorPlace(error) {
-  if (error.code === 'unknown_symbol' || error.code === 'ambiguous_symbol') return 'symbol';
-  if (error.code === 'timeframe_not_available' || /^timeframe\b/.test(error.message)) return 'timeframe';
-  if (error.code?.startsWith('indicator_') || /^indicators\b/.test(error.message)) return 'indicators';
-  return 'chart';
+  if (!(error instanceof ApiError)) return 'chart';
+  if (error.param !== undefined) return Object.hasOwn(PLACE_OF_PARAM, error.param) ? PLACE_OF_PARAM[error.param] : 'chart';
+  return Object.hasOwn(PLACE_OF_CODE, error.code) ? PLACE_OF_CODE[error.code] : 'chart';
+}
+
+// A call's id and named arguments: `sma(period=20)`, `rsi()` and `rsi`.
+// Null for text that is not such a call (positional arguments among them).
+/**
+ * @param {string} text
+ * @returns {{id: string, args: Map<string, number>} | null}
+ */
+function parseCall(text) {
+  const match = /^\s*([^\s(),=]+)\s*(?:\((.*)\))?\s*$/s.exec(text);
+  if (!match) return null;
+  const args = new Map();
+  for (const arg of match[2]?.trim() ? match[2].split(',') : []) {
+    const [name, value, ...rest] = arg.split('=');
+    const number = Number(value);
+    if (rest.length || value === undefined || value.trim() === '' || !Number.isFinite(number) || args.has(name.trim())) return null;
+    args.set(name.trim(), number);
+  }
+  return { id: match[1], args };
+}
+
+/**
+ * The entry an indicator error is about: the one whose call the error names
+ * (`error.indicator`), as the page wrote it or as the server's canonical key
+ * writes it (the same names and values, `2` or `2.0`); for an unknown
+ * indicator, named by its bare id, the first entry with that id. Undefined
+ * when the error names no call or none of these.
+ * @template {{id: string, params: Record<string, number>}} Entry
+ * @param {readonly Entry[]} entries
+ * @param {unknown} error
+ * @returns {Entry | undefined}
+ */
+export function culpritEntry(entries, error) {
+  if (!(error instanceof ApiError) || error.indicator === undefined) return undefined;
+  const named = error.indicator;
+  const exact = entries.find((e) => callText(e.id, e.params) === named);
+  if (exact) return exact;
+  const call = parseCall(named);
+  if (!call) return undefined;
+  if (!named.includes('(')) return entries.find((e) => e.id === call.id);
+  return entries.find((e) => {
+    const params = Object.entries(e.params);
+    return e.id === call.id && params.length === call.args.size && params.every(([name, value]) => call.args.get(name) === value);
+  });
 }

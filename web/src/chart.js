@@ -1,14 +1,52 @@
+// @ts-check
 // The chart: bars (candles, OHLC bars, a line or Heikin-Ashi candles) and
 // volume on the price pane, overlay indicators on top of them, and every
 // other indicator in a pane of its own below. One time axis and one crosshair
 // for all panes, as lightweight-charts v5 draws them; panes resize by
 // dragging their separators.
+import {
+  BarSeries, CandlestickSeries, CrosshairMode, HistogramSeries, LineSeries, LineStyle, createChart,
+} from 'lightweight-charts';
 import { heikinAshi } from './heikin-ashi.js';
 
-const {
-  createChart, CandlestickSeries, BarSeries, HistogramSeries, LineSeries, LineStyle, CrosshairMode,
-} = LightweightCharts;
+/**
+ * @import { IChartApi, IRange, ISeriesApi, SeriesDataItemTypeMap, SeriesType, UTCTimestamp, WhitespaceData } from 'lightweight-charts'
+ * @import { Bars, IndicatorResult, OutputSpec, ParamSpec } from './api.js'
+ * @import { Ohlc } from './heikin-ashi.js'
+ */
 
+/**
+ * What the chart draws: bars and the values of each indicator, one per bar
+ * (a `BarHistory`, or a SQL result shaped like one).
+ * @typedef {{bars: Bars, indicators: IndicatorResult[], length: number}} Drawable
+ */
+
+/**
+ * What the chart needs of an indicator's spec: its outputs, and its
+ * parameters (for the legend) when the catalog has it.
+ * @typedef {{params?: ParamSpec[], outputs: OutputSpec[]}} ChartSpec
+ */
+
+/** @typedef {{key: string, spec: ChartSpec, color: string}} ChartEntry */
+
+/**
+ * One drawn indicator: the pane it is in, a series and a colour per output.
+ * @typedef {object} Drawn
+ * @property {string} key
+ * @property {number} pane
+ * @property {ChartSpec} spec
+ * @property {Map<string, ISeriesApi<'Line' | 'Histogram'>>} outputs
+ * @property {Map<string, string>} colors
+ */
+
+/** @typedef {'candles' | 'ohlc' | 'line' | 'heikin-ashi'} ChartType */
+
+/** A point of any series. @typedef {SeriesDataItemTypeMap[SeriesType]} Point */
+
+// Bar times are Unix seconds, which lightweight-charts takes as UTC timestamps.
+const utc = (/** @type {number} */ seconds) => /** @type {UTCTimestamp} */ (seconds);
+
+/** @type {readonly {id: ChartType, label: string}[]} */
 export const CHART_TYPES = [
   { id: 'candles', label: 'Candles' },
   { id: 'ohlc', label: 'OHLC' },
@@ -23,6 +61,9 @@ const DOWN = '#ef5350';
 // stochastic. The first output takes the colour the user chose; bands share it.
 const SECONDARY = ['#ff9f43', '#a29bfe', '#55efc4'];
 
+/** @typedef {{text: string, grid: string, border: string, line: string}} Theme */
+
+/** @type {Record<string, Theme>} */
 const THEMES = {
   dark: { text: '#c9cfdd', grid: 'rgba(255,255,255,0.04)', border: 'rgba(255,255,255,0.12)', line: '#6c8cff' },
   light: { text: '#2a3142', grid: 'rgba(20,30,60,0.06)', border: 'rgba(20,30,60,0.16)', line: '#3b5bdb' },
@@ -47,9 +88,17 @@ const LATEST_MARGIN = 3;
 const PRICE_STRETCH = 3;
 const PANE_STRETCH = 1;
 
+/** @param {string} name */
+const themeNamed = (name) => (Object.hasOwn(THEMES, name) ? THEMES[name] : THEMES.dark);
+
 export class PriceChart {
+  /**
+   * @param {HTMLElement} container
+   * @param {string} theme `dark` or `light`
+   */
   constructor(container, theme) {
     this.container = container;
+    /** @type {IChartApi} */
     this.chart = createChart(container, {
       autoSize: true,
       layout: { background: { color: 'transparent' }, attributionLogo: true, panes: { enableResize: true } },
@@ -60,22 +109,31 @@ export class PriceChart {
       priceFormat: { type: 'volume' }, priceScaleId: 'volume', lastValueVisible: false, priceLineVisible: false,
     });
     this.volume.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
+    /** @type {ChartType} */
     this.type = 'candles';
-    this.theme = THEMES[theme] ?? THEMES.dark;
+    this.theme = themeNamed(theme);
+    /** @type {ISeriesApi<SeriesType>} */
     this.main = this.addMain();
-    // One entry per drawn indicator: { key, pane, outputs: Map(name → series), colors: Map(name → colour) }.
+    // One entry per drawn indicator.
+    /** @type {Drawn[]} */
     this.drawn = [];
+    /** @type {Drawable | null} */
     this.history = null;
+    // The bars as drawn (Heikin-Ashi candles or the history's bars), for the legend.
+    /** @type {Ohlc | null} */
+    this.shown = null;
     // The history indices drawn, [start, end).
     this.window = { start: 0, end: 0 };
     this.sliding = false;
     // The range last set, until the chart has applied it (see viewRange).
+    /** @type {IRange<number> | null} */
     this.pendingRange = null;
     this.setTheme(theme);
   }
 
+  /** @param {string} name */
   setTheme(name) {
-    const theme = THEMES[name] ?? THEMES.dark;
+    const theme = themeNamed(name);
     this.theme = theme;
     this.chart.applyOptions({
       layout: { textColor: theme.text, panes: { separatorColor: theme.border, separatorHoverColor: theme.border } },
@@ -86,7 +144,9 @@ export class PriceChart {
     if (this.type === 'line') this.main.applyOptions({ color: theme.line });
   }
 
+  /** @returns {ISeriesApi<SeriesType>} */
   addMain() {
+    /** @type {ISeriesApi<SeriesType>} */
     const series = this.type === 'line'
       ? this.chart.addSeries(LineSeries, { color: this.theme.line, lineWidth: 2 })
       : this.type === 'ohlc'
@@ -100,25 +160,51 @@ export class PriceChart {
     return series;
   }
 
+  /** @param {string} type one of CHART_TYPES' ids; anything else is ignored */
   setType(type) {
-    if (!CHART_TYPES.some((t) => t.id === type) || type === this.type) return;
+    const known = CHART_TYPES.find((t) => t.id === type);
+    if (!known || known.id === this.type) return;
     this.chart.removeSeries(this.main);
-    this.type = type;
+    this.type = known.id;
     this.main = this.addMain();
-    if (this.history) this.main.setData(this.mainPoints());
+    if (this.history) this.main.setData(this.mainPoints(this.history));
   }
 
-  // The bars as drawn, kept for the legend (Heikin-Ashi candles are derived
-  // from the loaded bars), and the chart points of those in the window.
-  mainPoints() {
-    const { time } = this.history.bars;
-    this.shown = this.type === 'heikin-ashi' ? heikinAshi(this.history.bars) : this.history.bars;
-    const { open, high, low, close } = this.shown;
-    if (this.type === 'line') return this.inWindow((i) => ({ time: time[i], value: close[i] }));
-    return this.inWindow((i) => ({ time: time[i], open: open[i], high: high[i], low: low[i], close: close[i] }));
+  /**
+   * The bars as drawn, kept for the legend (Heikin-Ashi candles are derived
+   * from the loaded bars), and the chart points of those in the window; a
+   * bar missing a value is a gap.
+   * @param {Drawable} history
+   * @returns {Point[]}
+   */
+  mainPoints(history) {
+    const { time } = history.bars;
+    const shown = this.type === 'heikin-ashi' ? heikinAshi(history.bars) : history.bars;
+    this.shown = shown;
+    const { open, high, low, close } = shown;
+    if (this.type === 'line') {
+      return this.inWindow((i) => {
+        const value = close[i];
+        return value == null ? { time: utc(time[i]) } : { time: utc(time[i]), value };
+      });
+    }
+    return this.inWindow((i) => {
+      const o = open[i];
+      const h = high[i];
+      const l = low[i];
+      const c = close[i];
+      return o == null || h == null || l == null || c == null
+        ? { time: utc(time[i]) }
+        : { time: utc(time[i]), open: o, high: h, low: l, close: c };
+    });
   }
 
-  // `point(i)` for every history index `i` in the window.
+  /**
+   * `point(i)` for every history index `i` in the window.
+   * @template T
+   * @param {(i: number) => T} point
+   * @returns {T[]}
+   */
   inWindow(point) {
     const { start, end } = this.window;
     const out = new Array(end - start);
@@ -126,8 +212,13 @@ export class PriceChart {
     return out;
   }
 
-  // Draws a history afresh: `entries` are { key, spec, color } for each of
-  // its indicators, in order; `stretch` the remembered pane sizes by key.
+  /**
+   * Draws a history afresh: `entries` for each of its indicators, in order;
+   * `stretch` the remembered pane sizes (`price` and by key).
+   * @param {Drawable} history
+   * @param {ChartEntry[]} entries
+   * @param {Record<string, number>} [stretch]
+   */
   show(history, entries, stretch = {}) {
     this.history = history;
     this.window = { start: Math.max(0, history.length - this.windowSize()), end: history.length };
@@ -136,7 +227,9 @@ export class PriceChart {
     let panes = 1;
     for (const { key, spec, color } of entries) {
       const ownPane = spec.outputs.some((o) => o.placement === 'pane') ? panes++ : 0;
+      /** @type {Drawn['outputs']} */
       const outputs = new Map();
+      /** @type {Map<string, string>} */
       const colors = new Map();
       let secondary = 0;
       for (const output of spec.outputs) {
@@ -147,22 +240,29 @@ export class PriceChart {
       }
       this.drawn.push({ key, pane: ownPane, spec, outputs, colors });
     }
-    this.setAllData();
+    this.setAllData(history);
     const all = this.chart.panes();
     all[0]?.setStretchFactor(stretch.price ?? PRICE_STRETCH);
     for (const { key, pane } of this.drawn) if (pane > 0) all[pane]?.setStretchFactor(stretch[key] ?? PANE_STRETCH);
   }
 
-  // The pane sizes as the user left them, to be remembered.
+  /**
+   * The pane sizes as the user left them, to be remembered.
+   * @returns {Record<string, number>}
+   */
   stretchFactors() {
     const all = this.chart.panes();
+    /** @type {Record<string, number>} */
     const factors = { price: all[0]?.getStretchFactor() ?? PRICE_STRETCH };
     for (const { key, pane } of this.drawn) if (pane > 0 && all[pane]) factors[key] = all[pane].getStretchFactor();
     return factors;
   }
 
-  // After `added` older bars joined the front of the history: the window
-  // keeps the same bars, then follows the view.
+  /**
+   * After `added` older bars joined the front of the history: the window
+   * keeps the same bars, then follows the view.
+   * @param {number} added
+   */
   extend(added) {
     this.window = { start: this.window.start + added, end: this.window.end + added };
     this.follow();
@@ -183,7 +283,10 @@ export class PriceChart {
     return nearStart && start === 0;
   }
 
-  // How many bars the window should hold for a view of `inView` bars.
+  /**
+   * How many bars the window should hold for a view of `inView` bars.
+   * @param {number} [inView]
+   */
   windowSize(inView = this.barsInView()) {
     return Math.min(WINDOW_BARS, Math.max(MIN_WINDOW_BARS, Math.ceil(inView * VIEWS_PER_WINDOW)));
   }
@@ -193,10 +296,16 @@ export class PriceChart {
     return range ? range.to - range.from : 0;
   }
 
-  // Recentres a window of `size` bars on history index `centre`, keeping the
-  // view on the same bars.
+  /**
+   * Recentres a window of `size` bars on history index `centre`, keeping the
+   * view on the same bars.
+   * @param {number} centre
+   * @param {number} [size]
+   */
   slideTo(centre, size = this.windowSize()) {
-    const length = this.history.length;
+    const history = this.history;
+    if (!history) return;
+    const length = history.length;
     const start = Math.min(Math.max(Math.round(centre - size / 2), 0), Math.max(0, length - size));
     const end = Math.min(length, start + size);
     if (start === this.window.start && end === this.window.end) return;
@@ -205,45 +314,57 @@ export class PriceChart {
     this.sliding = true;
     try {
       this.window = { start, end };
-      this.setAllData();
+      this.setAllData(history);
       if (range) this.setViewRange({ from: range.from + shift, to: range.to + shift });
     } finally {
       this.sliding = false;
     }
   }
 
-  // The logical range in view. lightweight-charts applies a range set just
-  // after new data at its next frame and reports the old one until then, so
-  // the range set last stands in for it meanwhile.
+  /**
+   * The logical range in view. lightweight-charts applies a range set just
+   * after new data at its next frame and reports the old one until then, so
+   * the range set last stands in for it meanwhile.
+   * @returns {IRange<number> | null}
+   */
   viewRange() {
     return this.pendingRange ?? this.chart.timeScale().getVisibleLogicalRange();
   }
 
+  /** @param {IRange<number>} range */
   setViewRange(range) {
     this.chart.timeScale().setVisibleLogicalRange(range);
     if (!this.pendingRange) requestAnimationFrame(() => { this.pendingRange = null; });
     this.pendingRange = range;
   }
 
-  setAllData() {
-    const { bars, indicators } = this.history;
+  /** @param {Drawable} history the history drawn */
+  setAllData(history) {
+    const { bars, indicators } = history;
     const series = [this.main, this.volume, ...this.drawn.flatMap((d) => [...d.outputs.values()])];
     // Emptied first: replacing a long series point by point with different
     // times costs lightweight-charts about twice as much as filling it anew.
     for (const s of series) s.setData([]);
-    this.main.setData(this.mainPoints());
+    this.main.setData(this.mainPoints(history));
     this.volume.setData(this.inWindow((i) => ({
-      time: bars.time[i], value: bars.volume[i] ?? 0,
-      color: bars.close[i] >= bars.open[i] ? 'rgba(38,166,154,0.45)' : 'rgba(239,83,80,0.45)',
+      time: utc(bars.time[i]), value: bars.volume[i] ?? 0,
+      color: rising(bars.open[i], bars.close[i]) ? 'rgba(38,166,154,0.45)' : 'rgba(239,83,80,0.45)',
     })));
     this.drawn.forEach((drawn, k) => {
       for (const output of drawn.spec.outputs) {
-        const values = indicators[k].outputs[output.name];
-        drawn.outputs.get(output.name).setData(this.inWindow((i) => point(bars.time[i], values[i], output.style)));
+        const values = indicators[k].outputs[output.name] ?? [];
+        drawn.outputs.get(output.name)?.setData(this.inWindow((i) => point(bars.time[i], values[i], output.style)));
       }
     });
   }
 
+  /**
+   * A series for one indicator output.
+   * @param {OutputSpec} output
+   * @param {string} color
+   * @param {number} pane
+   * @returns {ISeriesApi<'Line' | 'Histogram'>}
+   */
   addOutput(output, color, pane) {
     const common = { lastValueVisible: false, priceLineVisible: false, title: '' };
     if (output.style === 'histogram') {
@@ -255,13 +376,19 @@ export class PriceChart {
     }, pane);
   }
 
-  // The top of each pane, in pixels from the top of the chart's container.
+  /**
+   * The top of each pane, in pixels from the top of the chart's container.
+   * @returns {number[]}
+   */
   paneTops() {
     const origin = this.container.getBoundingClientRect().top;
     return this.chart.panes().map((pane) => (pane.getHTMLElement()?.getBoundingClientRect().top ?? origin) - origin);
   }
 
-  // History indices of the first and last bar in view.
+  /**
+   * History indices of the first and last bar in view.
+   * @returns {{from: number, to: number} | null}
+   */
   visibleIndices() {
     const range = this.viewRange();
     const { start, end } = this.window;
@@ -272,7 +399,10 @@ export class PriceChart {
     return from <= to ? { from: start + from, to: start + to } : null;
   }
 
-  // The history index of the bar at a logical position, as the crosshair reports it.
+  /**
+   * The history index of the bar at a logical position, as the crosshair reports it.
+   * @param {number} logical
+   */
   historyIndex(logical) {
     const { start, end } = this.window;
     return start + Math.min(Math.max(Math.round(logical), 0), end - start - 1);
@@ -280,6 +410,7 @@ export class PriceChart {
 
   // The latest bars at a comfortable spacing, however many are loaded.
   showLatest() {
+    if (!this.history) return;
     if (this.window.end < this.history.length) this.slideTo(this.history.length);
     const length = this.window.end - this.window.start;
     const count = Math.min(Math.max(Math.round((this.container.clientWidth || 800) / 7), 30), length);
@@ -290,7 +421,7 @@ export class PriceChart {
   // apart (its minimum bar spacing), ending at the last bar in view.
   fit() {
     const view = this.visibleIndices();
-    if (!view) return;
+    if (!view || !this.history) return;
     const spacing = this.chart.options().timeScale.minBarSpacing;
     const most = Math.max(1, Math.floor(this.chart.timeScale().width() / spacing));
     const last = this.history.length <= most ? this.history.length - 1 : view.to;
@@ -299,7 +430,10 @@ export class PriceChart {
     this.setViewRange({ from: first - this.window.start, to: last - this.window.start });
   }
 
-  // Moves the view by a share of its width: negative is back in time.
+  /**
+   * Moves the view by a share of its width: negative is back in time.
+   * @param {number} share
+   */
   pan(share) {
     const range = this.viewRange();
     if (!range) return;
@@ -307,7 +441,10 @@ export class PriceChart {
     this.setViewRange({ from: range.from + step, to: range.to + step });
   }
 
-  // Zooms around the latest bar in view: a factor below 1 shows fewer bars.
+  /**
+   * Zooms around the latest bar in view: a factor below 1 shows fewer bars.
+   * @param {number} factor
+   */
   zoom(factor) {
     const range = this.viewRange();
     if (!range) return;
@@ -327,17 +464,32 @@ export class PriceChart {
   // The latest bars, at the zoom in use.
   toLatest() {
     const range = this.viewRange();
-    if (!range) return;
+    if (!range || !this.history) return;
     if (this.window.end < this.history.length) this.slideTo(this.history.length);
     const length = this.window.end - this.window.start;
     this.setViewRange({ from: length - (range.to - range.from) + LATEST_MARGIN, to: length + LATEST_MARGIN });
   }
 }
 
-// The chart point of an output value; a null (warm-up) is a gap, and a
-// histogram is coloured by sign, as MACD's is read.
+/**
+ * Whether a bar closed at or above its open (a missing value: not).
+ * @param {number | null} open
+ * @param {number | null} close
+ */
+function rising(open, close) {
+  return open != null && close != null && close >= open;
+}
+
+/**
+ * The chart point of an output value; a null (warm-up) is a gap, and a
+ * histogram is coloured by sign, as MACD's is read.
+ * @param {number} time Unix seconds
+ * @param {number | null | undefined} value
+ * @param {OutputSpec['style']} style
+ * @returns {WhitespaceData | SeriesDataItemTypeMap['Histogram']}
+ */
 function point(time, value, style) {
-  if (value == null) return { time };
-  if (style === 'histogram') return { time, value, color: value >= 0 ? 'rgba(38,166,154,0.7)' : 'rgba(239,83,80,0.7)' };
-  return { time, value };
+  if (value == null) return { time: utc(time) };
+  if (style === 'histogram') return { time: utc(time), value, color: value >= 0 ? 'rgba(38,166,154,0.7)' : 'rgba(239,83,80,0.7)' };
+  return { time: utc(time), value };
 }

@@ -1,7 +1,17 @@
+// @ts-check
 // Saving what is on screen: the chart as a PNG with its legends drawn in, and
 // the bars in view with every indicator output as CSV.
 
-// The chart's panes as one image, legends included, on the page's background.
+/** @import { PriceChart } from './chart.js' */
+/** @import { Bars, IndicatorResult } from './api.js' */
+
+/**
+ * The chart's panes as one image, legends included, on the page's background.
+ * @param {PriceChart} chart
+ * @param {HTMLElement} legends the legends' container
+ * @param {string} background a CSS colour
+ * @returns {HTMLCanvasElement}
+ */
 export function chartImage(chart, legends, background) {
   const shot = chart.chart.takeScreenshot(true);
   const scale = shot.width / chart.container.clientWidth;
@@ -9,6 +19,7 @@ export function chartImage(chart, legends, background) {
   canvas.width = shot.width;
   canvas.height = shot.height;
   const ctx = canvas.getContext('2d');
+  if (!ctx) throw new Error('this browser cannot draw on a canvas');
   ctx.fillStyle = background;
   ctx.fillRect(0, 0, canvas.width, canvas.height);
   ctx.drawImage(shot, 0, 0);
@@ -19,22 +30,30 @@ export function chartImage(chart, legends, background) {
     const style = getComputedStyle(node);
     ctx.font = `${style.fontWeight} ${parseFloat(style.fontSize) * scale}px ${style.fontFamily}`;
     ctx.fillStyle = style.color;
-    ctx.fillText(node.textContent, (box.left - origin.left) * scale, (box.top - origin.top) * scale);
+    ctx.fillText(node.textContent ?? '', (box.left - origin.left) * scale, (box.top - origin.top) * scale);
   }
   return canvas;
 }
 
+/** @param {string | number | null | undefined} value */
 const cell = (value) => {
   if (value == null) return '';
   const text = String(value);
-  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 };
 
-// Bars `from`..=`to` of a history: time in UTC (ISO 8601), OHLCV, then one
-// column per indicator output, named `key.output`.
+/**
+ * Bars `from`..=`to` of a history: time in UTC (ISO 8601), OHLCV, then one
+ * column per indicator output, named `key.output`. A missing value (`null`)
+ * is an empty field; a field holding a comma, quote or line break is quoted.
+ * @param {{bars: Bars, indicators: IndicatorResult[]}} history
+ * @param {number} from
+ * @param {number} to
+ * @returns {string}
+ */
 export function csvText(history, from, to) {
   const { bars, indicators } = history;
-  const outputs = indicators.flatMap((r) => Object.entries(r.outputs).map(([name, values]) => [`${r.key}.${name}`, values]));
+  const outputs = indicators.flatMap((r) => Object.entries(r.outputs).map(([name, values]) => /** @type {const} */ ([`${r.key}.${name}`, values])));
   const header = ['time', 'open', 'high', 'low', 'close', 'volume', ...outputs.map(([name]) => name)];
   const lines = [header.map(cell).join(',')];
   for (let i = from; i <= to; i++) {
@@ -45,6 +64,11 @@ export function csvText(history, from, to) {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * Saves `blob` as a file named `filename`, as the browser downloads.
+ * @param {Blob} blob
+ * @param {string} filename
+ */
 export function download(blob, filename) {
   const link = document.createElement('a');
   link.href = URL.createObjectURL(blob);

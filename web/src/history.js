@@ -1,17 +1,30 @@
+// @ts-check
 // The bars and indicator values the page holds: a window of the series that
 // opens on the latest bars and grows to the left a page at a time. The server
 // computes every page's indicators with all the history they need, so pages
 // join exactly at their seams and the page never recomputes anything.
 
-const COLUMNS = ['time', 'open', 'high', 'low', 'close', 'volume'];
+/** @typedef {import('./api.js').Bars} Bars */
+/** @typedef {import('./api.js').DataResponse} DataResponse */
+/** @typedef {import('./api.js').IndicatorResult} IndicatorResult */
+
+/**
+ * What `/api/data` is asked for a chart: `indicators` is the calls' text.
+ * @typedef {{symbol: string, timeframe: string, indicators: string}} DataRequest
+ */
+
+/** @type {readonly ('open' | 'high' | 'low' | 'close' | 'volume')[]} */
+const VALUE_COLUMNS = ['open', 'high', 'low', 'close', 'volume'];
 
 // Pages grow with what is loaded (5k, 5k, 10k, 20k…), so a million bars take
 // a few dozen requests, and no single one is too large to parse quickly.
 const LARGEST_PAGE = 250_000;
 
 export class BarHistory {
-  // `request` is what /api/data was asked ({symbol, timeframe, indicators});
-  // `response` its answer.
+  /**
+   * @param {DataRequest} request what /api/data was asked
+   * @param {DataResponse} response its answer
+   */
   constructor(request, response) {
     this.request = request;
     this.source = response.source;
@@ -27,14 +40,23 @@ export class BarHistory {
     return this.bars.time.length;
   }
 
-  // The page of bars just before the first one held: its URL and size.
+  /**
+   * The page of bars just before the first one held: its URL and size.
+   * @param {number} initialBars the size of the first page
+   * @returns {{url: string, limit: number}}
+   */
   olderRequest(initialBars) {
     const limit = Math.min(Math.max(this.length, initialBars), LARGEST_PAGE);
     return { url: dataQuery({ ...this.request, end: this.bars.time[0] - 1, limit }), limit };
   }
 
-  // Joins an older page in front; returns how many bars it added. A page
-  // shorter than asked, or empty, means the series begins here.
+  /**
+   * Joins an older page in front; returns how many bars it added. A page
+   * shorter than asked, or empty, means the series begins here.
+   * @param {DataResponse} older
+   * @param {number} asked the limit it was asked with
+   * @returns {number}
+   */
   prepend(older, asked) {
     const count = older.bars.time.length;
     if (count < asked) this.exhausted = true;
@@ -42,17 +64,30 @@ export class BarHistory {
     if (older.bars.time[count - 1] >= this.bars.time[0]) {
       throw new Error('the server sent an older page that overlaps the bars already shown');
     }
-    for (const column of COLUMNS) this.bars[column] = older.bars[column].concat(this.bars[column]);
+    // Checked before anything is joined, so that a bad page leaves the history as it was.
     this.indicators.forEach((mine, i) => {
       const theirs = older.indicators[i];
       if (theirs?.key !== mine.key) throw new Error(`the older page lacks ${mine.key}`);
-      for (const name of Object.keys(mine.outputs)) mine.outputs[name] = theirs.outputs[name].concat(mine.outputs[name]);
+      for (const name of Object.keys(mine.outputs)) {
+        if (theirs.outputs[name]?.length !== count) throw new Error(`the older page lacks ${mine.key} ${name}`);
+      }
+    });
+    const { bars } = this;
+    bars.time = older.bars.time.concat(bars.time);
+    for (const column of VALUE_COLUMNS) bars[column] = older.bars[column].concat(bars[column]);
+    this.indicators.forEach((mine, i) => {
+      const theirs = older.indicators[i].outputs;
+      for (const name of Object.keys(mine.outputs)) mine.outputs[name] = theirs[name].concat(mine.outputs[name]);
     });
     return count;
   }
 }
 
-// `/api/data?…` for a request; `indicators` is the calls' text, left out when empty.
+/**
+ * `/api/data?…` for a request; `indicators` is left out when empty.
+ * @param {{symbol: string, timeframe: string, indicators?: string, end?: number, limit: number}} request
+ * @returns {string}
+ */
 export function dataQuery({ symbol, timeframe, indicators, end, limit }) {
   const query = new URLSearchParams({ symbol, timeframe });
   if (indicators) query.set('indicators', indicators);

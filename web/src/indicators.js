@@ -1,19 +1,41 @@
+// @ts-check
 // The indicator sidebar: the catalog from /api/indicators grouped by
 // category, a parameter form checked against the declared types and ranges,
 // and the list of indicators on the chart, each editable, recolourable and
 // removable. An indicator the server refused stays listed, marked with why.
 import { callText } from './api.js';
 
+/** @import { IndicatorSpec, ParamSpec } from './api.js' */
+
+/**
+ * An indicator on the chart: its call (parameters in declared order), its
+ * colour, and why the server refused it, if it did.
+ * @typedef {{id: string, params: Record<string, number>, color: string, failed?: string}} Entry
+ */
+
 const PALETTE = ['#f5a623', '#6c8cff', '#e056fd', '#00d2d3', '#ff7f50', '#a3cb38', '#fd79a8', '#74b9ff'];
 
+/**
+ * An element with properties and children.
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Partial<HTMLElementTagNameMap[K]>} [props]
+ * @param {(Node | string)[]} [children]
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 const make = (tag, props = {}, children = []) => {
   const node = Object.assign(document.createElement(tag), props);
   node.append(...children);
   return node;
 };
 
-// The value of one parameter from the text in its box, or the reason it is
-// not acceptable, in the words the server would use.
+/**
+ * The value of one parameter from the text in its box, or the reason it is
+ * not acceptable, in the words the server would use.
+ * @param {ParamSpec} spec
+ * @param {string} text
+ * @returns {{value: number} | {error: string}}
+ */
 export function parseParam(spec, text) {
   const raw = text.trim();
   const range = `from ${spec.min} to ${spec.max}`;
@@ -29,18 +51,29 @@ export function parseParam(spec, text) {
 }
 
 export class IndicatorPanel {
-  // `onChange()` runs whenever the list of indicators changes, `onRecolor()`
-  // when only a colour did.
+  /**
+   * `onChange()` runs whenever the list of indicators changes, `onRecolor()`
+   * when only a colour did.
+   * @param {HTMLElement} root the sidebar's markup
+   * @param {{onChange: () => void, onRecolor: () => void}} callbacks
+   */
   constructor(root, { onChange, onRecolor }) {
     this.root = root;
     this.onChange = onChange;
     this.onRecolor = onRecolor;
+    /** @type {Map<string, IndicatorSpec>} */
     this.catalog = new Map();
+    /** @type {string | undefined} the catalog as last set, to see whether it changed */
+    this.catalogText = undefined;
+    /** @type {Entry[]} */
     this.active = [];
     this.nextColor = 0;
   }
 
-  // Rebuilt only when it changed, so a refresh never disturbs the user.
+  /**
+   * Rebuilt only when it changed, so a refresh never disturbs the user.
+   * @param {IndicatorSpec[]} indicators
+   */
   setCatalog(indicators) {
     const text = JSON.stringify(indicators);
     if (text === this.catalogText) return;
@@ -52,9 +85,21 @@ export class IndicatorPanel {
         make('h3', { textContent: category }),
         ...specs.map((spec) => this.catalogButton(spec)),
       ]));
-    this.root.querySelector('.catalog').replaceChildren(...sections);
+    this.part('.catalog').replaceChildren(...sections);
   }
 
+  /**
+   * The element of the sidebar's markup that `selector` names.
+   * @param {string} selector
+   * @returns {HTMLElement}
+   */
+  part(selector) {
+    const node = this.root.querySelector(selector);
+    if (!(node instanceof HTMLElement)) throw new Error(`the indicator sidebar has no ${selector}`);
+    return node;
+  }
+
+  /** @param {IndicatorSpec} spec */
   catalogButton(spec) {
     const button = make('button', {
       type: 'button',
@@ -67,12 +112,16 @@ export class IndicatorPanel {
     return button;
   }
 
+  /** @param {string} id */
   spec(id) {
     return this.catalog.get(id);
   }
 
-  // Replaces the list, e.g. with what the server made of a shared link;
-  // entries without a colour get the next one of the palette.
+  /**
+   * Replaces the list, e.g. with what the server made of a shared link;
+   * entries without a colour get the next one of the palette.
+   * @param {{id: string, params: Record<string, number>, color?: string}[]} list
+   */
   setActive(list) {
     this.nextColor = 0;
     this.active = [];
@@ -91,25 +140,37 @@ export class IndicatorPanel {
     return free ?? PALETTE[this.nextColor++ % PALETTE.length];
   }
 
-  // The calls text of the entries, as /api/data reads it.
+  /**
+   * The calls text of the entries, as /api/data reads it.
+   * @param {Entry[]} [entries]
+   */
   calls(entries = this.active) {
     return entries.map((a) => callText(a.id, a.params)).join(',');
   }
 
-  // Marks the entry whose call the server refused (all marks are cleared
-  // with an empty message) and shows the message above the list.
+  /**
+   * Marks the entry whose call the server refused (all marks are cleared
+   * with an empty message) and shows the message above the list.
+   * @param {string} message
+   * @param {Entry} [entry]
+   */
   setError(message, entry) {
     for (const a of this.active) delete a.failed;
     if (entry) entry.failed = message;
-    const slot = this.root.querySelector(':scope > .field-error');
+    const slot = this.part(':scope > .field-error');
     slot.textContent = message;
     slot.hidden = !message;
     this.renderActive();
   }
 
-  // The parameter form for a new indicator, or for editing entry `index`.
+  /**
+   * The parameter form for a new indicator, or for editing entry `index`.
+   * @param {IndicatorSpec} spec
+   * @param {number} [index]
+   */
   openForm(spec, index) {
     const editing = index !== undefined;
+    /** @type {Record<string, number>} */
     const current = editing ? this.active[index].params : {};
     const fields = spec.params.map((param) => {
       const input = make('input', {
@@ -135,6 +196,7 @@ export class IndicatorPanel {
     ]);
     form.dataset.indicator = spec.id;
     const read = () => {
+      /** @type {Record<string, number>} */
       const params = {};
       const errors = [];
       for (const { param, input } of fields) {
@@ -164,11 +226,12 @@ export class IndicatorPanel {
       this.onChange();
     });
     this.root.querySelector('.param-form')?.remove();
-    this.root.querySelector('.editor').append(form);
+    this.part('.editor').append(form);
     read();
     fields[0]?.input.focus();
   }
 
+  /** @param {number} index */
   remove(index) {
     this.active.splice(index, 1);
     this.root.querySelector('.param-form')?.remove();
@@ -185,18 +248,22 @@ export class IndicatorPanel {
       const row = make('li', { className: `active-item${entry.failed ? ' failed' : ''}` }, [
         swatch,
         make('span', { className: 'label', textContent: `${entry.id.toUpperCase()}${label ? ` ${label}` : ''}`, title: entry.failed ?? spec?.name ?? entry.id }),
-        make('button', { type: 'button', textContent: 'Edit', title: 'Edit parameters', disabled: !spec?.params.length, onclick: () => this.openForm(spec, index) }),
+        make('button', { type: 'button', textContent: 'Edit', title: 'Edit parameters', disabled: !spec?.params.length, onclick: () => spec && this.openForm(spec, index) }),
         make('button', { type: 'button', textContent: '✕', title: 'Remove', ariaLabel: 'Remove', onclick: () => this.remove(index) }),
       ]);
       row.dataset.indicator = entry.id;
       return row;
     });
-    const list = this.root.querySelector('.active');
+    const list = this.part('.active');
     list.replaceChildren(...rows);
     list.hidden = rows.length === 0;
   }
 }
 
+/**
+ * @param {Record<string, number>} a
+ * @param {Record<string, number>} b
+ */
 function sameParams(a, b) {
   const keys = Object.keys(a);
   return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);

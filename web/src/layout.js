@@ -1,3 +1,4 @@
+// @ts-check
 // Where the chart's state lives between visits. The link carries what makes
 // the chart (symbol, timeframe, chart type, indicators and their colours), so
 // a reload or a shared link shows the same chart; the browser remembers the
@@ -5,37 +6,88 @@
 
 const KEY = 'candela.layout';
 
-// What a link asks for; absent keys are undefined.
+/**
+ * What a link carries; absent keys are undefined. `indicators` is the calls'
+ * text as /api/data reads it, `colors` one `#rrggbb` per indicator.
+ * @typedef {object} LinkLayout
+ * @property {string} [symbol]
+ * @property {string} [timeframe]
+ * @property {string} [type]
+ * @property {string} [indicators]
+ * @property {string[]} [colors]
+ */
+
+/**
+ * The remembered layout: the link's, the theme, and the pane sizes (stretch
+ * factors: `price` and one per indicator key).
+ * @typedef {LinkLayout & {theme?: 'dark' | 'light', panes?: Record<string, number>}} Layout
+ */
+
+/** @type {readonly (keyof LinkLayout)[]} */
+const LINK_KEYS = ['symbol', 'timeframe', 'type', 'indicators', 'colors'];
+
+/**
+ * What a link asks for.
+ * @param {string} [search] the link's query, `?symbol=…`
+ * @returns {LinkLayout}
+ */
 export function fromLink(search = location.search) {
   const query = new URLSearchParams(search);
-  const get = (name) => query.get(name) ?? undefined;
+  const get = (/** @type {string} */ name) => query.get(name) ?? undefined;
   const colors = get('colors')?.split(',').map((c) => `#${c}`);
   return { symbol: get('symbol'), timeframe: get('timeframe'), type: get('type'), indicators: get('indicators'), colors };
 }
 
 // Characters a query value may hold as they are: links stay readable,
 // `indicators=sma(period=20),rsi(period=14)` rather than a wall of escapes.
-const readable = (value) => encodeURIComponent(value).replace(/%(3A|28|29|2C|3D)/g, (escape) => decodeURIComponent(escape));
+const readable = (/** @type {string} */ value) =>
+  encodeURIComponent(value).replace(/%(3A|28|29|2C|3D)/g, (escape) => decodeURIComponent(escape));
 
-export function toLink({ symbol, timeframe, type, indicators, colors }) {
-  const query = new URLSearchParams(location.search);
-  for (const name of ['symbol', 'timeframe', 'type', 'indicators', 'colors']) query.delete(name);
+/**
+ * The query text (without `?`) of a link to `layout`. Anything else in
+ * `search`, the current query (e.g. `bars=`), is kept, after the chart's own keys.
+ * @param {LinkLayout} layout
+ * @param {string} [search]
+ * @returns {string}
+ */
+export function linkQuery({ symbol, timeframe, type, indicators, colors }, search = '') {
+  const query = new URLSearchParams(search);
+  for (const name of LINK_KEYS) query.delete(name);
+  /** @type {[string, string | undefined][]} */
   const pairs = [['symbol', symbol], ['timeframe', timeframe], ['type', type], ['indicators', indicators],
     ['colors', colors?.map((c) => c.replace(/^#/, '')).join(',')]];
-  // Anything else in the link (e.g. `bars=`) is kept, after the chart's own keys.
-  const text = [...pairs.filter(([, v]) => v).map(([k, v]) => `${k}=${readable(v)}`), ...[...query].map(([k, v]) => `${k}=${readable(v)}`)].join('&');
+  const own = pairs.flatMap(([k, v]) => (v ? [`${k}=${readable(v)}`] : []));
+  return [...own, ...[...query].map(([k, v]) => `${k}=${readable(v)}`)].join('&');
+}
+
+/**
+ * Puts `layout` into the page's link, without a new history entry.
+ * @param {LinkLayout} layout
+ */
+export function toLink(layout) {
+  const text = linkQuery(layout, location.search);
   if (`?${text}` !== location.search) history.replaceState(null, '', `${location.pathname}?${text}${location.hash}`);
 }
 
-// The last layout, or {} when there is none (or storage is unavailable).
+/**
+ * The last layout, or {} when there is none (or storage is unavailable).
+ * @returns {Layout}
+ */
 export function remembered() {
   try {
-    return JSON.parse(localStorage.getItem(KEY)) ?? {};
+    const text = localStorage.getItem(KEY);
+    /** @type {unknown} */
+    const layout = text === null ? null : JSON.parse(text);
+    return typeof layout === 'object' && layout !== null && !Array.isArray(layout) ? layout : {};
   } catch {
     return {};
   }
 }
 
+/**
+ * Merges `changes` into the remembered layout.
+ * @param {Layout} changes
+ */
 export function remember(changes) {
   try {
     localStorage.setItem(KEY, JSON.stringify({ ...remembered(), ...changes }));

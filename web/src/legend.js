@@ -1,13 +1,24 @@
+// @ts-check
 // A legend at the top of each pane: on the price pane the bar under the
 // crosshair (OHLC, change, volume) and the overlay indicators, on every other
 // pane its indicator's outputs, each in its line's colour. With the crosshair
 // away, the latest bar's values.
 
+/** @import { Drawn, PriceChart } from './chart.js' */
+/** @import { IndicatorResult } from './api.js' */
+
 const price = new Intl.NumberFormat('en-US', { maximumFractionDigits: 4 });
 const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 2 });
 
-const formatValue = (v) => (v == null ? '–' : price.format(v));
+const formatValue = (/** @type {number | null | undefined} */ v) => (v == null ? '–' : price.format(v));
 
+const volumeText = (/** @type {number | null | undefined} */ v) => (v == null ? '–' : compact.format(v));
+
+/**
+ * @param {string} className
+ * @param {string} text
+ * @param {string} [color]
+ */
 function span(className, text, color) {
   const node = document.createElement('span');
   node.className = className;
@@ -16,7 +27,12 @@ function span(className, text, color) {
   return node;
 }
 
-// `SMA 20`, `MACD 12, 26, 9`: short enough for a phone; the key is the row's title.
+/**
+ * `SMA 20`, `MACD 12, 26, 9`: short enough for a phone; the key is the row's title.
+ * @param {Drawn} drawn
+ * @param {IndicatorResult} result
+ * @param {number} i the bar
+ */
 function indicatorRow({ key, spec, colors }, result, i) {
   const row = document.createElement('div');
   row.className = 'indicator-values';
@@ -31,28 +47,37 @@ function indicatorRow({ key, spec, colors }, result, i) {
   return row;
 }
 
-// `title` names the chart (symbol · timeframe); `index` is the bar under the
-// crosshair, or undefined for the latest.
+/**
+ * `title` names the chart (symbol · timeframe); `index` is the bar under the
+ * crosshair, or undefined for the latest.
+ * @param {HTMLElement} root
+ * @param {PriceChart} chart
+ * @param {string} title
+ * @param {number} [index]
+ */
 export function renderLegends(root, chart, title, index) {
-  const history = chart.history;
-  if (!history || history.length === 0) {
+  const { history, shown } = chart;
+  if (!history || !shown || history.length === 0) {
     root.replaceChildren();
     return;
   }
   const i = index ?? history.length - 1;
-  const { open, high, low, close } = chart.shown;
+  const { open, high, low, close } = shown;
   const closes = history.bars.close;
-  const change = i > 0 ? (closes[i] / closes[i - 1] - 1) * 100 : 0;
-  const cls = close[i] >= open[i] ? 'up' : 'down';
+  const [now, before] = [closes[i], closes[i - 1]];
+  const change = i === 0 ? 0 : now != null && before != null ? (now / before - 1) * 100 : null;
+  const [o, c] = [open[i], close[i]];
+  const cls = o != null && c != null && c >= o ? 'up' : 'down';
   const head = document.createElement('div');
   head.className = 'bar-values';
   head.append(
     span('name', title),
     span(cls, `O ${formatValue(open[i])}`), span(cls, `H ${formatValue(high[i])}`),
     span(cls, `L ${formatValue(low[i])}`), span(cls, `C ${formatValue(close[i])}`),
-    span(cls, `${change >= 0 ? '+' : ''}${change.toFixed(2)}%`),
-    span('volume', `Vol ${history.bars.volume[i] == null ? '–' : compact.format(history.bars.volume[i])}`),
+    span(cls, change == null ? '–%' : `${change >= 0 ? '+' : ''}${change.toFixed(2)}%`),
+    span('volume', `Vol ${volumeText(history.bars.volume[i])}`),
   );
+  /** @type {HTMLElement[][]} */
   const panes = [[head]];
   chart.drawn.forEach((drawn, k) => {
     (panes[drawn.pane] ??= []).push(indicatorRow(drawn, history.indicators[k], i));

@@ -1,12 +1,20 @@
+// @ts-check
 // The SQL console: an editor with example queries, the result as a table,
-// errors as the server words them, and "Chart this" when the result has a
-// time column and open, high, low and close. The server does the work; this
-// only sends the text and draws what comes back.
-import { api } from './api.js';
+// errors as the server words them (the caret put where the server says the
+// error is), and "Chart this" when the result has a time column and open,
+// high, low and close. The server does the work; this only sends the text
+// and draws what comes back.
+import { ApiError, api } from './api.js';
+
+/**
+ * @import { Bars, IndicatorResult, SqlPosition, SqlResult } from './api.js'
+ * @import { Drawable } from './chart.js'
+ */
 
 // Rows drawn in the table; the rest are counted, not drawn.
 const TABLE_ROWS = 1000;
 
+/** @type {readonly {label: string, sql: string}[]} */
 export const EXAMPLES = [
   {
     label: 'Daily bars with RSI',
@@ -31,18 +39,24 @@ export const EXAMPLES = [
 ];
 
 export class SqlConsole {
-  // `root` holds the console's markup; `onChart(history)` draws a result.
+  /**
+   * `root` holds the console's markup; `onChart(history)` draws a result.
+   * @param {HTMLElement} root
+   * @param {{onChart: (history: Drawable) => void}} callbacks
+   */
   constructor(root, { onChart }) {
     this.root = root;
     this.onChart = onChart;
-    this.editor = root.querySelector('textarea');
-    this.examples = root.querySelector('select');
-    this.runButton = root.querySelector('.run');
-    this.chartButton = root.querySelector('.chart-this');
-    this.status = root.querySelector('.sql-status');
-    this.error = root.querySelector('.sql-error');
-    this.table = root.querySelector('.sql-result');
+    this.editor = part(root, 'textarea', HTMLTextAreaElement);
+    this.examples = part(root, 'select', HTMLSelectElement);
+    this.runButton = part(root, '.run', HTMLButtonElement);
+    this.chartButton = part(root, '.chart-this', HTMLButtonElement);
+    this.status = part(root, '.sql-status', HTMLElement);
+    this.error = part(root, '.sql-error', HTMLElement);
+    this.table = part(root, '.sql-result', HTMLElement);
+    /** @type {SqlResult | null} */
     this.result = null;
+    /** @type {AbortController | null} */
     this.controller = null;
     for (const [i, example] of EXAMPLES.entries()) {
       const option = document.createElement('option');
@@ -71,6 +85,7 @@ export class SqlConsole {
     return !this.root.hidden;
   }
 
+  /** @param {boolean} [show] */
   toggle(show = !this.open) {
     this.root.hidden = !show;
     document.getElementById('sql-toggle')?.setAttribute('aria-pressed', String(show));
@@ -85,8 +100,9 @@ export class SqlConsole {
     this.status.textContent = 'Running…';
     this.runButton.disabled = true;
     const started = performance.now();
+    const sql = this.editor.value;
     try {
-      const result = await api('/api/sql', { signal: controller.signal, body: { sql: this.editor.value } });
+      const result = /** @type {SqlResult} */ (await api('/api/sql', { signal: controller.signal, body: { sql } }));
       this.result = result;
       this.render(result);
       const rows = result.rows.length.toLocaleString('en-US');
@@ -94,13 +110,19 @@ export class SqlConsole {
       this.status.textContent = `${rows} row${result.rows.length === 1 ? '' : 's'} · ${Math.round(performance.now() - started)} ms${cut}`;
       this.chartButton.hidden = !chartable(result);
     } catch (error) {
-      if (error.name === 'AbortError') return;
+      if (error instanceof Error && error.name === 'AbortError') return;
       this.result = null;
       this.chartButton.hidden = true;
       this.table.replaceChildren();
       this.status.textContent = '';
-      this.error.textContent = error.message;
+      this.error.textContent = error instanceof Error ? error.message : String(error);
       this.error.hidden = false;
+      // The caret where the server says the error is, if the text is still the one it read.
+      if (error instanceof ApiError && error.position && this.editor.value === sql) {
+        const [start, end] = textRange(sql, error.position);
+        this.editor.focus();
+        this.editor.setSelectionRange(start, end);
+      }
     } finally {
       if (this.controller === controller) {
         this.controller = null;
@@ -109,6 +131,7 @@ export class SqlConsole {
     }
   }
 
+  /** @param {SqlResult} result */
   render({ columns, rows }) {
     const table = document.createElement('table');
     const head = table.createTHead().insertRow();
@@ -127,9 +150,10 @@ export class SqlConsole {
         td.textContent = cellText(value);
         if (typeof value === 'number') td.className = 'num';
         if (value === null) td.className = 'null';
-        td.dataset.column = columns[i].name;
+        td.dataset.column = columns[i]?.name ?? '';
       });
     }
+    /** @type {HTMLElement[]} */
     const parts = [table];
     if (rows.length > TABLE_ROWS) {
       const note = document.createElement('p');
@@ -145,6 +169,21 @@ export class SqlConsole {
   }
 }
 
+/**
+ * The element of `root` that `selector` names, of the kind the console needs.
+ * @template {HTMLElement} T
+ * @param {HTMLElement} root
+ * @param {string} selector
+ * @param {new () => T} kind
+ * @returns {T}
+ */
+function part(root, selector, kind) {
+  const node = root.querySelector(selector);
+  if (!(node instanceof kind)) throw new Error(`the SQL console has no ${selector}`);
+  return node;
+}
+
+/** @param {unknown} value */
 function cellText(value) {
   if (value === null) return 'NULL';
   if (typeof value === 'number') return value.toLocaleString('en-US', { maximumFractionDigits: 6 });
@@ -152,50 +191,100 @@ function cellText(value) {
   return String(value);
 }
 
+/**
+ * The place of `position` (line and column counted from 1, the column in
+ * characters) in `text` as the editor counts (UTF-16 units): the range of
+ * the character there, empty at the end of a line. Clamped to the text.
+ * @param {string} text
+ * @param {SqlPosition} position
+ * @returns {[number, number]}
+ */
+export function textRange(text, { line, column }) {
+  const lines = text.split('\n');
+  const row = Math.min(Math.max(line, 1), lines.length) - 1;
+  let offset = 0;
+  for (let i = 0; i < row; i++) offset += lines[i].length + 1;
+  const chars = [...lines[row]];
+  const before = chars.slice(0, Math.max(column, 1) - 1).join('').length;
+  const at = chars[Math.max(column, 1) - 1] ?? '';
+  return [offset + before, offset + before + (at === '\r' ? 0 : at.length)];
+}
+
+/** @type {readonly ('open' | 'high' | 'low' | 'close')[]} */
 const OHLC = ['open', 'high', 'low', 'close'];
 
+/**
+ * @param {SqlResult['columns']} columns
+ * @param {string} name
+ */
 function columnIndex(columns, name) {
   return columns.findIndex((c) => c.name.toLowerCase() === name);
 }
 
-// A result can be charted when it has a timestamp column and open, high, low
-// and close.
+/**
+ * A result can be charted when it has a timestamp column and open, high, low
+ * and close.
+ * @param {Pick<SqlResult, 'columns'>} result
+ */
 export function chartable({ columns }) {
   return columns.some((c) => c.type === 'timestamp') && OHLC.every((name) => columnIndex(columns, name) >= 0);
 }
 
-// The result as the chart draws a history: bars sorted by time (one per
-// instant), and every other numeric column, or struct of numbers, as an
-// indicator: on the price pane when its values lie within the bars' range,
-// else in a pane of its own.
+const numberOrNull = (/** @type {unknown} */ value) => (typeof value === 'number' ? value : null);
+const isRecord = (/** @type {unknown} */ value) => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The result as the chart draws a history: bars sorted by time (one per
+ * instant; a value that is not a number is missing), and every other numeric
+ * column, or struct of numbers, as an indicator: on the price pane when its
+ * values lie within the bars' range, else in a pane of its own.
+ * @param {Pick<SqlResult, 'columns' | 'rows'>} result
+ * @returns {Drawable}
+ */
 export function toHistory({ columns, rows }) {
   const time = columns.findIndex((c) => c.name.toLowerCase() === 'time' && c.type === 'timestamp');
   const timeAt = time >= 0 ? time : columns.findIndex((c) => c.type === 'timestamp');
-  const at = Object.fromEntries(['volume', ...OHLC].map((name) => [name, columnIndex(columns, name)]));
+  /** @type {Map<number, unknown[]>} */
   const byTime = new Map();
   for (const row of rows) {
-    const seconds = Date.parse(row[timeAt]) / 1000;
+    const seconds = Date.parse(String(row[timeAt])) / 1000;
     if (Number.isFinite(seconds)) byTime.set(seconds, row);
   }
   const ordered = [...byTime.entries()].sort((a, b) => a[0] - b[0]);
-  const bars = { time: ordered.map(([t]) => t) };
-  for (const [name, index] of Object.entries(at)) {
-    bars[name] = ordered.map(([, row]) => (index >= 0 ? row[index] : 0));
-  }
-  const low = Math.min(...bars.low.filter((v) => v != null));
-  const high = Math.max(...bars.high.filter((v) => v != null));
+  /**
+   * @param {number} index
+   * @param {number | null} missing the value when there is no such column
+   */
+  const column = (index, missing) => ordered.map(([, row]) => (index >= 0 ? numberOrNull(row[index]) : missing));
+  const at = { open: columnIndex(columns, 'open'), high: columnIndex(columns, 'high'), low: columnIndex(columns, 'low'),
+    close: columnIndex(columns, 'close'), volume: columnIndex(columns, 'volume') };
+  /** @type {Bars} */
+  const bars = {
+    time: ordered.map(([t]) => t),
+    open: column(at.open, null), high: column(at.high, null), low: column(at.low, null), close: column(at.close, null),
+    volume: column(at.volume, 0),
+  };
+  // A loop, not Math.min(...values): a million arguments overflow the stack.
+  let low = Infinity;
+  let high = -Infinity;
+  for (const v of bars.low) if (v != null && v < low) low = v;
+  for (const v of bars.high) if (v != null && v > high) high = v;
   const used = new Set([timeAt, ...Object.values(at)]);
+  /** @type {IndicatorResult[]} */
   const indicators = [];
   columns.forEach((column, index) => {
     if (used.has(index)) return;
     const values = ordered.map(([, row]) => row[index]);
+    /** @type {Record<string, (number | null)[]>} */
     let outputs;
     if (column.type === 'number' || column.type === 'integer') {
-      outputs = { [column.name]: values };
+      outputs = { [column.name]: values.map(numberOrNull) };
     } else if (column.type === 'struct') {
-      const names = Object.keys(values.find((v) => v && typeof v === 'object') ?? {});
-      outputs = Object.fromEntries(names.map((name) => [name, values.map((v) => v?.[name] ?? null)]));
-      if (!names.length || names.some((name) => outputs[name].some((v) => v !== null && typeof v !== 'number'))) return;
+      const first = values.find(isRecord);
+      const names = first ? Object.keys(first) : [];
+      const fields = names.map((name) => values.map((v) => (isRecord(v) ? /** @type {Record<string, unknown>} */ (v)[name] ?? null : null)));
+      if (!names.length || fields.some((f) => f.some((v) => v !== null && typeof v !== 'number'))) return;
+      outputs = Object.fromEntries(names.map((name, k) => [name, fields[k].map(numberOrNull)]));
     } else {
       return;
     }
@@ -204,5 +293,5 @@ export function toHistory({ columns, rows }) {
     const placement = median >= low && median <= high ? 'overlay' : 'pane';
     indicators.push({ id: `sql:${column.name}`, label: column.name, key: column.name, params: {}, placement, outputs });
   });
-  return { bars, indicators, source: { aggregated: false }, exhausted: true, failed: false, length: bars.time.length };
+  return { bars, indicators, length: bars.time.length };
 }

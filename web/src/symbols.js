@@ -1,15 +1,26 @@
+// @ts-check
 // The symbol picker: a search box over the stored symbols. Typing filters by
 // any part of the id (provider or ticker); arrows move, Enter or a click
 // chooses, Escape puts back the symbol on the chart.
 
+/** @import { SymbolInfo } from './api.js' */
+
 export class SymbolPicker {
-  // `onChoose(id)` runs when the user picks a symbol other than the current one.
+  /**
+   * `onChoose(id)` runs when the user picks a symbol other than the current one.
+   * @param {HTMLInputElement} input the search box
+   * @param {HTMLElement} list the listbox under it
+   * @param {(id: string) => void} onChoose
+   */
   constructor(input, list, onChoose) {
     this.input = input;
     this.list = list;
     this.onChoose = onChoose;
+    /** @type {SymbolInfo[]} */
     this.symbols = [];
+    /** @type {string | null} */
     this.current = null;
+    /** @type {SymbolInfo[]} */
     this.matches = [];
     this.highlighted = 0;
     input.addEventListener('focus', () => { input.select(); this.open(''); });
@@ -17,23 +28,31 @@ export class SymbolPicker {
     input.addEventListener('blur', () => setTimeout(() => this.close(), 120));
     input.addEventListener('keydown', (event) => this.onKey(event));
     list.addEventListener('mousedown', (event) => {
-      const item = event.target.closest('[role="option"]');
-      if (!item) return;
+      const item = event.target instanceof Element ? event.target.closest('[role="option"]') : null;
+      if (!(item instanceof HTMLElement) || item.dataset.symbol === undefined) return;
       event.preventDefault();
       this.choose(item.dataset.symbol);
     });
   }
 
+  /** @param {SymbolInfo[]} symbols */
   setSymbols(symbols) {
     this.symbols = symbols;
   }
 
-  // Shows `id` as the chart's symbol without choosing it.
+  /**
+   * Shows `id` as the chart's symbol without choosing it.
+   * @param {string | null} id
+   */
   setCurrent(id) {
     this.current = id;
     this.input.value = id ?? '';
   }
 
+  /**
+   * Lists the symbols whose id holds `text`.
+   * @param {string} text
+   */
   open(text) {
     const needle = text.trim().toLowerCase();
     this.matches = this.symbols.filter((s) => s.id.toLowerCase().includes(needle));
@@ -58,7 +77,7 @@ export class SymbolPicker {
     this.list.hidden = false;
     this.input.setAttribute('aria-expanded', 'true');
     const active = this.list.children[this.highlighted];
-    if (active?.id) {
+    if (active instanceof HTMLElement && active.id) {
       this.input.setAttribute('aria-activedescendant', active.id);
       active.scrollIntoView({ block: 'nearest' });
     }
@@ -71,6 +90,7 @@ export class SymbolPicker {
     if (document.activeElement !== this.input) this.input.value = this.current ?? '';
   }
 
+  /** @param {KeyboardEvent} event */
   onKey(event) {
     if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
       event.preventDefault();
@@ -88,6 +108,7 @@ export class SymbolPicker {
     }
   }
 
+  /** @param {string} id */
   choose(id) {
     const changed = id !== this.current;
     this.setCurrent(id);

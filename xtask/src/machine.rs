@@ -74,7 +74,7 @@ impl Machine {
             "Node.js (the web UI's checks and browser tests)",
             Command::new("node").arg("--version"),
             &["nodejs", "npm"],
-            "install Node.js 20 or later with npm (Debian/Ubuntu: sudo apt-get install nodejs npm)",
+            "install Node.js 20.19 or later with npm (Debian/Ubuntu: sudo apt-get install nodejs npm)",
         )?;
         self.tool(
             "npm",

@@ -1,0 +1,127 @@
+// @ts-check
+// The history grows to the left page by page: bars and every indicator
+// output joined in order, the next page asked for just before the first bar,
+// the series' start recognised, and a page that does not fit refused whole.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { BarHistory, dataQuery } from '../src/history.js';
+
+/** @import { DataResponse } from '../src/api.js' */
+
+// A page of bars at `times`, each value derived from its time, with an SMA
+// (null during its warm-up) and a two-output MACD.
+/**
+ * @param {number[]} times
+ * @param {{warmUp?: number, indicators?: boolean}} [options]
+ * @returns {DataResponse}
+ */
+function page(times, { warmUp = 0, indicators = true } = {}) {
+  const value = (/** @type {number} */ t, /** @type {number} */ k) => t / 60 + k;
+  return {
+    symbol: 'ALPACA:NFLX',
+    timeframe: '1m',
+    source: { timeframe: '1m', aggregated: false },
+    bars: {
+      time: times,
+      open: times.map((t) => value(t, 0)),
+      high: times.map((t) => value(t, 1)),
+      low: times.map((t) => value(t, -1)),
+      close: times.map((t) => value(t, 0.5)),
+      volume: times.map((t) => (t % 120 === 0 ? null : 1000)),
+    },
+    indicators: indicators
+      ? [
+        { id: 'sma', key: 'sma(period=3)', params: { period: 3 }, placement: 'overlay',
+          outputs: { sma: times.map((t, i) => (i < warmUp ? null : value(t, 0.25))) } },
+        { id: 'macd', key: 'macd(fast=12,slow=26,signal=9)', params: { fast: 12, slow: 26, signal: 9 }, placement: 'pane',
+          outputs: { macd: times.map((t) => -t), signal: times.map((t) => t * 2) } },
+      ]
+      : [],
+  };
+}
+
+const minutes = (/** @type {number} */ from, /** @type {number} */ count) => Array.from({ length: count }, (_, i) => (from + i) * 60);
+const request = { symbol: 'ALPACA:NFLX', timeframe: '1m', indicators: 'sma(period=3),macd(fast=12,slow=26,signal=9)' };
+
+test('older pages join in front: bars and every indicator output, in time order', () => {
+  const history = new BarHistory(request, page(minutes(200, 100), { warmUp: 2 }));
+  assert.equal(history.length, 100);
+
+  assert.equal(history.prepend(page(minutes(100, 100)), 100), 100);
+  assert.equal(history.prepend(page(minutes(0, 100), { warmUp: 2 }), 100), 100);
+
+  // The same as one page of all 300 bars, except where each page began its warm-up.
+  const whole = page(minutes(0, 300));
+  assert.equal(history.length, 300);
+  assert.deepEqual(history.bars, whole.bars);
+  const sma = [...whole.indicators[0].outputs.sma];
+  sma[0] = sma[1] = sma[200] = sma[201] = null;
+  assert.deepEqual(history.indicators[0].outputs.sma, sma);
+  assert.deepEqual(history.indicators[1].outputs, whole.indicators[1].outputs);
+  assert.equal(history.exhausted, false);
+});
+
+test('the next page ends just before the first bar held, and grows with what is held', () => {
+  const history = new BarHistory(request, page(minutes(10_000, 5000)));
+  const first = history.olderRequest(5000);
+  assert.equal(first.limit, 5000);
+  const url = new URL(first.url, 'http://candela');
+  assert.equal(url.pathname, '/api/data');
+  assert.equal(url.searchParams.get('symbol'), 'ALPACA:NFLX');
+  assert.equal(url.searchParams.get('timeframe'), '1m');
+  assert.equal(url.searchParams.get('indicators'), request.indicators);
+  assert.equal(url.searchParams.get('end'), String(10_000 * 60 - 1));
+  assert.equal(url.searchParams.get('limit'), '5000');
+
+  // 5k, then as many as are held: 5k, 10k, 20k, …, at most 250k.
+  const sizes = [];
+  let start = 10_000;
+  for (let i = 0; i < 3; i++) {
+    const { limit } = history.olderRequest(5000);
+    sizes.push(limit);
+    start -= limit;
+    history.prepend(page(minutes(start, limit), { indicators: true }), limit);
+  }
+  assert.deepEqual(sizes, [5000, 10_000, 20_000]);
+  const huge = new BarHistory(request, page(minutes(0, 300_000), { indicators: false }));
+  assert.equal(huge.olderRequest(5000).limit, 250_000);
+  // A first page smaller than a link's `bars=` asks for that many.
+  assert.equal(new BarHistory(request, page(minutes(0, 10))).olderRequest(5000).limit, 5000);
+});
+
+test('a page shorter than asked, or empty, is the start of the series', () => {
+  const history = new BarHistory(request, page(minutes(100, 10)));
+  assert.equal(history.prepend(page(minutes(97, 3)), 10), 3);
+  assert.equal(history.exhausted, true);
+  assert.equal(history.length, 13);
+  assert.equal(history.bars.time[0], 97 * 60);
+
+  const empty = new BarHistory(request, page(minutes(100, 10)));
+  assert.equal(empty.prepend(page([]), 10), 0);
+  assert.equal(empty.exhausted, true);
+  assert.equal(empty.length, 10);
+});
+
+test('a page that overlaps, or lacks an indicator, is refused and nothing is joined', () => {
+  const history = new BarHistory(request, page(minutes(100, 10)));
+  const before = structuredClone({ bars: history.bars, indicators: history.indicators });
+  assert.throws(() => history.prepend(page(minutes(95, 10)), 10), /overlaps/);
+
+  const lacking = page(minutes(90, 10));
+  lacking.indicators.pop();
+  assert.throws(() => history.prepend(lacking, 10), /lacks macd\(fast=12,slow=26,signal=9\)/);
+
+  const short = page(minutes(90, 10));
+  short.indicators[1].outputs.signal.pop();
+  assert.throws(() => history.prepend(short, 10), /lacks macd\(fast=12,slow=26,signal=9\) signal/);
+
+  assert.deepEqual({ bars: history.bars, indicators: history.indicators }, before);
+});
+
+test('dataQuery leaves out what is not asked', () => {
+  assert.equal(dataQuery({ symbol: 'A:B', timeframe: '4h', indicators: '', limit: 10 }), '/api/data?symbol=A%3AB&timeframe=4h&limit=10');
+  assert.equal(
+    dataQuery({ symbol: 'X', timeframe: '1d', indicators: 'sma(period=20)', end: 99, limit: 5 }),
+    '/api/data?symbol=X&timeframe=1d&indicators=sma%28period%3D20%29&end=99&limit=5',
+  );
+});

@@ -1,0 +1,46 @@
+// @ts-check
+// The link: what the chart is written into it and read back, readable and
+// exact, keeping whatever else the link holds.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { fromLink, linkQuery } from '../src/layout.js';
+
+/** @import { LinkLayout } from '../src/layout.js' */
+
+test('a link round-trips through format and parse', () => {
+  /** @type {LinkLayout} */
+  const layout = {
+    symbol: 'ALPACA:NFLX',
+    timeframe: '4h',
+    type: 'heikin-ashi',
+    indicators: 'sma(period=20),bbands(period=20,stddev=2.5),macd(fast=12,slow=26,signal=9)',
+    colors: ['#f5a623', '#6c8cff', '#123456'],
+  };
+  const query = linkQuery(layout);
+  assert.equal(query, 'symbol=ALPACA:NFLX&timeframe=4h&type=heikin-ashi'
+    + '&indicators=sma(period=20),bbands(period=20,stddev=2.5),macd(fast=12,slow=26,signal=9)'
+    + '&colors=f5a623,6c8cff,123456', 'calls, ids and colours stay readable');
+  assert.deepEqual(fromLink(`?${query}`), layout);
+});
+
+test('characters that mean something in a query are escaped, and come back', () => {
+  /** @type {LinkLayout} */
+  const layout = { symbol: 'ODD:A&B #1+%', timeframe: '1d', type: undefined, indicators: undefined, colors: undefined };
+  const query = linkQuery(layout);
+  assert.equal(query, 'symbol=ODD:A%26B%20%231%2B%25&timeframe=1d');
+  assert.deepEqual(fromLink(`?${query}`), layout);
+});
+
+test("absent keys are left out, and the link's other keys kept after the chart's", () => {
+  const query = linkQuery({ symbol: 'EXPE', timeframe: '1h', indicators: '' }, '?bars=50000&symbol=OLD&colors=ffffff&x=a,b');
+  assert.equal(query, 'symbol=EXPE&timeframe=1h&bars=50000&x=a,b');
+  assert.deepEqual(fromLink(`?${query}`), { symbol: 'EXPE', timeframe: '1h', type: undefined, indicators: undefined, colors: undefined });
+});
+
+test('a link names what it has, and nothing else', () => {
+  assert.deepEqual(fromLink(''), { symbol: undefined, timeframe: undefined, type: undefined, indicators: undefined, colors: undefined });
+  // Written by hand, with positional arguments and escapes: read as written.
+  assert.deepEqual(fromLink('?symbol=ALPACA%3AEXPE&indicators=sma%2820%29%2Crsi'), {
+    symbol: 'ALPACA:EXPE', timeframe: undefined, type: undefined, indicators: 'sma(20),rsi', colors: undefined,
+  });
+});

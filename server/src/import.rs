@@ -262,6 +262,46 @@ mod tests {
     }
 
     #[test]
+    fn a_folder_of_files_is_one_symbol_per_file_and_a_bad_file_fails_alone() {
+        let inputs = tempfile::tempdir().expect("inputs");
+        let rows = "Date,Open,High,Low,Close,Volume\n2024-01-02,1,2,0.5,1.5,10\n2024-01-03,1,2,0.5,1.5,10\n";
+        std::fs::write(inputs.path().join("NFLX.csv"), rows).expect("csv");
+        std::fs::write(inputs.path().join("AAPL.txt"), rows).expect("csv");
+        std::fs::write(inputs.path().join("BAD.csv"), "Date,Open\n2024-01-02,1\n").expect("csv");
+        std::fs::write(inputs.path().join("notes.md"), "not bars").expect("other");
+        let root = tempfile::tempdir().expect("root");
+        let request = Request {
+            inputs: vec![inputs.path().to_owned()],
+            owner: Owner::Provider("ALPACA".into()),
+            timeframe: None,
+            time_format: None,
+            end_times: false,
+            replace: false,
+            root: root.path().to_owned(),
+        };
+        let failed = run(&request, &|_| Tz::UTC).expect("run");
+        assert_eq!(failed, 1, "BAD.csv has no high, low or close");
+        for symbol in ["NFLX", "AAPL"] {
+            let file = root
+                .path()
+                .join(format!("ALPACA/{symbol}/1d/{symbol}.parquet"));
+            assert!(file.is_file(), "{}", file.display());
+        }
+        assert!(
+            !root.path().join("ALPACA/BAD").exists(),
+            "nothing written for a bad file"
+        );
+
+        let empty = tempfile::tempdir().expect("empty");
+        let request = Request {
+            inputs: vec![empty.path().to_owned()],
+            ..request
+        };
+        let error = run(&request, &|_| Tz::UTC).expect_err("no CSV files");
+        assert!(error.contains("holds no CSV files"), "{error}");
+    }
+
+    #[test]
     fn symbols_need_a_provider() {
         let id = parse_symbol("ALPACA:NFLX").expect("symbol");
         assert_eq!(

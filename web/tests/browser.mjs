@@ -1,15 +1,31 @@
+// @ts-check
 // What every browser test shares: Debian's Chromium, headless, with the page
 // failing the test on any script error, failed request or request to
 // anywhere but the server under test. Screenshots go to artifacts/ at the
-// repository root (git-ignored).
+// repository root (git-ignored). Also what several scripts use: waits on
+// the page (whose functions run in the page, so each names the element it
+// misses itself) and `present` for what a script needs to go on.
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
+/** @import { Page } from 'playwright-core' */
+/** @import { Time } from 'lightweight-charts' */
+
+/**
+ * A point of a drawn series as the tests read it: a line's or histogram's
+ * value, or none (whitespace).
+ * @typedef {{time: Time, value?: number}} ValuePoint
+ */
+
 const ARTIFACTS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'artifacts');
 
-// `expectErrors`: the script provokes failing /api/data or /api/sql requests on purpose.
+/**
+ * Opens the browser on a new page.
+ * @param {string} base the server under test, e.g. `http://127.0.0.1:PORT`
+ * @param {{expectErrors?: boolean}} [options] `expectErrors`: the script provokes failing /api/data or /api/sql requests on purpose.
+ */
 export async function openBrowser(base, { expectErrors = false } = {}) {
   mkdirSync(ARTIFACTS, { recursive: true });
   const browser = await chromium.launch({
@@ -17,8 +33,9 @@ export async function openBrowser(base, { expectErrors = false } = {}) {
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync'],
   });
+  /** @type {string[]} */
   const failures = [];
-  const check = (ok, what) => { if (!ok) failures.push(what); console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`); };
+  const check = (/** @type {unknown} */ ok, /** @type {string} */ what) => { if (!ok) failures.push(what); console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`); };
   const page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
   page.on('pageerror', (e) => failures.push(`page error: ${e.message}`));
   page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) failures.push(`console error: ${m.text()}`); });
@@ -30,7 +47,7 @@ export async function openBrowser(base, { expectErrors = false } = {}) {
   return {
     page,
     check,
-    screenshot: (name) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) }),
+    screenshot: (/** @type {string} */ name) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) }),
     finish: async () => {
       await browser.close();
       if (failures.length) {
@@ -40,3 +57,49 @@ export async function openBrowser(base, { expectErrors = false } = {}) {
     },
   };
 }
+
+/**
+ * `value`, which the script needs to go on: null or undefined fails it with
+ * an Error naming `what`.
+ * @template T
+ * @param {T} value
+ * @param {string} what
+ * @returns {NonNullable<T>}
+ */
+export function present(value, what) {
+  if (value === null || value === undefined) throw new Error(`${what} is missing`);
+  return value;
+}
+
+/**
+ * Waits until the chart holds bars.
+ * @param {Page} page
+ */
+export const waitForBars = (page) => page.waitForFunction(() => {
+  const chart = document.querySelector('#chart');
+  if (!(chart instanceof HTMLElement)) throw new Error('the page has no #chart');
+  return chart.dataset.bars !== '0';
+});
+
+/**
+ * Waits until the chart draws `count` indicators and nothing is loading.
+ * @param {Page} page
+ * @param {number} count
+ */
+export const waitForIndicators = (page, count) => page.waitForFunction((n) => {
+  const chart = document.querySelector('#chart');
+  if (!(chart instanceof HTMLElement)) throw new Error('the page has no #chart');
+  return chart.dataset.indicators === String(n) && !document.querySelector('#status.loading');
+}, count);
+
+/**
+ * Waits until the element `selector` has `text` in its text.
+ * @param {Page} page
+ * @param {string} selector
+ * @param {string} text
+ */
+export const waitForText = (page, selector, text) => page.waitForFunction(({ selector, text }) => {
+  const element = document.querySelector(selector);
+  if (!element) throw new Error(`the page has no ${selector}`);
+  return element.textContent.includes(text);
+}, { selector, text });

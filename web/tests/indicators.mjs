@@ -1,8 +1,11 @@
+// @ts-check
 // Indicators on the chart, in headless Chromium against a live server: add
 // SMA, RSI and MACD from the sidebar, check the panes and that they hold the
 // API's values, then edit, add a second SMA, remove, and reload.
 // Usage: node tests/indicators.mjs http://127.0.0.1:PORT
-import { openBrowser } from './browser.mjs';
+import { openBrowser, waitForBars, waitForIndicators } from './browser.mjs';
+
+/** @import { DataResponse, IndicatorsResponse } from '../src/api.js' */
 
 const base = process.argv[2];
 if (!base) throw new Error('usage: node tests/indicators.mjs http://127.0.0.1:PORT');
@@ -16,13 +19,16 @@ const drawn = () => page.evaluate(() => window.candela.chart.drawn.map(({ key, p
   pane,
   outputs: Object.fromEntries([...outputs].map(([name, series]) => [name, {
     pane: series.getPane().paneIndex(),
-    points: series.data().filter((p) => p.value !== undefined).map((p) => [p.time, p.value]),
+    points: series.data().flatMap((p) => ('value' in p && p.value !== undefined ? [/** @type {const} */ ([p.time, p.value])] : [])),
   }])),
 })));
 const paneCount = () => page.evaluate(() => window.candela.chart.chart.panes().length);
-const waitForIndicators = (n) => page.waitForFunction(
-  (count) => document.querySelector('#chart').dataset.indicators === String(count) && !document.querySelector('#status.loading'), n);
 
+/**
+ * Adds indicator `id` from the sidebar, with `values` for its parameters.
+ * @param {string} id
+ * @param {Record<string, number>} [values]
+ */
 async function add(id, values = {}) {
   await page.locator(`.catalog-item[data-indicator="${id}"]`).click();
   for (const [name, value] of Object.entries(values)) await page.locator(`.param-form input[name="${name}"]`).fill(String(value));
@@ -31,8 +37,9 @@ async function add(id, values = {}) {
 
 try {
   await page.goto(`${base}/?${QUERY}`);
-  await page.waitForFunction(() => document.querySelector('#chart').dataset.bars !== '0');
-  const catalog = (await (await page.request.get(`${base}/api/indicators`)).json()).indicators;
+  await waitForBars(page);
+  /** @type {IndicatorsResponse} */
+  const { indicators: catalog } = await (await page.request.get(`${base}/api/indicators`)).json();
   const categories = new Set(catalog.map((i) => i.category));
   check(await page.locator('.catalog .category').count() === categories.size, `the sidebar groups the catalog into its ${categories.size} categories`);
   check(await page.locator('.catalog-item').count() === catalog.length, `the sidebar lists all ${catalog.length} indicators`);
@@ -47,17 +54,19 @@ try {
   check((await page.locator('.param-form .form-error').innerText()).includes('integer'), 'a fractional period is refused');
   await page.locator('.param-form input[name="period"]').fill('20');
   await page.locator('.param-form button[type="submit"]').click();
-  await waitForIndicators(1);
+  await waitForIndicators(page, 1);
   await add('rsi');
-  await waitForIndicators(2);
+  await waitForIndicators(page, 2);
   await add('macd');
-  await waitForIndicators(3);
+  await waitForIndicators(page, 3);
 
   const calls = 'sma(period=20),rsi(period=14),macd(fast=12,slow=26,signal=9)';
+  /** @type {DataResponse} */
   const expected = await (await page.request.get(`${base}/api/data?${QUERY}&limit=5000&indicators=${calls}`)).json();
   const shown = await drawn();
   check(await paneCount() === 3, `price, RSI and MACD panes (${await paneCount()} panes)`);
   check(shown.map((d) => d.key).join(',') === calls, `the chart draws ${calls} (got ${shown.map((d) => d.key)})`);
+  /** @type {Record<string, number>} */
   const wantPane = { sma: 0, rsi: 1, macd: 2 };
   for (const result of expected.indicators) {
     const mine = shown.find((d) => d.key === result.key);
@@ -79,9 +88,9 @@ try {
   await page.locator('.param-form input[name="period"]').fill('50');
   await page.locator('.param-form button[type="submit"]', { hasText: 'Apply' }).click();
   await page.waitForFunction(() => location.search.includes('sma%28period%3D50%29') || location.search.includes('sma(period=50)'));
-  await waitForIndicators(3);
+  await waitForIndicators(page, 3);
   await add('sma', { period: 20 });
-  await waitForIndicators(4);
+  await waitForIndicators(page, 4);
   const smas = (await drawn()).filter((d) => d.key.startsWith('sma(')).map((d) => d.key);
   check(smas.join(',') === 'sma(period=50),sma(period=20)', `two SMAs coexist (${smas})`);
   await add('sma', { period: 20 });
@@ -90,21 +99,21 @@ try {
 
   // Remove RSI: its pane goes, MACD's stays.
   await page.locator('.active-item[data-indicator="rsi"] button[aria-label="Remove"]').click();
-  await waitForIndicators(3);
+  await waitForIndicators(page, 3);
   check(await paneCount() === 2, `removing RSI removes its pane (${await paneCount()} panes)`);
   check(!(await drawn()).some((d) => d.key.startsWith('rsi')), 'RSI is no longer drawn');
   await screenshot('indicators-edited');
 
   // The URL carries the indicators: a reload restores them.
   await page.reload();
-  await waitForIndicators(3);
+  await waitForIndicators(page, 3);
   const restored = (await drawn()).map((d) => d.key).join(',');
   check(restored === 'sma(period=50),macd(fast=12,slow=26,signal=9),sma(period=20)', `a reload restores the indicators (${restored})`);
   check(await page.locator('.active-item').count() === 3, 'the sidebar lists the restored indicators');
 
   // A link with an indicator the server refuses still opens the chart and says why.
   await page.goto(`${base}/?${QUERY}&indicators=sma(0)`);
-  await page.waitForFunction(() => !document.querySelector('#indicators > .field-error').hidden);
+  await page.waitForFunction(() => !/** @type {HTMLElement} */ (document.querySelector('#indicators > .field-error')).hidden);
   const error = await page.locator('#indicators > .field-error').innerText();
   check(error.includes('sma(0)') && error.includes('period'), `a bad indicator in the link is named in the error ("${error}")`);
   check(await page.locator('#chart').getAttribute('data-bars') !== '0', 'the chart still shows the bars');

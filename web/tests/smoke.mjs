@@ -1,14 +1,15 @@
+// @ts-check
 // Browser smoke test: the chart page in headless Chromium against a live server.
 // Usage: node tests/smoke.mjs http://127.0.0.1:PORT
-import { openBrowser } from './browser.mjs';
+import { openBrowser, waitForBars, waitForText } from './browser.mjs';
 
 const base = process.argv[2];
 if (!base) throw new Error('usage: node tests/smoke.mjs http://127.0.0.1:PORT');
 const { page, check, screenshot, finish } = await openBrowser(base);
 try {
-  const api = async (p) => (await page.request.get(base + p)).json();
+  const api = async (/** @type {string} */ p) => (await page.request.get(base + p)).json();
   await page.goto(base + '/?symbol=ALPACA:EXPE&timeframe=15m');
-  await page.waitForFunction(() => document.querySelector('#chart').dataset.bars !== '0');
+  await waitForBars(page);
   const { symbols } = await api('/api/symbols');
   await page.locator('#symbol-search').focus();
   const options = await page.locator('#symbol-list [role="option"]').count();
@@ -21,9 +22,9 @@ try {
   await screenshot('foundation-expe-15m');
 
   await page.locator('#timeframes button[data-timeframe="1d"]').click();
-  await page.waitForFunction(() => document.querySelector('#status').textContent.includes('aggregated from 1m'));
+  await waitForText(page, '#status', 'aggregated from 1m');
   const daily = await api('/api/data?symbol=ALPACA:EXPE&timeframe=1d&limit=5000');
-  await page.waitForFunction(() => document.querySelector('#legends').textContent.includes('· 1d'));
+  await waitForText(page, '#legends', '· 1d');
   const legend = await page.locator('#legends').innerText();
   const last = daily.bars.close.at(-1);
   check(legend.includes('ALPACA:EXPE · 1d'), `legend names symbol and timeframe (${legend.replace(/\n/g, ' ')})`);
@@ -33,8 +34,8 @@ try {
 
   await page.locator('#symbol-search').fill('NFLX');
   await page.locator('#symbol-list [role="option"][data-symbol="ALPACA:NFLX"]').click();
-  await page.waitForFunction(() => document.querySelector('#status').textContent.includes('bars'));
-  await page.waitForFunction(() => document.querySelector('#legends').textContent.includes('ALPACA:NFLX'));
+  await waitForText(page, '#status', 'bars');
+  await waitForText(page, '#legends', 'ALPACA:NFLX');
   check(page.url().includes('symbol=ALPACA%3ANFLX') || page.url().includes('symbol=ALPACA:NFLX'), 'switching symbol reloads the chart');
   await screenshot('foundation-nflx');
 

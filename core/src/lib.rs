@@ -18,6 +18,7 @@ pub mod resample;
 pub mod store;
 pub mod synthetic;
 pub mod timeframe;
+pub mod watch;
 pub mod write;
 pub mod zone;
 

@@ -19,5 +19,5 @@ mod write;
 pub use error::{ImportError, Place, Problem};
 pub use read::{Table, read_csv};
 pub use series::{Gap, Series, duration};
-pub use time::{TimeFormat, TimeKind};
+pub use time::{TimeError, TimeFormat, TimeKind};
 pub use write::{Written, write_series};

@@ -11,21 +11,21 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, mpsc};
-use std::time::{Duration, SystemTime};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use candela_core::indicator::{Indicator, Origin, Registry};
-use notify::{EventKind, RecursiveMode, Watcher};
+use candela_core::watch::{self, Cadence, FolderWatch, Stamp, WatchError};
 
 use crate::{Limits, LoadError, WasmRuntime, lock, native};
 
-/// Changes closer together than this are one change (a copy writes a file in
-/// several steps).
-const QUIET: Duration = Duration::from_millis(150);
-
-/// The folder is also rescanned this often, in case a change was missed
-/// (some network file systems send no notifications).
-const POLL: Duration = Duration::from_secs(5);
+/// Changes 150 ms apart are one (a copy writes a file in several steps); the
+/// folder is also rescanned every 5 s, in case a change was missed.
+const CADENCE: Cadence = Cadence {
+    quiet: Duration::from_millis(150),
+    poll: Duration::from_secs(5),
+    recursive: false,
+};
 
 /// Where plugins come from and what they may do.
 #[derive(Debug, Clone)]
@@ -45,8 +45,8 @@ pub enum FolderError {
         dir: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot watch plugin folder {}: {source}", dir.display())]
-    Watch { dir: PathBuf, source: notify::Error },
+    #[error("plugin folder: {0}")]
+    Watch(#[from] WatchError),
     #[error(transparent)]
     Runtime(#[from] LoadError),
 }
@@ -56,7 +56,7 @@ pub enum FolderError {
 #[derive(Debug)]
 pub struct PluginFolder {
     scanner: Arc<Mutex<Scanner>>,
-    _watcher: notify::RecommendedWatcher,
+    _watch: FolderWatch,
 }
 
 impl PluginFolder {
@@ -81,32 +81,14 @@ impl PluginFolder {
         let summary = lock(&scanner).rescan();
         tracing::info!(folder = %dir.display(), "plugins: {summary}");
 
-        let (changed, changes) = mpsc::channel::<()>();
-        let mut watcher =
-            notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-                let relevant = event.map_or(true, |e| !matches!(e.kind, EventKind::Access(_)));
-                if relevant {
-                    let _ = changed.send(());
-                }
-            })
-            .map_err(|source| FolderError::Watch {
-                dir: dir.clone(),
-                source,
-            })?;
-        watcher
-            .watch(&dir, RecursiveMode::NonRecursive)
-            .map_err(|source| FolderError::Watch {
-                dir: dir.clone(),
-                source,
-            })?;
         let watched = Arc::clone(&scanner);
-        std::thread::Builder::new()
-            .name("plugin-folder".into())
-            .spawn(move || follow(&watched, &changes))
-            .map_err(|source| FolderError::Folder { dir, source })?;
+        let watch = watch::follow(&dir, "plugin-folder", CADENCE, move || {
+            let summary = lock(&watched).rescan();
+            tracing::debug!("plugins: {summary}");
+        })?;
         Ok(PluginFolder {
             scanner,
-            _watcher: watcher,
+            _watch: watch,
         })
     }
 
@@ -123,20 +105,6 @@ impl PluginFolder {
             .iter()
             .map(|(id, path)| (id.clone(), path.clone()))
             .collect()
-    }
-}
-
-/// Rescans after each burst of changes, and every [`POLL`], until the
-/// watcher is dropped.
-fn follow(scanner: &Mutex<Scanner>, changes: &mpsc::Receiver<()>) {
-    loop {
-        match changes.recv_timeout(POLL) {
-            Ok(()) => while changes.recv_timeout(QUIET).is_ok() {},
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => return,
-        }
-        let summary = lock(scanner).rescan();
-        tracing::debug!("plugins: {summary}");
     }
 }
 
@@ -157,13 +125,6 @@ struct Entry {
     plugin: Option<Arc<dyn Indicator>>,
     /// Why the plugin is not in the registry, as last logged.
     refusal: Option<String>,
-}
-
-/// Size and modification time: a file whose stamp is unchanged is not read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Stamp {
-    len: u64,
-    modified: Option<SystemTime>,
 }
 
 impl Scanner {
@@ -204,21 +165,10 @@ impl Scanner {
         let mut found = BTreeMap::new();
         for entry in std::fs::read_dir(&self.config.dir)? {
             let path = entry?.path();
-            let hidden = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .is_none_or(|n| n.starts_with('.'));
-            if hidden || kind(&path).is_none() {
+            if watch::is_hidden(&path) || kind(&path).is_none() {
                 continue;
             }
-            let Ok(meta) = std::fs::metadata(&path) else {
-                continue; // removed since the listing
-            };
-            if meta.is_file() {
-                let stamp = Stamp {
-                    len: meta.len(),
-                    modified: meta.modified().ok(),
-                };
+            if let Some(stamp) = Stamp::of_file(&path) {
                 found.insert(path, stamp);
             }
         }

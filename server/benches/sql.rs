@@ -46,6 +46,7 @@ fn sql(c: &mut Criterion) {
         Arc::clone(&engine),
         Arc::new(candela_indicators::registry()),
         limits.clone(),
+        None,
     )
     .expect("state");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
@@ -105,6 +106,7 @@ fn sql(c: &mut Criterion) {
         Arc::clone(&store),
         Arc::new(candela_indicators::registry()),
         limits,
+        Vec::new(),
     )
     .expect("sql");
     let source = runtime

@@ -7,9 +7,13 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
+use candela_backtest::{RunSet, RunsFolder, tables};
 use candela_core::indicator::{IndicatorSpec, Placement, Registry, ResolvedCall};
 use candela_core::{BarFrame, Engine, Timeframe};
+use candela_sql::snapshot_table::SnapshotTable;
 use candela_sql::{SqlError, SqlLimits, SqlService};
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::error::ArrowError;
 use serde::{Deserialize, Serialize, Serializer};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -27,20 +31,69 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     pub indicators: Arc<Registry>,
     pub sql: Arc<SqlService>,
+    /// The watched runs folder, when the server has one.
+    pub runs: Option<Arc<RunsFolder>>,
 }
 
 impl AppState {
-    /// The state over `engine` and `indicators`, with SQL in `limits`.
+    /// The state over `engine` and `indicators`, with SQL in `limits`, and
+    /// the runs of `runs` (in the API and as the SQL tables `trades` and
+    /// `equity`, empty without a runs folder).
     pub fn new(
         engine: Arc<Engine>,
         indicators: Arc<Registry>,
         limits: SqlLimits,
+        runs: Option<Arc<RunsFolder>>,
     ) -> Result<AppState, SqlError> {
-        let sql = SqlService::new(Arc::clone(engine.store()), Arc::clone(&indicators), limits)?;
+        let snapshot = {
+            let runs = runs.clone();
+            move || runs.as_ref().map_or_else(Arc::default, |f| f.snapshot())
+        };
+        let table = |schema, rows: fn(&RunSet) -> Result<RecordBatch, ArrowError>| {
+            let snapshot = snapshot.clone();
+            SnapshotTable::new(
+                schema,
+                Arc::new(move || rows(&snapshot()).map_err(|e| e.to_string())),
+            )
+        };
+        let tables = vec![
+            (
+                "trades",
+                table(tables::trades_schema(), tables::trades_batch),
+            ),
+            (
+                "equity",
+                table(tables::equity_schema(), tables::equity_batch),
+            ),
+        ];
+        let sql = SqlService::new(
+            Arc::clone(engine.store()),
+            Arc::clone(&indicators),
+            limits,
+            tables,
+        )?;
         Ok(AppState {
             engine,
             indicators,
             sql: Arc::new(sql),
+            runs,
+        })
+    }
+
+    /// The runs as they are now (none without a runs folder).
+    pub fn runs(&self) -> Arc<RunSet> {
+        self.runs
+            .as_ref()
+            .map_or_else(Arc::default, |folder| folder.snapshot())
+    }
+
+    /// The finest stored timeframe of `symbol`: what a request that names
+    /// none is served.
+    pub(crate) fn finest_stored(&self, symbol: &str) -> Result<Timeframe, ApiError> {
+        let catalog = self.engine.store().catalog();
+        let entry = catalog.resolve(symbol).map_err(candela_core::Error::from)?;
+        entry.timeframes.keys().next().copied().ok_or_else(|| {
+            ApiError::not_found(format!("{} has no stored timeframes", entry.id)).param("symbol")
         })
     }
 }
@@ -57,7 +110,11 @@ impl AppState {
         indicators,
         data,
         crate::sql_api::post,
-        crate::sql_api::get
+        crate::sql_api::get,
+        crate::runs_api::list,
+        crate::runs_api::detail,
+        crate::runs_api::trades,
+        crate::runs_api::equity
     ),
     components(schemas(
         SymbolsResponse,
@@ -68,7 +125,12 @@ impl AppState {
         Source,
         BarColumns,
         ErrorBody,
-        crate::sql_api::SqlRequest
+        crate::sql_api::SqlRequest,
+        crate::runs_api::RunsResponse,
+        crate::runs_api::RunSummary,
+        crate::runs_api::RunResponse,
+        crate::runs_api::TradesResponse,
+        crate::runs_api::EquityResponse
     ))
 )]
 pub struct ApiDoc;
@@ -342,7 +404,7 @@ pub async fn data(
         Some(text) => text
             .parse::<Timeframe>()
             .map_err(|e| ApiError::bad_parameter("timeframe", format!("timeframe: {e}")))?,
-        None => finest_stored(&state, symbol)?,
+        None => state.finest_stored(symbol)?,
     };
     let calls = state
         .indicators
@@ -407,14 +469,6 @@ fn indicator_values(
                 .zip(outputs)
                 .collect(),
         ),
-    })
-}
-
-fn finest_stored(state: &AppState, symbol: &str) -> Result<Timeframe, ApiError> {
-    let catalog = state.engine.store().catalog();
-    let entry = catalog.resolve(symbol).map_err(candela_core::Error::from)?;
-    entry.timeframes.keys().next().copied().ok_or_else(|| {
-        ApiError::not_found(format!("{} has no stored timeframes", entry.id)).param("symbol")
     })
 }
 

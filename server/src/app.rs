@@ -8,7 +8,7 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::api::{self, AppState};
-use crate::{sql_api, web};
+use crate::{runs_api, sql_api, web};
 
 /// Builds the router serving the API and the UI.
 pub fn router(state: AppState) -> Router {
@@ -18,6 +18,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/indicators", get(api::indicators))
         .route("/api/data", get(api::data))
         .route("/api/sql", get(sql_api::get).post(sql_api::post))
+        .route("/api/runs", get(runs_api::list))
+        .route("/api/runs/{run}", get(runs_api::detail))
+        .route("/api/runs/{run}/trades", get(runs_api::trades))
+        .route("/api/runs/{run}/equity", get(runs_api::equity))
         .route("/api/openapi.json", get(api::openapi))
         .fallback(web::asset)
         .with_state(state)

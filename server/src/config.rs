@@ -7,6 +7,7 @@ use std::path::{Component, Path, PathBuf};
 
 use std::time::Duration;
 
+use candela_backtest::FileLimits;
 use candela_core::StoreConfig;
 use candela_plugins::{FolderConfig, Limits};
 use candela_sql::SqlLimits;
@@ -19,6 +20,10 @@ pub const DEFAULT_FILE: &str = "candela.toml";
 /// The plugin folder when none is configured, relative to the working
 /// directory: outside the data root and the sources.
 pub const DEFAULT_PLUGINS: &str = "plugins.d";
+
+/// The runs folder when none is configured, relative to the working
+/// directory.
+pub const DEFAULT_RUNS: &str = "runs";
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -45,6 +50,12 @@ pub struct Config {
     pub plugin_memory_mb: u64,
     /// Time one WASM plugin call may take, in milliseconds.
     pub plugin_time_limit_ms: u64,
+    /// Folder of backtest runs, one subfolder each (see `docs/runs.md`).
+    pub runs: PathBuf,
+    /// Largest file a run may have, in MiB.
+    pub max_run_file_mb: u64,
+    /// Most rows a run's file may have.
+    pub max_run_rows: u64,
     /// Bounds of `/api/sql`.
     pub sql: SqlConfig,
 }
@@ -103,6 +114,9 @@ impl Default for Config {
             allow_native_plugins: false,
             plugin_memory_mb: 256,
             plugin_time_limit_ms: 2000,
+            runs: PathBuf::from(DEFAULT_RUNS),
+            max_run_file_mb: FileLimits::default().max_bytes >> 20,
+            max_run_rows: FileLimits::default().max_rows,
             sql: SqlConfig::default(),
         }
     }
@@ -174,6 +188,14 @@ impl Config {
 }
 
 impl Config {
+    /// What a run's files may hold.
+    pub fn run_limits(&self) -> FileLimits {
+        FileLimits {
+            max_bytes: self.max_run_file_mb.saturating_mul(1 << 20),
+            max_rows: self.max_run_rows,
+        }
+    }
+
     /// The plugin folder's settings, checked: outside the data root, limits
     /// above zero.
     pub fn plugin_folder(&self) -> Result<FolderConfig, ConfigError> {

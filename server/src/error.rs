@@ -6,6 +6,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use candela_backtest::{Place, RunError};
 use candela_core::catalog::ResolveError;
 use candela_core::indicator::{CallError, ComputeError, ComputeErrorKind};
 use serde::Serialize;
@@ -43,6 +44,14 @@ pub struct ErrorDetail {
     /// Where in an SQL query the error is, when the parser or planner says.
     #[serde(skip_serializing_if = "Option::is_none")]
     position: Option<SqlPosition>,
+    /// The backtest run the error is about (its folder name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    run: Option<String>,
+    /// Where in the run's files: `file`, `row` (`{"line": n}` of a CSV file,
+    /// `{"row": n}` of a parquet file) and `column`, each when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    place: Option<Place>,
 }
 
 /// A place in an SQL query, both counted from 1.
@@ -62,6 +71,8 @@ impl ApiError {
                 param: None,
                 indicator: None,
                 position: None,
+                run: None,
+                place: None,
             }),
             retry_after: None,
         }
@@ -87,6 +98,12 @@ impl ApiError {
     /// Points at a place in the SQL query.
     pub fn position(mut self, position: Option<SqlPosition>) -> Self {
         self.detail.position = position;
+        self
+    }
+
+    /// Names the run the error is about.
+    pub fn run(mut self, id: impl Into<String>) -> Self {
+        self.detail.run = Some(id.into());
         self
     }
 
@@ -183,6 +200,21 @@ impl From<ComputeError> for ApiError {
         ApiError::new(status, code, error.to_string())
             .param("indicators")
             .indicator(error.indicator)
+    }
+}
+
+impl From<&RunError> for ApiError {
+    /// A run that exists but cannot be shown: its files are at fault, and
+    /// the error says where.
+    fn from(error: &RunError) -> Self {
+        let mut api = ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            error.code(),
+            error.to_string(),
+        )
+        .run(error.run.clone());
+        api.detail.place = Some(error.place.clone()).filter(|p| *p != Place::default());
+        api
     }
 }
 

@@ -6,6 +6,7 @@ pub mod app;
 pub mod config;
 pub mod error;
 pub mod import;
+mod runs_api;
 pub mod sample_data;
 mod sql_api;
 mod time_param;

@@ -9,12 +9,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use candela_backtest::RunsFolder;
 use candela_core::indicator::Registry;
 use candela_core::{Engine, Store, SymbolId, Timeframe};
 use candela_plugins::PluginFolder;
 use candela_plugins::folder::FolderError;
 use candela_server::api::AppState;
-use candela_server::config::{Config, ConfigError, DEFAULT_PLUGINS, ProviderConfig};
+use candela_server::config::{Config, ConfigError, DEFAULT_PLUGINS, DEFAULT_RUNS, ProviderConfig};
 use candela_server::import::{Owner, Request};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
@@ -52,13 +53,16 @@ struct Cli {
     /// Folder of indicator plugins (.wasm), watched while serving [default: ./plugins.d]
     #[arg(long, value_name = "DIR")]
     plugins: Option<PathBuf>,
+    /// Folder of backtest runs, one subfolder each, watched while serving [default: ./runs]
+    #[arg(long, global = true, value_name = "DIR")]
+    runs: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the API and web UI (the default)
     Serve,
-    /// Write the deterministic sample data set (EXPE 1m, NFLX 1h, AAPL 1d) into the data root
+    /// Write the deterministic sample data set (EXPE 1m, NFLX 1h, AAPL 1d) into the data root, and a sample backtest run on NFLX into the runs folder
     SampleData {
         /// Also write SYNTH:LONG, this many one-minute bars around the clock,
         /// to try long histories in the chart (e.g. --long 1000000)
@@ -129,6 +133,9 @@ impl Cli {
         if let Some(plugins) = &self.plugins {
             config.plugins.clone_from(plugins);
         }
+        if let Some(runs) = &self.runs {
+            config.runs.clone_from(runs);
+        }
         for (provider, timezone) in &self.timezones {
             config.providers.insert(
                 provider.clone(),
@@ -166,6 +173,7 @@ fn sample_data(cli: &Cli, long: Option<u64>) -> Result<(), Box<dyn std::error::E
     let config = cli.config()?;
     let long = long.map(usize::try_from).transpose()?;
     let files = candela_server::sample_data::write(&config.data, long)?;
+    candela_server::sample_data::write_run(&config.runs)?;
     println!(
         "wrote {} files under {}",
         files.len(),
@@ -216,7 +224,8 @@ fn serve(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     let symbols = store.catalog().symbols().count();
     let engine = Arc::new(Engine::new(Arc::new(store), config.query_threads)?);
     let indicators = Arc::new(candela_indicators::registry());
-    let state = AppState::new(engine, Arc::clone(&indicators), config.sql_limits()?)?;
+    let runs = watch_runs(&config, engine.store())?;
+    let state = AppState::new(engine, Arc::clone(&indicators), config.sql_limits()?, runs)?;
     // Watches the folder for as long as the server runs.
     let _plugins = watch_plugins(&config, &indicators)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -258,6 +267,24 @@ fn watch_plugins(
         Ok(folder) => Ok(Some(folder)),
         Err(e @ FolderError::Folder { .. }) if !chosen => {
             disabled(&e);
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The watched runs folder. A folder the user chose must work; the default
+/// one (`./runs`) only disables runs, with a warning, when it cannot be used.
+fn watch_runs(
+    config: &Config,
+    store: &Arc<Store>,
+) -> Result<Option<Arc<RunsFolder>>, Box<dyn std::error::Error>> {
+    match RunsFolder::open(config.runs.clone(), Arc::clone(store), config.run_limits()) {
+        Ok(folder) => Ok(Some(Arc::new(folder))),
+        Err(e @ candela_backtest::FolderError::Folder { .. })
+            if config.runs == Path::new(DEFAULT_RUNS) =>
+        {
+            tracing::warn!("backtest runs disabled: {e}; choose a runs folder with --runs DIR");
             Ok(None)
         }
         Err(e) => Err(e.into()),

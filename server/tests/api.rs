@@ -96,6 +96,7 @@ impl Fixture {
             Arc::clone(&engine),
             Arc::new(candela_indicators::registry()),
             SqlLimits::default(),
+            None,
         )
         .expect("sql");
         Fixture {

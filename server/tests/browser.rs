@@ -48,7 +48,7 @@ async fn chart_page_works_in_headless_chromium() {
         .await
         .expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
-    let state = AppState::new(engine, indicators, SqlLimits::default()).expect("sql");
+    let state = AppState::new(engine, indicators, SqlLimits::default(), None).expect("sql");
     tokio::spawn(async move { axum::serve(listener, candela_server::app::router(state)).await });
 
     // One script per concern, one after the other: two Chromiums at once

@@ -22,7 +22,13 @@ fn state(limits: SqlLimits) -> AppState {
         .insert("ALPACA".into(), chrono_tz::America::New_York);
     let engine =
         Arc::new(Engine::new(Arc::new(Store::open(config).expect("store")), 2).expect("engine"));
-    AppState::new(engine, Arc::new(candela_indicators::registry()), limits).expect("state")
+    AppState::new(
+        engine,
+        Arc::new(candela_indicators::registry()),
+        limits,
+        None,
+    )
+    .expect("state")
 }
 
 struct Answer {

@@ -15,6 +15,7 @@ use datafusion::sql::sqlparser::ast::{self, Visit, Visitor};
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 
 use crate::error::{Position, SqlError};
+use crate::snapshot_table::SnapshotTable;
 use crate::stored_bars::StoredBars;
 
 /// Deepest nesting of expressions and subqueries accepted. Real queries stay
@@ -195,6 +196,7 @@ pub fn check_plan(plan: &LogicalPlan) -> Result<(), SqlError> {
                 provider.is::<BarsTable>()
                     || provider.is::<StoredBars>()
                     || provider.is::<GenerateSeriesTable>()
+                    || provider.is::<SnapshotTable>()
             });
             if !ours {
                 outside = Some(scan.table_name.to_string());

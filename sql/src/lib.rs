@@ -3,7 +3,8 @@
 //! The catalog, all through DataFusion's extension points: the `bars` table
 //! of every stored bar ([`stored_bars`]), the table function
 //! `bars('SYMBOL', 'TIMEFRAME')` ([`bars_function`]), and every indicator in
-//! the registry as a window function ([`indicator_window`]).
+//! the registry as a window function ([`indicator_window`]), and tables of
+//! what the server holds in memory, such as backtest runs ([`snapshot_table`]).
 //!
 //! The bounds ([`SqlService`]): one read-only statement of bounded length
 //! and nesting ([`guard`]), a row cap, a memory pool per query with spilling
@@ -16,6 +17,7 @@ pub mod guard;
 pub mod indicator_window;
 pub mod interrupt;
 mod service;
+pub mod snapshot_table;
 pub mod stored_bars;
 
 pub use error::{Position, SqlError};

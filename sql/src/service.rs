@@ -26,6 +26,7 @@ use crate::error::SqlError;
 use crate::guard;
 use crate::indicator_window::IndicatorWindow;
 use crate::interrupt::{Interrupt, make_interruptible};
+use crate::snapshot_table::SnapshotTable;
 use crate::stored_bars::StoredBars;
 
 /// Stack of the query threads. The planner and optimizer recurse over the
@@ -105,10 +106,13 @@ impl std::fmt::Debug for SqlService {
 }
 
 impl SqlService {
+    /// The service over `store`'s bars, `indicators`, and the in-memory
+    /// `tables` (name and table).
     pub fn new(
         store: Arc<Store>,
         indicators: Arc<Registry>,
         limits: SqlLimits,
+        tables: Vec<(&str, SnapshotTable)>,
     ) -> Result<SqlService, SqlError> {
         let threads = limits.threads.max(1);
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -133,6 +137,11 @@ impl SqlService {
         context
             .register_table("bars", Arc::new(StoredBars::new(store)))
             .map_err(|e| SqlError::Internal(e.to_string()))?;
+        for (name, table) in tables {
+            context
+                .register_table(name, Arc::new(table))
+                .map_err(|e| SqlError::Internal(e.to_string()))?;
+        }
         Ok(SqlService {
             indicators,
             slots: Arc::new(Semaphore::new(limits.max_concurrent.max(1))),

@@ -31,6 +31,7 @@ fn catalog(root: &Path) -> Catalog {
         Arc::clone(&store),
         Arc::clone(&indicators),
         SqlLimits::default(),
+        Vec::new(),
     )
     .expect("sql");
     Catalog {

@@ -24,6 +24,7 @@ fn service(limits: SqlLimits) -> (Arc<Store>, SqlService) {
         Arc::clone(&store),
         Arc::new(candela_indicators::registry()),
         limits,
+        Vec::new(),
     )
     .expect("sql");
     (store, sql)

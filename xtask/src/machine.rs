@@ -138,6 +138,79 @@ impl Machine {
         }
     }
 
+    /// A Python virtual environment in `dir` with the libraries the Python
+    /// integration test uses (`python/tests/requirements.txt`) and the
+    /// package itself (`pip install ./python`); its interpreter.
+    pub fn python_env(&self, repo: &Path, dir: &Path) -> Result<PathBuf, Failure> {
+        let requirements = repo.join("python/tests/requirements.txt");
+        let python = dir.join("bin/python");
+        let wanted = std::fs::read(&requirements).ok();
+        let stamp = dir.join("requirements.txt");
+        let current = python.is_file() && wanted.is_some() && std::fs::read(&stamp).ok() == wanted;
+        if !current {
+            let venv = |python: &str| {
+                succeeds(
+                    Command::new(python)
+                        .args(["-m", "venv", "--clear"])
+                        .arg(dir),
+                )
+            };
+            let made = venv("python3") || (self.install(&["python3-venv"]) && venv("python3"));
+            if !made {
+                return Err(Failure::Missing(
+                    "the Python integration test needs Python 3.9+ with venv (Debian/Ubuntu:                      sudo apt-get install python3-venv)"
+                        .into(),
+                ));
+            }
+            println!(
+                "...  installing backtrader, backtesting.py and pandas into {}",
+                dir.display()
+            );
+            let installed = succeeds(
+                Command::new(&python)
+                    .args([
+                        "-m",
+                        "pip",
+                        "install",
+                        "--quiet",
+                        "--disable-pip-version-check",
+                        "-r",
+                    ])
+                    .arg(&requirements),
+            );
+            if !installed {
+                return Err(Failure::Missing(format!(
+                    "`pip install -r {}` failed; run it by hand to see why",
+                    requirements.display()
+                )));
+            }
+            if let Some(wanted) = &wanted {
+                let _ = std::fs::write(&stamp, wanted);
+            }
+        }
+        // The package is reinstalled every time: it is the code under test.
+        let package = succeeds(
+            Command::new(&python)
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "--no-deps",
+                    "--force-reinstall",
+                ])
+                .arg(repo.join("python")),
+        );
+        if !package {
+            return Err(Failure::Missing(
+                "`pip install ./python` failed; run it by hand to see why".into(),
+            ));
+        }
+        println!("ok   Python environment {}", dir.display());
+        Ok(python)
+    }
+
     /// A tool that `probe` shows to be present, installed from `packages`
     /// when it is not and we can.
     fn tool(

@@ -9,7 +9,7 @@
 
 mod machine;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
@@ -88,6 +88,7 @@ fn test(browser: bool) -> Result<(), Failure> {
         None
     };
     machine.web_libraries(&repo.join("web"))?;
+    let python = machine.python_env(&repo, &target_dir(&repo).join("python-venv"))?;
 
     let cargo = || Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     let npm = || {
@@ -125,7 +126,9 @@ fn test(browser: bool) -> Result<(), Failure> {
         ]),
     )?;
     let mut tests = cargo();
-    tests.args(["test", "--workspace"]);
+    tests
+        .args(["test", "--workspace"])
+        .env("CANDELA_PYTHON", &python);
     match &chromium {
         Some(path) => {
             tests.env("CHROMIUM", path);
@@ -148,6 +151,26 @@ fn test(browser: bool) -> Result<(), Failure> {
             .env("RUSTDOCFLAGS", "-D warnings"),
     )?;
     Ok(())
+}
+
+/// Cargo's target directory (where the Python environment is kept between
+/// runs, as the build is): from `cargo metadata`, else `target/`.
+fn target_dir(repo: &Path) -> PathBuf {
+    let metadata = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .current_dir(repo)
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    let key = "\"target_directory\":\"";
+    metadata
+        .split_once(key)
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map_or_else(
+            || repo.join("target"),
+            |(dir, _)| PathBuf::from(dir.replace("\\\\", "\\")),
+        )
 }
 
 /// The repository root: this crate's parent.

@@ -26,7 +26,7 @@ use datafusion::parquet::schema::types::ColumnDescPtr;
 use super::Problem;
 use super::column::{self, Corrupt, Failure};
 use crate::frame::VALUE_COLUMNS;
-use crate::zone::LocalToUtc;
+use crate::zone::wall_clock_to_utc;
 
 /// Column names that hold the time when no pandas index says otherwise.
 const TIME_NAMES: [&str; 4] = ["datetime", "timestamp", "time", "date"];
@@ -127,7 +127,7 @@ impl SeriesFile {
             return Err(Problem::TimeOutOfRange);
         }
         if !zoned {
-            wall_to_utc(&mut nanos, self.zone);
+            wall_clock_to_utc(self.zone, &mut nanos);
         }
         Ok(Some(nanos))
     }
@@ -363,18 +363,9 @@ fn same_unit(unit: TimeUnit, stored: &ParquetTimeUnit) -> bool {
 /// Nanosecond times as instants in UTC: naive ones are wall-clock times in `zone`.
 fn utc_array(mut nanos: Vec<i64>, zoned: bool, zone: Tz) -> TimestampNanosecondArray {
     if !zoned {
-        wall_to_utc(&mut nanos, zone);
+        wall_clock_to_utc(zone, &mut nanos);
     }
     TimestampNanosecondArray::from(nanos).with_timezone("UTC")
-}
-
-fn wall_to_utc(nanos: &mut [i64], zone: Tz) {
-    if zone != Tz::UTC {
-        let mut to_utc = LocalToUtc::new(zone);
-        for t in nanos {
-            *t = to_utc.convert(*t);
-        }
-    }
 }
 
 /// Any numeric column as f64, a missing value becoming NaN.

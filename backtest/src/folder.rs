@@ -1,0 +1,230 @@
+//! The runs folder: every subfolder is a run, read at start and whenever
+//! its files change (or the data root gains or loses a symbol, which may
+//! mend a run that named it). Requests take a snapshot, so a run being
+//! replaced never fails one in flight.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
+
+use candela_core::watch::{self, Cadence, FolderWatch, Stamp, WatchError};
+use candela_core::{Store, SymbolId};
+
+use crate::error::RunError;
+use crate::run::{EQUITY_FILES, MANIFEST_FILE, Run, TRADES_FILES};
+use crate::table::FileLimits;
+
+/// A run written while the server runs shows within a second (notified),
+/// or within 2 s where the file system sends no notifications.
+const CADENCE: Cadence = Cadence {
+    quiet: Duration::from_millis(200),
+    poll: Duration::from_millis(1500),
+    recursive: true,
+};
+
+/// Every run of the folder at one moment, by folder name.
+#[derive(Debug, Default)]
+pub struct RunSet {
+    pub runs: BTreeMap<String, Result<Arc<Run>, RunError>>,
+}
+
+impl RunSet {
+    /// The run named `id`, or why it cannot be shown (`None`: no such run).
+    pub fn get(&self, id: &str) -> Option<&Result<Arc<Run>, RunError>> {
+        self.runs.get(id)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FolderError {
+    #[error("cannot use the runs folder {}: {source}", dir.display())]
+    Folder {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("runs folder: {0}")]
+    Watch(#[from] WatchError),
+}
+
+/// The watched runs folder. Dropping it stops the watching.
+#[derive(Debug)]
+pub struct RunsFolder {
+    shared: Arc<Shared>,
+    _watch: FolderWatch,
+}
+
+#[derive(Debug)]
+struct Shared {
+    scanner: Mutex<Scanner>,
+    current: RwLock<Arc<RunSet>>,
+}
+
+impl RunsFolder {
+    /// Creates the folder if needed, reads its runs and starts watching.
+    pub fn open(
+        dir: PathBuf,
+        store: Arc<Store>,
+        limits: FileLimits,
+    ) -> Result<RunsFolder, FolderError> {
+        std::fs::create_dir_all(&dir).map_err(|source| FolderError::Folder {
+            dir: dir.clone(),
+            source,
+        })?;
+        let shared = Arc::new(Shared {
+            scanner: Mutex::new(Scanner {
+                dir: dir.clone(),
+                store,
+                limits,
+                known: BTreeMap::new(),
+                symbols: Vec::new(),
+            }),
+            current: RwLock::new(Arc::default()),
+        });
+        let summary = shared.rescan();
+        tracing::info!(folder = %dir.display(), "runs: {summary}");
+        let watched = Arc::clone(&shared);
+        let watch = watch::follow(&dir, "runs-folder", CADENCE, move || {
+            let summary = watched.rescan();
+            tracing::debug!("runs: {summary}");
+        })?;
+        Ok(RunsFolder {
+            shared,
+            _watch: watch,
+        })
+    }
+
+    /// The runs as they are now.
+    pub fn snapshot(&self) -> Arc<RunSet> {
+        Arc::clone(
+            &self
+                .shared
+                .current
+                .read()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
+    }
+
+    /// Brings the snapshot in step with the folder now, without waiting for
+    /// the watcher; returns a one-line summary.
+    pub fn rescan(&self) -> String {
+        self.shared.rescan()
+    }
+}
+
+impl Shared {
+    fn rescan(&self) -> String {
+        let mut scanner = self.scanner.lock().unwrap_or_else(PoisonError::into_inner);
+        let (set, summary) = scanner.rescan();
+        *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(set);
+        summary
+    }
+}
+
+#[derive(Debug)]
+struct Scanner {
+    dir: PathBuf,
+    store: Arc<Store>,
+    limits: FileLimits,
+    known: BTreeMap<String, Known>,
+    /// The data root's symbols when the runs were last read.
+    symbols: Vec<SymbolId>,
+}
+
+#[derive(Debug)]
+struct Known {
+    stamps: Vec<(&'static str, Stamp)>,
+    result: Result<Arc<Run>, RunError>,
+}
+
+impl Scanner {
+    fn rescan(&mut self) -> (RunSet, String) {
+        let folders = match run_folders(&self.dir) {
+            Ok(folders) => folders,
+            Err(e) => {
+                tracing::warn!(folder = %self.dir.display(), "cannot list the runs folder: {e}");
+                return (self.set(), "folder unreadable".into());
+            }
+        };
+        let symbols: Vec<SymbolId> = self
+            .store
+            .catalog()
+            .symbols()
+            .map(|e| e.id.clone())
+            .collect();
+        let data_changed = symbols != self.symbols;
+        self.symbols = symbols;
+        self.known.retain(|id, _| {
+            let kept = folders.contains_key(id);
+            if !kept {
+                tracing::info!("run '{id}' removed");
+            }
+            kept
+        });
+        for (id, path) in folders {
+            let stamps = stamps(&path);
+            let unchanged = self
+                .known
+                .get(&id)
+                .is_some_and(|k| k.stamps == stamps && (k.result.is_ok() || !data_changed));
+            if unchanged {
+                continue;
+            }
+            let result = Run::load(&path, &self.store, self.limits).map(Arc::new);
+            match &result {
+                Ok(run) => tracing::info!(
+                    "run '{id}' read: {} trades of {}, {} equity points{}",
+                    run.trades.len(),
+                    run.symbols
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    run.equity.time.len(),
+                    if run.equity.derived { " (derived)" } else { "" }
+                ),
+                Err(e) => tracing::warn!("{e}"),
+            }
+            self.known.insert(id, Known { stamps, result });
+        }
+        let broken = self.known.values().filter(|k| k.result.is_err()).count();
+        let summary = format!("{} runs, {broken} cannot be shown", self.known.len());
+        (self.set(), summary)
+    }
+
+    fn set(&self) -> RunSet {
+        RunSet {
+            runs: self
+                .known
+                .iter()
+                .map(|(id, k)| (id.clone(), k.result.clone()))
+                .collect(),
+        }
+    }
+}
+
+/// The visible subfolders of the runs folder, by name. A folder being
+/// written under a hidden name (`.name.partial`) shows when renamed.
+fn run_folders(dir: &Path) -> std::io::Result<BTreeMap<String, PathBuf>> {
+    let mut found = BTreeMap::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if watch::is_hidden(&path) || !path.is_dir() {
+            continue;
+        }
+        if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+            found.insert(name.to_owned(), path.clone());
+        }
+    }
+    Ok(found)
+}
+
+/// The stamps of the files a run is read from: any change re-reads it.
+fn stamps(dir: &Path) -> Vec<(&'static str, Stamp)> {
+    TRADES_FILES
+        .iter()
+        .chain(&EQUITY_FILES)
+        .chain(std::iter::once(&MANIFEST_FILE))
+        .filter_map(|name| Stamp::of_file(&dir.join(name)).map(|s| (*name, s)))
+        .collect()
+}

@@ -1,0 +1,167 @@
+//! One run folder, read whole: its manifest, trades, equity curve and
+//! statistics. A run is read once (when it appears or changes) and then
+//! served from memory.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use candela_core::{BarFrame, Store, SymbolId};
+use chrono_tz::Tz;
+
+use crate::equity::{self, EquityCurve};
+use crate::error::{Place, Problem, RunError};
+use crate::manifest::Manifest;
+use crate::stats::Stats;
+use crate::table::{Fault, FileLimits, Table};
+use crate::trades::{self, Context, Trade};
+
+/// A run, ready to serve.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// The folder's name: the run's id in the API.
+    pub id: String,
+    pub manifest: Manifest,
+    /// Every symbol traded, in the data root's spelling, in order of first
+    /// appearance.
+    pub symbols: Vec<SymbolId>,
+    /// By entry time.
+    pub trades: Vec<Trade>,
+    pub equity: EquityCurve,
+    pub stats: Stats,
+    /// The zone the run's naive times were read in and its days counted in.
+    pub zone: Tz,
+}
+
+/// The files a run folder may hold, in order of preference.
+pub const TRADES_FILES: [&str; 2] = ["trades.parquet", "trades.csv"];
+pub const EQUITY_FILES: [&str; 2] = ["equity.parquet", "equity.csv"];
+pub const MANIFEST_FILE: &str = "run.toml";
+
+impl Run {
+    /// Reads the run in `dir`, resolving its symbols in `store`'s data root
+    /// (and reading their bars there if the equity curve is to be derived).
+    pub fn load(dir: &Path, store: &Store, limits: FileLimits) -> Result<Run, RunError> {
+        let id = dir
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let failed = |fault: Fault| RunError {
+            run: id.clone(),
+            place: fault.place,
+            problem: fault.problem,
+        };
+        let manifest = read_manifest(dir).map_err(failed)?;
+        let trades_path = first_present(dir, &TRADES_FILES)
+            .ok_or_else(|| failed(Fault::in_file(TRADES_FILES[1], Problem::NoTrades)))?;
+        let table = Table::read(&trades_path, &trades::names::all(), limits).map_err(failed)?;
+        let catalog = store.catalog();
+        let zone_of = |symbol: &SymbolId| store.zone(&symbol.provider);
+        let context = Context {
+            catalog: &catalog,
+            default_symbol: manifest.only_symbol(),
+            timezone: manifest.timezone,
+            zone_of: &zone_of,
+        };
+        let (trades, zone) = trades::read(&table, &context).map_err(failed)?;
+        let mut symbols: Vec<SymbolId> = Vec::new();
+        for trade in &trades {
+            if !symbols.contains(&trade.symbol) {
+                symbols.push(trade.symbol.clone());
+            }
+        }
+        for listed in &manifest.symbols {
+            let resolved = catalog
+                .resolve(listed)
+                .map_err(|e| failed(Fault::in_file(MANIFEST_FILE, Problem::Symbol(e))))?;
+            if !symbols.contains(&resolved.id) {
+                symbols.push(resolved.id.clone());
+            }
+        }
+
+        let (equity, day_zone) = match first_present(dir, &EQUITY_FILES) {
+            Some(path) => {
+                let table = Table::read(&path, &equity::names::all(), limits).map_err(failed)?;
+                let (curve, own_zone) = equity::read(&table, zone).map_err(failed)?;
+                (curve, manifest.timezone.or(own_zone).unwrap_or(zone))
+            }
+            None => {
+                let curve = derived_equity(&manifest, &trades, &symbols, store).map_err(failed)?;
+                (curve, zone)
+            }
+        };
+        let stats = Stats::compute(&trades, &equity, day_zone);
+        Ok(Run {
+            id,
+            manifest,
+            symbols,
+            trades,
+            equity,
+            stats,
+            zone: day_zone,
+        })
+    }
+
+    /// The run's display name: run.toml's, else the folder's.
+    pub fn name(&self) -> &str {
+        self.manifest.name.as_deref().unwrap_or(&self.id)
+    }
+}
+
+fn read_manifest(dir: &Path) -> Result<Manifest, Fault> {
+    let path = dir.join(MANIFEST_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            Manifest::parse(&text).map_err(|problem| Fault::in_file(MANIFEST_FILE, problem))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Manifest::default()),
+        Err(e) => Err(Fault::in_file(MANIFEST_FILE, Problem::Io(e.to_string()))),
+    }
+}
+
+fn first_present(dir: &Path, names: &[&str]) -> Option<PathBuf> {
+    names.iter().map(|n| dir.join(n)).find(|p| p.is_file())
+}
+
+/// The curve of a run without an equity file, on the bars of its symbols
+/// (run.toml's `timeframe`, else each symbol's finest stored one).
+fn derived_equity(
+    manifest: &Manifest,
+    trades: &[Trade],
+    symbols: &[SymbolId],
+    store: &Store,
+) -> Result<EquityCurve, Fault> {
+    let in_manifest = |problem| Fault::in_file(MANIFEST_FILE, problem);
+    let cash = manifest.starting_cash.ok_or_else(|| {
+        in_manifest(Problem::Manifest(
+            "without an equity file, the equity curve is derived from the trades and needs starting_cash".into(),
+        ))
+    })?;
+    let catalog = store.catalog();
+    let mut bars: BTreeMap<SymbolId, Arc<BarFrame>> = BTreeMap::new();
+    for symbol in symbols {
+        let name = symbol.to_string();
+        let timeframe = match manifest.timeframe {
+            Some(tf) => tf,
+            None => catalog
+                .resolve(&name)
+                .ok()
+                .and_then(|e| e.timeframes.keys().next().copied())
+                .ok_or_else(|| in_manifest(Problem::NoBars(name.clone())))?,
+        };
+        let frame = store
+            .plan(&name, timeframe)
+            .and_then(|plan| {
+                if plan.aggregated() {
+                    store.read_resampled(&plan).map(Arc::new)
+                } else {
+                    store.source_frame(&plan)
+                }
+            })
+            .map_err(|e| in_manifest(Problem::Bars(e.to_string())))?;
+        bars.insert(symbol.clone(), frame);
+    }
+    equity::derive(trades, cash, &bars).map_err(|problem| Fault {
+        place: Place::default(),
+        problem,
+    })
+}

@@ -1,0 +1,24 @@
+"""Write backtests as Candela run folders (see docs/runs.md).
+
+- :func:`save_backtesting` takes the ``stats`` that backtesting.py's
+  ``Backtest.run()`` returns;
+- :func:`save_backtrader` takes a backtrader strategy that ran with the
+  :class:`Recorder` analyzer (both in :mod:`candela_runs.backtrader`, loaded
+  only when used, so that backtesting.py users need no backtrader);
+- :func:`save_run` writes trades and an equity curve given as plain rows,
+  for any other engine.
+"""
+
+from ._folder import save_run
+from ._backtesting import save_backtesting
+
+__all__ = ["save_run", "save_backtesting", "save_backtrader", "Recorder"]
+__version__ = "0.1.0"
+
+
+def __getattr__(name):
+    if name in ("save_backtrader", "Recorder"):
+        from . import backtrader
+
+        return getattr(backtrader, name)
+    raise AttributeError(f"module 'candela_runs' has no attribute {name!r}")

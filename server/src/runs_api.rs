@@ -1,0 +1,472 @@
+//! The backtest runs API: the runs of the runs folder, one run's metadata
+//! and statistics, and its trades and equity placed on the bars of any
+//! timeframe, so that markers land on the candles `/api/data` draws.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use candela_backtest::{Run, RunSet, Stats, Trade};
+use candela_core::{BarFrame, Timeframe};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::time_param::{TimeBound, parse_time};
+
+const NANOS_PER_SECOND: i64 = 1_000_000_000;
+
+fn seconds(nanos: i64) -> i64 {
+    nanos.div_euclid(NANOS_PER_SECOND)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunsResponse {
+    runs: Vec<RunSummary>,
+}
+
+/// One run of the list: its statistics, or why it cannot be shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunSummary {
+    /// The run's folder name, its id in the API.
+    run: String,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    strategy: Option<String>,
+    /// `PROVIDER:SYMBOL`s traded.
+    symbols: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    stats: Option<Stats>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    error: Option<RunFailure>,
+}
+
+/// Why a run cannot be shown, with where in its files when known.
+#[derive(Debug, Serialize)]
+struct RunFailure {
+    code: &'static str,
+    message: String,
+    #[serde(flatten)]
+    place: candela_backtest::Place,
+}
+
+/// Lists the runs of the runs folder.
+#[utoipa::path(get, path = "/api/runs", responses((status = 200, body = RunsResponse)))]
+pub async fn list(State(state): State<AppState>) -> Json<RunsResponse> {
+    let set = state.runs();
+    let runs = set
+        .runs
+        .iter()
+        .map(|(id, result)| match result {
+            Ok(run) => RunSummary {
+                run: id.clone(),
+                name: run.name().to_owned(),
+                strategy: run.manifest.strategy.clone(),
+                symbols: run.symbols.iter().map(ToString::to_string).collect(),
+                stats: Some(run.stats.clone()),
+                error: None,
+            },
+            Err(e) => RunSummary {
+                run: id.clone(),
+                name: id.clone(),
+                strategy: None,
+                symbols: Vec::new(),
+                stats: None,
+                error: Some(RunFailure {
+                    code: e.code(),
+                    message: e.to_string(),
+                    place: e.place.clone(),
+                }),
+            },
+        })
+        .collect();
+    Json(RunsResponse { runs })
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunResponse {
+    run: String,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    strategy: Option<String>,
+    /// The strategy's parameters, from run.toml.
+    #[schema(value_type = Object)]
+    params: serde_json::Map<String, serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    starting_cash: Option<f64>,
+    symbols: Vec<String>,
+    /// The zone the run's naive times were read in and its days counted in.
+    timezone: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notes: Option<String>,
+    /// First and last point of the equity curve, Unix seconds.
+    start: Option<i64>,
+    end: Option<i64>,
+    /// Trades in the run, closed or open.
+    trade_count: usize,
+    open_trades: usize,
+    /// The equity curve was derived from the trades (the run has no equity file).
+    equity_derived: bool,
+    has_cash: bool,
+    #[schema(value_type = Object)]
+    stats: Stats,
+}
+
+/// One run's metadata and statistics.
+#[utoipa::path(
+    get, path = "/api/runs/{run}",
+    params(("run" = String, Path, description = "the run's folder name")),
+    responses(
+        (status = 200, body = RunResponse),
+        (status = 404, body = ErrorBody, description = "no such run"),
+        (status = 422, body = ErrorBody, description = "the run's files cannot be read; the error says where"),
+    )
+)]
+pub async fn detail(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<RunResponse>, ApiError> {
+    let run = find(&state.runs(), &id)?;
+    Ok(Json(RunResponse {
+        run: run.id.clone(),
+        name: run.name().to_owned(),
+        strategy: run.manifest.strategy.clone(),
+        params: run.manifest.params.clone(),
+        starting_cash: run.manifest.starting_cash,
+        symbols: run.symbols.iter().map(ToString::to_string).collect(),
+        timezone: run.zone.name().to_owned(),
+        notes: run.manifest.notes.clone(),
+        start: run.equity.time.first().copied().map(seconds),
+        end: run.equity.time.last().copied().map(seconds),
+        trade_count: run.trades.len(),
+        open_trades: run.trades.iter().filter(|t| t.exit().is_none()).count(),
+        equity_derived: run.equity.derived,
+        has_cash: run.equity.cash.is_some(),
+        stats: run.stats.clone(),
+    }))
+}
+
+fn find(set: &RunSet, id: &str) -> Result<Arc<Run>, ApiError> {
+    match set.get(id) {
+        Some(Ok(run)) => Ok(Arc::clone(run)),
+        Some(Err(e)) => Err(ApiError::from(e).param("run")),
+        None => Err(ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "unknown_run",
+            format!(
+                "no run '{}' in the runs folder; GET /api/runs lists them",
+                id.chars().take(64).collect::<String>()
+            ),
+        )
+        .param("run")),
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TradesParams {
+    /// Only this symbol's trades (`PROVIDER:SYMBOL`, or `SYMBOL`); all by default.
+    symbol: Option<String>,
+    /// The bars the trades are placed on; defaults to the symbol's finest stored one.
+    timeframe: Option<String>,
+    /// Only trades open at or after this time: RFC 3339, a date, or Unix seconds.
+    start: Option<String>,
+    /// Only trades entered at or before this time.
+    end: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TradesResponse {
+    run: String,
+    /// The timeframe of the bars the trades are placed on, per symbol.
+    #[schema(value_type = String)]
+    timeframe: Option<Timeframe>,
+    #[schema(value_type = Vec<Object>)]
+    trades: Vec<TradeRow>,
+}
+
+/// A trade as the chart needs it. Times are Unix seconds; `entry_bar` and
+/// `exit_bar` are the start times of the bars holding the entry and the
+/// exit; `bars_held` counts the bars from the one to the other.
+#[derive(Debug, Serialize)]
+struct TradeRow {
+    /// The trade's place in the run, by entry time, from 0.
+    id: usize,
+    symbol: String,
+    side: candela_backtest::Side,
+    size: f64,
+    entry_time: i64,
+    entry_price: f64,
+    exit_time: Option<i64>,
+    exit_price: Option<f64>,
+    pnl: Option<f64>,
+    return_pct: Option<f64>,
+    entry_bar: Option<i64>,
+    exit_bar: Option<i64>,
+    bars_held: Option<usize>,
+    commission: Option<f64>,
+    stop_loss: Option<f64>,
+    take_profit: Option<f64>,
+    tag: Option<String>,
+}
+
+/// A run's trades, placed on the bars of a timeframe.
+#[utoipa::path(
+    get, path = "/api/runs/{run}/trades",
+    params(("run" = String, Path, description = "the run's folder name"), TradesParams),
+    responses(
+        (status = 200, body = TradesResponse),
+        (status = 400, body = ErrorBody, description = "a parameter is invalid"),
+        (status = 404, body = ErrorBody, description = "no such run, or a symbol it does not trade"),
+        (status = 422, body = ErrorBody, description = "the run cannot be read, or the timeframe cannot be built"),
+    )
+)]
+pub async fn trades(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    params: Result<Query<TradesParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let run = find(&state.runs(), &id)?;
+    let window = Window::parse(params.start.as_deref(), params.end.as_deref())?;
+    let symbols = match params.symbol.as_deref() {
+        None | Some("") => run.symbols.clone(),
+        Some(wanted) => vec![traded_symbol(&state, &run, wanted)?],
+    };
+    let requested = parse_timeframe(params.timeframe.as_deref())?;
+    let mut rows = Vec::new();
+    let mut shown = None;
+    for symbol in &symbols {
+        let name = symbol.to_string();
+        let timeframe = match requested {
+            Some(tf) => tf,
+            None => state.finest_stored(&name)?,
+        };
+        shown.get_or_insert(timeframe);
+        let bars = state.engine.bars(&name, timeframe).await?;
+        let times = bars.frame.time();
+        for (index, trade) in run.trades.iter().enumerate() {
+            if trade.symbol == *symbol && window.overlaps(trade) {
+                rows.push(trade_row(index, trade, times));
+            }
+        }
+    }
+    rows.sort_by_key(|r| r.id);
+    let body = TradesResponse {
+        run: run.id.clone(),
+        timeframe: shown,
+        trades: rows,
+    };
+    Ok(Json(body).into_response())
+}
+
+fn trade_row(id: usize, trade: &Trade, bar_times: &[i64]) -> TradeRow {
+    let bar = |t: i64| bar_index(bar_times, t);
+    let entry_bar = bar(trade.entry.time);
+    let exit = trade.exit();
+    let exit_bar = exit.and_then(|e| bar(e.time));
+    TradeRow {
+        id,
+        symbol: trade.symbol.to_string(),
+        side: trade.side,
+        size: trade.size,
+        entry_time: seconds(trade.entry.time),
+        entry_price: trade.entry.price,
+        exit_time: exit.map(|e| seconds(e.time)),
+        exit_price: exit.map(|e| e.price),
+        pnl: trade.pnl(),
+        return_pct: trade.return_fraction().map(|r| r * 100.0),
+        entry_bar: entry_bar.map(|i| seconds(bar_times[i])),
+        exit_bar: exit_bar.map(|i| seconds(bar_times[i])),
+        bars_held: entry_bar.zip(exit_bar).map(|(a, b)| b - a),
+        commission: trade.commission,
+        stop_loss: trade.stop_loss,
+        take_profit: trade.take_profit,
+        tag: trade.tag.clone(),
+    }
+}
+
+/// The bar holding `t`: the last one starting at or before it.
+fn bar_index(bar_times: &[i64], t: i64) -> Option<usize> {
+    bar_times
+        .partition_point(|&start| start <= t)
+        .checked_sub(1)
+}
+
+/// The symbol of the run a request names, in the data root's spelling.
+fn traded_symbol(
+    state: &AppState,
+    run: &Run,
+    wanted: &str,
+) -> Result<candela_core::SymbolId, ApiError> {
+    let catalog = state.engine.store().catalog();
+    let entry = catalog.resolve(wanted).map_err(candela_core::Error::from)?;
+    if run.symbols.contains(&entry.id) {
+        Ok(entry.id.clone())
+    } else {
+        Err(ApiError::not_found(format!(
+            "run '{}' has no trades of {}; it trades {}",
+            run.id,
+            entry.id,
+            run.symbols
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .param("symbol"))
+    }
+}
+
+fn parse_timeframe(text: Option<&str>) -> Result<Option<Timeframe>, ApiError> {
+    text.filter(|t| !t.is_empty())
+        .map(|t| {
+            t.parse::<Timeframe>()
+                .map_err(|e| ApiError::bad_parameter("timeframe", format!("timeframe: {e}")))
+        })
+        .transpose()
+}
+
+/// The `start`/`end` of a request, UTC nanoseconds, both included.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    start: i64,
+    end: i64,
+}
+
+impl Window {
+    fn parse(start: Option<&str>, end: Option<&str>) -> Result<Window, ApiError> {
+        let start = parse_time("start", start, TimeBound::Start)?;
+        let end = parse_time("end", end, TimeBound::End)?;
+        if start > end {
+            return Err(ApiError::bad_parameter("start", "start is after end"));
+        }
+        Ok(Window { start, end })
+    }
+
+    /// Whether the trade is open at some time of the window.
+    fn overlaps(&self, trade: &Trade) -> bool {
+        trade.entry.time <= self.end && trade.exit().is_none_or(|e| e.time >= self.start)
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EquityParams {
+    /// The bars the curve is sampled on (the last value in each); defaults
+    /// to the finest stored one of the run's first symbol.
+    timeframe: Option<String>,
+    /// First bar time to include: RFC 3339, a date, or Unix seconds.
+    start: Option<String>,
+    /// Last bar time to include.
+    end: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EquityResponse {
+    run: String,
+    #[schema(value_type = String)]
+    timeframe: Timeframe,
+    #[schema(value_type = Object)]
+    equity: EquityColumns,
+}
+
+/// The curve as parallel columns, one point per bar: the bar's start (Unix
+/// seconds), the equity and the drawdown at its last point (percent below
+/// the running peak, zero or negative), and the cash when the run has it.
+#[derive(Debug, Serialize)]
+struct EquityColumns {
+    time: Vec<i64>,
+    equity: Vec<f64>,
+    drawdown_pct: Vec<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cash: Option<Vec<f64>>,
+}
+
+/// A run's equity and drawdown, one point per bar of a timeframe.
+#[utoipa::path(
+    get, path = "/api/runs/{run}/equity",
+    params(("run" = String, Path, description = "the run's folder name"), EquityParams),
+    responses(
+        (status = 200, body = EquityResponse),
+        (status = 400, body = ErrorBody, description = "a parameter is invalid"),
+        (status = 404, body = ErrorBody, description = "no such run"),
+        (status = 422, body = ErrorBody, description = "the run cannot be read, or the timeframe cannot be built"),
+    )
+)]
+pub async fn equity(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    params: Result<Query<EquityParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let run = find(&state.runs(), &id)?;
+    let window = Window::parse(params.start.as_deref(), params.end.as_deref())?;
+    let Some(symbol) = run.symbols.first().map(ToString::to_string) else {
+        return Err(ApiError::from(&candela_backtest::RunError {
+            run: run.id.clone(),
+            place: candela_backtest::Place::default(),
+            problem: candela_backtest::Problem::NoSymbol,
+        }));
+    };
+    let timeframe = match parse_timeframe(params.timeframe.as_deref())? {
+        Some(tf) => tf,
+        None => state.finest_stored(&symbol)?,
+    };
+    let bars = state.engine.bars(&symbol, timeframe).await?;
+    let respond = move || {
+        let columns = sample(&run, &bars.frame, window);
+        Json(EquityResponse {
+            run: run.id.clone(),
+            timeframe,
+            equity: columns,
+        })
+        .into_response()
+    };
+    tokio::task::spawn_blocking(respond)
+        .await
+        .map_err(ApiError::internal)
+}
+
+/// The curve's last point in each bar of `frame` within the window.
+fn sample(run: &Run, frame: &BarFrame, window: Window) -> EquityColumns {
+    let curve = &run.equity;
+    let drawdown = curve.drawdown_pct();
+    let bar_times = frame.time();
+    let mut columns = EquityColumns {
+        time: Vec::new(),
+        equity: Vec::new(),
+        drawdown_pct: Vec::new(),
+        cash: curve.cash.as_ref().map(|_| Vec::new()),
+    };
+    for (i, &t) in curve.time.iter().enumerate() {
+        let Some(bar) = bar_index(bar_times, t) else {
+            continue;
+        };
+        let start = bar_times[bar];
+        if start < window.start || start > window.end {
+            continue;
+        }
+        let second = seconds(start);
+        if columns.time.last() != Some(&second) {
+            columns.time.push(second);
+            columns.equity.push(0.0);
+            columns.drawdown_pct.push(0.0);
+            if let Some(cash) = columns.cash.as_mut() {
+                cash.push(0.0);
+            }
+        }
+        let last = columns.time.len() - 1;
+        columns.equity[last] = curve.equity[i];
+        columns.drawdown_pct[last] = drawdown[i];
+        if let (Some(out), Some(cash)) = (columns.cash.as_mut(), curve.cash.as_ref()) {
+            out[last] = cash[i];
+        }
+    }
+    columns
+}

@@ -11,14 +11,15 @@ use serde::Serialize;
 pub struct RunError {
     /// The run's folder name.
     pub run: String,
-    pub place: Place,
-    pub problem: Problem,
+    /// Boxed: a small `Err` keeps every `Result` small.
+    pub place: Box<Place>,
+    pub problem: Box<Problem>,
 }
 
 impl RunError {
     /// The stable code of this kind of failure, for programs.
     pub fn code(&self) -> &'static str {
-        match self.problem {
+        match *self.problem {
             Problem::Symbol(_) | Problem::NoSymbol | Problem::NoBars(_) => "run_symbol",
             Problem::TooLarge { .. } | Problem::TooManyRows { .. } => "run_too_large",
             _ => "run_invalid",

@@ -47,8 +47,8 @@ impl Run {
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
         let failed = |fault: Fault| RunError {
             run: id.clone(),
-            place: fault.place,
-            problem: fault.problem,
+            place: Box::new(fault.place),
+            problem: Box::new(fault.problem),
         };
         let manifest = read_manifest(dir).map_err(failed)?;
         let trades_path = first_present(dir, &TRADES_FILES)

@@ -2,6 +2,7 @@
 //! the crate asks for a column by its names and reads it as times, numbers
 //! or text; a bad cell is reported at its file, row and column.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::path::Path;
 
@@ -12,7 +13,9 @@ use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::compute::{cast, concat};
 use datafusion::arrow::datatypes::{DataType, Float64Type, TimeUnit, TimestampNanosecondType};
 use datafusion::parquet::arrow::ProjectionMask;
-use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::parquet::arrow::arrow_reader::{
+    ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
 
 use crate::error::{Place, Problem, Row};
 
@@ -68,6 +71,8 @@ pub(crate) struct Table {
     lines: Option<Vec<u64>>,
     /// The pandas index column of a parquet file written by pandas.
     pandas_index: Option<String>,
+    /// The zones pandas recorded for its zoned datetime columns.
+    zones: HashMap<String, Tz>,
 }
 
 #[derive(Debug)]
@@ -266,10 +271,13 @@ impl Table {
         if own_zone.is_none() {
             to_utc(&mut values, zone);
         }
-        Ok(Times {
-            values,
-            zone: own_zone.and_then(|tz| tz.parse().ok()),
-        })
+        let name = &self.columns[column].name;
+        let zone = self
+            .zones
+            .get(name)
+            .copied()
+            .or_else(|| own_zone.and_then(|tz| tz.parse().ok()));
+        Ok(Times { values, zone })
     }
 
     fn text_times(&self, column: usize, zone: Tz) -> Result<Times, Fault> {
@@ -374,6 +382,7 @@ impl Table {
             }],
             lines: None,
             pandas_index: None,
+            zones: HashMap::new(),
         })
     }
 
@@ -427,7 +436,12 @@ fn read_parquet(
             },
         )
     };
-    let builder = ParquetRecordBatchReaderBuilder::try_new(opened).map_err(|e| unreadable(&e))?;
+    // The Arrow schema some writers embed is not read: decoding a damaged
+    // one panics inside arrow-ipc. The parquet schema says enough; the
+    // zone of pandas' zoned times is in its own metadata.
+    let options = ArrowReaderOptions::new().with_skip_arrow_metadata(true);
+    let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(opened, options)
+        .map_err(|e| unreadable(&e))?;
     let metadata = builder.metadata();
     let claimed = metadata.file_metadata().num_rows();
     let in_groups: i64 = metadata.row_groups().iter().map(|g| g.num_rows()).sum();
@@ -446,12 +460,14 @@ fn read_parquet(
             },
         ));
     }
-    let pandas_index = metadata
+    let pandas = metadata
         .file_metadata()
         .key_value_metadata()
         .and_then(|kv| kv.iter().find(|e| e.key == "pandas"))
         .and_then(|e| e.value.as_deref())
-        .and_then(pandas_time_index);
+        .and_then(|json| serde_json::from_str::<serde_json::Value>(json).ok());
+    let pandas_index = pandas.as_ref().and_then(pandas_time_index);
+    let zones = pandas.as_ref().map(pandas_zones).unwrap_or_default();
     let schema = builder.schema().clone();
     let chosen: Vec<usize> = schema
         .fields()
@@ -495,17 +511,31 @@ fn read_parquet(
         columns,
         lines: None,
         pandas_index,
+        zones,
     })
 }
 
 /// The first index column that `DataFrame.to_parquet` recorded by name (a
 /// `RangeIndex` is recorded as a range, not a column, and is skipped).
-fn pandas_time_index(json: &str) -> Option<String> {
-    let meta: serde_json::Value = serde_json::from_str(json).ok()?;
+fn pandas_time_index(meta: &serde_json::Value) -> Option<String> {
     meta.get("index_columns")?
         .as_array()?
         .iter()
         .find_map(|c| c.as_str().map(str::to_owned))
+}
+
+/// The zone pandas recorded for each zoned datetime column.
+fn pandas_zones(meta: &serde_json::Value) -> HashMap<String, Tz> {
+    let columns = meta.get("columns").and_then(|c| c.as_array());
+    columns
+        .into_iter()
+        .flatten()
+        .filter_map(|column| {
+            let name = column.get("field_name")?.as_str()?;
+            let zone = column.get("metadata")?.get("timezone")?.as_str()?;
+            Some((name.to_owned(), zone.parse().ok()?))
+        })
+        .collect()
 }
 
 fn read_csv(
@@ -571,5 +601,6 @@ fn read_csv(
         columns,
         lines: Some(lines),
         pandas_index: None,
+        zones: HashMap::new(),
     })
 }

@@ -213,7 +213,7 @@ impl From<&RunError> for ApiError {
             error.to_string(),
         )
         .run(error.run.clone());
-        api.detail.place = Some(error.place.clone()).filter(|p| *p != Place::default());
+        api.detail.place = Some((*error.place).clone()).filter(|p| *p != Place::default());
         api
     }
 }

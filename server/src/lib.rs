@@ -8,6 +8,7 @@ pub mod error;
 pub mod import;
 mod runs_api;
 pub mod sample_data;
+pub mod sample_runs;
 mod sql_api;
 mod time_param;
 mod web;

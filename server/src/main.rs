@@ -62,10 +62,11 @@ struct Cli {
 enum Command {
     /// Serve the API and web UI (the default)
     Serve,
-    /// Write the deterministic sample data set (EXPE 1m, NFLX 1h, AAPL 1d) into the data root, and a sample backtest run on NFLX into the runs folder
+    /// Write the deterministic sample data set (EXPE 1m, NFLX 1h, AAPL 1d) into the data root, and sample backtest runs on NFLX into the runs folder
     SampleData {
         /// Also write SYNTH:LONG, this many one-minute bars around the clock,
-        /// to try long histories in the chart (e.g. --long 1000000)
+        /// and a run of 10,000 trades over them, to try long histories in the
+        /// chart (e.g. --long 1000000)
         #[arg(long, value_name = "BARS", value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
         long: Option<u64>,
     },
@@ -173,7 +174,10 @@ fn sample_data(cli: &Cli, long: Option<u64>) -> Result<(), Box<dyn std::error::E
     let config = cli.config()?;
     let long = long.map(usize::try_from).transpose()?;
     let files = candela_server::sample_data::write(&config.data, long)?;
-    candela_server::sample_data::write_run(&config.runs)?;
+    candela_server::sample_runs::write(&config.runs)?;
+    if let Some(minutes) = long {
+        candela_server::sample_runs::write_long(&config.runs, minutes)?;
+    }
     println!(
         "wrote {} files under {}",
         files.len(),

@@ -80,7 +80,7 @@ pub async fn list(State(state): State<AppState>) -> Json<RunsResponse> {
                 error: Some(RunFailure {
                     code: e.code(),
                     message: e.to_string(),
-                    place: e.place.clone(),
+                    place: (*e.place).clone(),
                 }),
             },
         })
@@ -410,8 +410,8 @@ pub async fn equity(
     let Some(symbol) = run.symbols.first().map(ToString::to_string) else {
         return Err(ApiError::from(&candela_backtest::RunError {
             run: run.id.clone(),
-            place: candela_backtest::Place::default(),
-            problem: candela_backtest::Problem::NoSymbol,
+            place: Box::default(),
+            problem: Box::new(candela_backtest::Problem::NoSymbol),
         }));
     };
     let timeframe = match parse_timeframe(params.timeframe.as_deref())? {

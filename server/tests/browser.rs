@@ -8,6 +8,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use candela_backtest::{FileLimits, RunsFolder};
 use candela_core::{Engine, Store, StoreConfig};
 use candela_plugins::PluginFolder;
 use candela_server::api::AppState;
@@ -30,12 +31,21 @@ async fn chart_page_works_in_headless_chromium() {
     );
     let data = tempfile::tempdir().expect("data root");
     candela_server::sample_data::write(data.path(), Some(1_000_000)).expect("sample data");
+    let run_dir = tempfile::tempdir().expect("runs folder");
+    candela_server::sample_runs::write(run_dir.path()).expect("sample runs");
+    candela_server::sample_runs::write_long(run_dir.path(), 1_000_000).expect("long run");
     let mut config = StoreConfig::new(data.path());
     config
         .zones
         .insert("ALPACA".into(), chrono_tz::America::New_York);
-    let engine =
-        Arc::new(Engine::new(Arc::new(Store::open(config).expect("store")), 2).expect("engine"));
+    let store = Arc::new(Store::open(config).expect("store"));
+    let runs = RunsFolder::open(
+        run_dir.path().to_owned(),
+        Arc::clone(&store),
+        FileLimits::default(),
+    )
+    .expect("runs folder");
+    let engine = Arc::new(Engine::new(store, 2).expect("engine"));
     let indicators = Arc::new(candela_indicators::registry());
     let plugins = tempfile::tempdir().expect("plugin folder");
     let _watched = PluginFolder::open(
@@ -48,7 +58,13 @@ async fn chart_page_works_in_headless_chromium() {
         .await
         .expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
-    let state = AppState::new(engine, indicators, SqlLimits::default(), None).expect("sql");
+    let state = AppState::new(
+        engine,
+        indicators,
+        SqlLimits::default(),
+        Some(Arc::new(runs)),
+    )
+    .expect("sql");
     tokio::spawn(async move { axum::serve(listener, candela_server::app::router(state)).await });
 
     // One script per concern, one after the other: two Chromiums at once

@@ -359,3 +359,36 @@ async fn a_run_written_while_serving_appears_and_a_removed_one_goes() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sql_joins_a_run_with_bars_and_indicators() {
+    let runs = tempfile::tempdir().expect("runs");
+    copy_folder(&fixture("yhoo-sma-cross"), &runs.path().join("yhoo"));
+    copy_folder(&fixture("btfut-1m-breakout"), &runs.path().join("btfut"));
+    let (state, _folder) = serve_runs(runs.path());
+    // The RSI at every entry, as the SQL console's example asks.
+    let sql = "SELECT t.side, t.entry_time, t.pnl, b.rsi \
+               FROM trades t \
+               JOIN (SELECT time, rsi(close, 14) OVER (ORDER BY time) AS rsi \
+                     FROM bars('ALPACA:YHOO', '1d')) b ON b.time = t.entry_time \
+               WHERE t.run = 'yhoo' ORDER BY t.entry_time";
+    let (status, body) = support::post_sql(&state, sql).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let rows = body["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 178, "every entry is on a bar");
+    assert!(rows.iter().all(|r| {
+        r[3].as_f64()
+            .is_some_and(|rsi| (0.0..=100.0).contains(&rsi))
+    }));
+
+    let sql = "SELECT run, count(*) AS points, min(drawdown_pct) AS deepest FROM equity GROUP BY run ORDER BY run";
+    let (status, body) = support::post_sql(&state, sql).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, yhoo) = get(&state, "/api/runs/yhoo").await;
+    let deepest = body["rows"][1][2].as_f64().expect("deepest");
+    assert_eq!(body["rows"][1][0], "yhoo");
+    assert!(close(
+        deepest,
+        yhoo["stats"]["max_drawdown_pct"].as_f64().expect("stat")
+    ));
+}

@@ -45,8 +45,26 @@ pub fn serve_runs(runs: &Path) -> (AppState, Arc<RunsFolder>) {
 
 /// `GET uri`: the status and the JSON body.
 pub async fn get(state: &AppState, uri: &str) -> (StatusCode, Value) {
+    send(
+        state,
+        Request::get(uri).body(Body::empty()).expect("request"),
+    )
+    .await
+}
+
+/// `POST /api/sql` with `sql`: the status and the JSON body.
+pub async fn post_sql(state: &AppState, sql: &str) -> (StatusCode, Value) {
+    let request = Request::post("/api/sql")
+        .header("content-type", "application/json")
+        .body(Body::from(serde_json::json!({ "sql": sql }).to_string()))
+        .expect("request");
+    send(state, request).await
+}
+
+async fn send(state: &AppState, request: Request<Body>) -> (StatusCode, Value) {
+    let uri = request.uri().to_string();
     let response = candela_server::app::router(state.clone())
-        .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
+        .oneshot(request)
         .await
         .expect("response");
     let status = response.status();

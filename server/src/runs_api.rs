@@ -6,10 +6,11 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use candela_backtest::{Run, RunSet, Stats, Trade};
-use candela_core::{BarFrame, Timeframe};
+use candela_backtest::{Run, RunSet, Side, Stats, Trade};
+use candela_core::{BarFrame, SymbolId, Timeframe};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -18,6 +19,9 @@ use crate::error::{ApiError, ErrorBody};
 use crate::time_param::{TimeBound, parse_time};
 
 const NANOS_PER_SECOND: i64 = 1_000_000_000;
+
+/// Serialise more trades than this on a blocking thread.
+const BLOCKING_TRADES: usize = 1_000;
 
 fn seconds(nanos: i64) -> i64 {
     nanos.div_euclid(NANOS_PER_SECOND)
@@ -127,12 +131,8 @@ pub struct RunResponse {
         (status = 422, body = ErrorBody, description = "the run's files cannot be read; the error says where"),
     )
 )]
-pub async fn detail(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<RunResponse>, ApiError> {
-    let run = find(&state.runs(), &id)?;
-    Ok(Json(RunResponse {
+pub async fn detail(RunPath(run): RunPath) -> Json<RunResponse> {
+    Json(RunResponse {
         run: run.id.clone(),
         name: run.name().to_owned(),
         strategy: run.manifest.strategy.clone(),
@@ -148,7 +148,23 @@ pub async fn detail(
         equity_derived: run.equity.derived,
         has_cash: run.equity.cash.is_some(),
         stats: run.stats.clone(),
-    }))
+    })
+}
+
+/// The run a request's path names (`/api/runs/{run}…`), from the runs of
+/// the moment: a missing one is a 404, a broken one its own error.
+#[derive(Debug)]
+pub struct RunPath(Arc<Run>);
+
+impl FromRequestParts<AppState> for RunPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Path(id) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::bad_request(e.body_text()).param("run"))?;
+        find(&state.runs(), &id).map(RunPath)
+    }
 }
 
 fn find(set: &RunSet, id: &str) -> Result<Arc<Run>, ApiError> {
@@ -180,25 +196,33 @@ pub struct TradesParams {
     end: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+/// The answer of `/trades`, for the OpenAPI document (the handler writes
+/// [`TradesBody`], which borrows from the run).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // describes the JSON of `TradesBody`
 pub struct TradesResponse {
     run: String,
-    /// The timeframe of the bars the trades are placed on, per symbol.
+    /// The timeframe of the bars the trades are placed on (the first
+    /// symbol's, when the run trades several and none was asked).
     #[schema(value_type = String)]
     timeframe: Option<Timeframe>,
+    /// `id, symbol, side, size, entry_time, entry_price, exit_time,
+    /// exit_price, pnl, return_pct, entry_bar, exit_bar, bars_held,
+    /// commission, stop_loss, take_profit, tag`.
     #[schema(value_type = Vec<Object>)]
-    trades: Vec<TradeRow>,
+    trades: Vec<()>,
 }
 
 /// A trade as the chart needs it. Times are Unix seconds; `entry_bar` and
 /// `exit_bar` are the start times of the bars holding the entry and the
 /// exit; `bars_held` counts the bars from the one to the other.
 #[derive(Debug, Serialize)]
-struct TradeRow {
+struct TradeRow<'a> {
     /// The trade's place in the run, by entry time, from 0.
     id: usize,
-    symbol: String,
-    side: candela_backtest::Side,
+    #[serde(serialize_with = "display")]
+    symbol: &'a SymbolId,
+    side: Side,
     size: f64,
     entry_time: i64,
     entry_price: f64,
@@ -212,7 +236,65 @@ struct TradeRow {
     commission: Option<f64>,
     stop_loss: Option<f64>,
     take_profit: Option<f64>,
-    tag: Option<String>,
+    tag: Option<&'a str>,
+}
+
+fn display<S: serde::Serializer>(value: &SymbolId, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(value)
+}
+
+/// Where a trade lands on the candles of one timeframe.
+#[derive(Debug, Clone, Copy)]
+struct Placement {
+    /// The trade's index in the run.
+    id: usize,
+    entry_bar: Option<i64>,
+    exit_bar: Option<i64>,
+    bars_held: Option<usize>,
+}
+
+impl Placement {
+    fn of(id: usize, trade: &Trade, bar_times: &[i64]) -> Placement {
+        let entry = bar_index(bar_times, trade.entry.time);
+        let exit = trade.exit().and_then(|e| bar_index(bar_times, e.time));
+        Placement {
+            id,
+            entry_bar: entry.map(|i| seconds(bar_times[i])),
+            exit_bar: exit.map(|i| seconds(bar_times[i])),
+            bars_held: entry.zip(exit).map(|(a, b)| b - a),
+        }
+    }
+
+    fn row<'a>(&self, trade: &'a Trade) -> TradeRow<'a> {
+        let exit = trade.exit();
+        TradeRow {
+            id: self.id,
+            symbol: &trade.symbol,
+            side: trade.side,
+            size: trade.size,
+            entry_time: seconds(trade.entry.time),
+            entry_price: trade.entry.price,
+            exit_time: exit.map(|e| seconds(e.time)),
+            exit_price: exit.map(|e| e.price),
+            pnl: trade.pnl(),
+            return_pct: trade.return_fraction().map(|r| r * 100.0),
+            entry_bar: self.entry_bar,
+            exit_bar: self.exit_bar,
+            bars_held: self.bars_held,
+            commission: trade.commission,
+            stop_loss: trade.stop_loss,
+            take_profit: trade.take_profit,
+            tag: trade.tag.as_deref(),
+        }
+    }
+}
+
+/// The body of `/trades`, serialised from the run itself.
+#[derive(Debug, Serialize)]
+struct TradesBody<'a> {
+    run: &'a str,
+    timeframe: Option<Timeframe>,
+    trades: Vec<TradeRow<'a>>,
 }
 
 /// A run's trades, placed on the bars of a timeframe.
@@ -228,18 +310,17 @@ struct TradeRow {
 )]
 pub async fn trades(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    RunPath(run): RunPath,
     params: Result<Query<TradesParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let run = find(&state.runs(), &id)?;
     let window = Window::parse(params.start.as_deref(), params.end.as_deref())?;
     let symbols = match params.symbol.as_deref() {
         None | Some("") => run.symbols.clone(),
         Some(wanted) => vec![traded_symbol(&state, &run, wanted)?],
     };
     let requested = parse_timeframe(params.timeframe.as_deref())?;
-    let mut rows = Vec::new();
+    let mut placed = Vec::new();
     let mut shown = None;
     for symbol in &symbols {
         let name = symbol.to_string();
@@ -252,43 +333,28 @@ pub async fn trades(
         let times = bars.frame.time();
         for (index, trade) in run.trades.iter().enumerate() {
             if trade.symbol == *symbol && window.overlaps(trade) {
-                rows.push(trade_row(index, trade, times));
+                placed.push(Placement::of(index, trade, times));
             }
         }
     }
-    rows.sort_by_key(|r| r.id);
-    let body = TradesResponse {
-        run: run.id.clone(),
-        timeframe: shown,
-        trades: rows,
+    placed.sort_by_key(|p| p.id);
+    // Thousands of trades are megabytes of JSON: written off the async workers.
+    let light = placed.len() < BLOCKING_TRADES;
+    let respond = move || {
+        let trades = placed.iter().map(|p| p.row(&run.trades[p.id])).collect();
+        let body = TradesBody {
+            run: &run.id,
+            timeframe: shown,
+            trades,
+        };
+        Json(body).into_response()
     };
-    Ok(Json(body).into_response())
-}
-
-fn trade_row(id: usize, trade: &Trade, bar_times: &[i64]) -> TradeRow {
-    let bar = |t: i64| bar_index(bar_times, t);
-    let entry_bar = bar(trade.entry.time);
-    let exit = trade.exit();
-    let exit_bar = exit.and_then(|e| bar(e.time));
-    TradeRow {
-        id,
-        symbol: trade.symbol.to_string(),
-        side: trade.side,
-        size: trade.size,
-        entry_time: seconds(trade.entry.time),
-        entry_price: trade.entry.price,
-        exit_time: exit.map(|e| seconds(e.time)),
-        exit_price: exit.map(|e| e.price),
-        pnl: trade.pnl(),
-        return_pct: trade.return_fraction().map(|r| r * 100.0),
-        entry_bar: entry_bar.map(|i| seconds(bar_times[i])),
-        exit_bar: exit_bar.map(|i| seconds(bar_times[i])),
-        bars_held: entry_bar.zip(exit_bar).map(|(a, b)| b - a),
-        commission: trade.commission,
-        stop_loss: trade.stop_loss,
-        take_profit: trade.take_profit,
-        tag: trade.tag.clone(),
+    if light {
+        return Ok(respond());
     }
+    tokio::task::spawn_blocking(respond)
+        .await
+        .map_err(ApiError::internal)
 }
 
 /// The bar holding `t`: the last one starting at or before it.
@@ -401,11 +467,10 @@ struct EquityColumns {
 )]
 pub async fn equity(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    RunPath(run): RunPath,
     params: Result<Query<EquityParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let run = find(&state.runs(), &id)?;
     let window = Window::parse(params.start.as_deref(), params.end.as_deref())?;
     let Some(symbol) = run.symbols.first().map(ToString::to_string) else {
         return Err(ApiError::from(&candela_backtest::RunError {

@@ -2,6 +2,8 @@
 //! test: shapes per `docs/api.md`, every bad input a client can send, the
 //! cache, and damaged files.
 
+mod support;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -12,9 +14,7 @@ use candela_core::{Engine, Store, StoreConfig};
 use candela_server::api::AppState;
 use candela_sql::SqlLimits;
 use chrono::{NaiveDate, NaiveTime, TimeDelta};
-use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 fn minutes(days: i64, seed: u64) -> candela_core::BarFrame {
     let first = NaiveDate::from_ymd_opt(2024, 3, 4).expect("date");
@@ -114,19 +114,8 @@ impl Fixture {
     }
 
     async fn raw(&self, uri: &str) -> (StatusCode, Vec<u8>) {
-        let app = candela_server::app::router(self.state.clone());
-        let response = app
-            .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
-            .await
-            .expect("response");
-        let status = response.status();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        (status, bytes.to_vec())
+        let request = Request::get(uri).body(Body::empty()).expect("request");
+        support::send_raw(&self.state, request).await
     }
 
     async fn error(&self, uri: &str, status: StatusCode, code: &str) -> String {

@@ -163,6 +163,20 @@ async fn runs_are_listed_with_statistics_and_broken_ones_with_where_they_break()
     assert_eq!(error["error"]["code"], "unknown_run");
     let (status, _) = get(&state, "/api/data?symbol=ALPACA:YHOO&timeframe=1w").await;
     assert_eq!(status, StatusCode::OK);
+
+    // The OpenAPI document describes the runs API.
+    let (_, openapi) = get(&state, "/api/openapi.json").await;
+    for path in [
+        "/api/runs",
+        "/api/runs/{run}",
+        "/api/runs/{run}/trades",
+        "/api/runs/{run}/equity",
+    ] {
+        assert!(
+            openapi["paths"][path]["get"].is_object(),
+            "{path} is documented"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

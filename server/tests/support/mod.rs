@@ -63,6 +63,14 @@ pub async fn post_sql(state: &AppState, sql: &str) -> (StatusCode, Value) {
 
 async fn send(state: &AppState, request: Request<Body>) -> (StatusCode, Value) {
     let uri = request.uri().to_string();
+    let (status, bytes) = send_raw(state, request).await;
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|e| panic!("{uri}: not JSON ({e}): {}", String::from_utf8_lossy(&bytes)));
+    (status, body)
+}
+
+/// `request` through the router: the status and the body's bytes.
+pub async fn send_raw(state: &AppState, request: Request<Body>) -> (StatusCode, Vec<u8>) {
     let response = candela_server::app::router(state.clone())
         .oneshot(request)
         .await
@@ -74,9 +82,7 @@ async fn send(state: &AppState, request: Request<Body>) -> (StatusCode, Value) {
         .await
         .expect("body")
         .to_bytes();
-    let body = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|e| panic!("{uri}: not JSON ({e}): {}", String::from_utf8_lossy(&bytes)));
-    (status, body)
+    (status, bytes.to_vec())
 }
 
 /// Copies a folder's files (not its subfolders).

@@ -99,7 +99,7 @@ impl Stats {
 
         Stats {
             return_pct: (last - first) / first * 100.0,
-            max_drawdown_pct: -max_drawdown * 100.0,
+            max_drawdown_pct: 0.0 - max_drawdown * 100.0,
             max_drawdown_duration_s: max_drawdown_duration(curve, &drawdown),
             trades: n,
             win_rate_pct: if n == 0 {

@@ -27,12 +27,12 @@ pub struct FileLimits {
 }
 
 impl Default for FileLimits {
-    /// 256 MiB and 20 million rows: an equity curve of 20 years of minutes
-    /// is about 5 million.
+    /// 256 MiB and 10 million rows: an equity curve of 20 years of
+    /// minutes around the clock is about 10 million points.
     fn default() -> Self {
         FileLimits {
             max_bytes: 256 << 20,
-            max_rows: 20_000_000,
+            max_rows: 10_000_000,
         }
     }
 }
@@ -104,8 +104,9 @@ pub(crate) struct Times {
 /// Column names compare without case, underscores or spaces: `entry_time`,
 /// `EntryTime` and `Entry Time` are one name.
 pub(crate) fn normalise(name: &str) -> String {
+    // A byte-order mark (spreadsheets' UTF-8 CSV) is no part of a name.
     name.chars()
-        .filter(|c| *c != '_' && !c.is_whitespace())
+        .filter(|c| *c != '_' && *c != '\u{feff}' && !c.is_whitespace())
         .flat_map(char::to_lowercase)
         .collect()
 }

@@ -159,10 +159,11 @@ pub(crate) fn read(table: &Table, context: &Context<'_>) -> Result<(Vec<Trade>, 
     let exit_prices = table.numbers(exit_price_column)?;
     let pnl_column = table.require(names::PNL, "pnl")?;
     let pnls = table.numbers(pnl_column)?;
-    let optional = |names: &[&str]| -> Result<Vec<Option<f64>>, Fault> {
+    // An optional column: where it is (an absent one is all empty), and its cells.
+    let optional = |names: &[&str]| -> Result<(usize, Vec<Option<f64>>), Fault> {
         match table.find(names) {
-            Some(c) => table.numbers(c),
-            None => Ok(vec![None; rows]),
+            Some(c) => Ok((c, table.numbers(c)?)),
+            None => Ok((usize::MAX, vec![None; rows])),
         }
     };
     let commissions = optional(names::COMMISSION)?;
@@ -257,11 +258,10 @@ pub(crate) fn read(table: &Table, context: &Context<'_>) -> Result<(Vec<Trade>, 
             (Some(_), None) => return Err(fault(exit_price_column, row, Problem::HalfExit)),
             (None, Some(_)) => return Err(fault(exit_time_column, row, Problem::HalfExit)),
         };
-        let finite = |column: Option<usize>, value: Option<f64>| match value {
+        // An empty or NaN level means none; an infinite one is an error.
+        let finite = |(column, cells): &(usize, Vec<Option<f64>>)| match cells[row] {
             Some(v) if v.is_nan() => Ok(None),
-            Some(v) if !v.is_finite() => {
-                Err(fault(column.unwrap_or(0), row, Problem::NotFinite(v)))
-            }
+            Some(v) if !v.is_finite() => Err(fault(*column, row, Problem::NotFinite(v))),
             other => Ok(other),
         };
         trades.push(Trade {
@@ -273,9 +273,9 @@ pub(crate) fn read(table: &Table, context: &Context<'_>) -> Result<(Vec<Trade>, 
                 price: entry_price,
             },
             outcome,
-            commission: finite(table.find(names::COMMISSION), commissions[row])?,
-            stop_loss: finite(table.find(names::STOP_LOSS), stop_losses[row])?,
-            take_profit: finite(table.find(names::TAKE_PROFIT), take_profits[row])?,
+            commission: finite(&commissions)?,
+            stop_loss: finite(&stop_losses)?,
+            take_profit: finite(&take_profits)?,
             tag: tags[row].clone(),
         });
     }

@@ -501,37 +501,34 @@ pub async fn equity(
 /// The curve's last point in each bar of `frame` within the window.
 fn sample(run: &Run, frame: &BarFrame, window: Window) -> EquityColumns {
     let curve = &run.equity;
-    let drawdown = curve.drawdown_pct();
     let bar_times = frame.time();
-    let mut columns = EquityColumns {
-        time: Vec::new(),
-        equity: Vec::new(),
-        drawdown_pct: Vec::new(),
-        cash: curve.cash.as_ref().map(|_| Vec::new()),
-    };
-    for (i, &t) in curve.time.iter().enumerate() {
-        let Some(bar) = bar_index(bar_times, t) else {
-            continue;
+    // The last point of each bar, walking points and bars together.
+    let mut last_points: Vec<(usize, usize)> = Vec::new();
+    let mut next_bar = 0;
+    for (point, &t) in curve.time.iter().enumerate() {
+        while next_bar < bar_times.len() && bar_times[next_bar] <= t {
+            next_bar += 1;
+        }
+        let Some(bar) = next_bar.checked_sub(1) else {
+            continue; // before the first bar
         };
-        let start = bar_times[bar];
-        if start < window.start || start > window.end {
-            continue;
-        }
-        let second = seconds(start);
-        if columns.time.last() != Some(&second) {
-            columns.time.push(second);
-            columns.equity.push(0.0);
-            columns.drawdown_pct.push(0.0);
-            if let Some(cash) = columns.cash.as_mut() {
-                cash.push(0.0);
-            }
-        }
-        let last = columns.time.len() - 1;
-        columns.equity[last] = curve.equity[i];
-        columns.drawdown_pct[last] = drawdown[i];
-        if let (Some(out), Some(cash)) = (columns.cash.as_mut(), curve.cash.as_ref()) {
-            out[last] = cash[i];
+        match last_points.last_mut() {
+            Some((b, p)) if *b == bar => *p = point,
+            _ => last_points.push((bar, point)),
         }
     }
-    columns
+    last_points.retain(|&(bar, _)| (window.start..=window.end).contains(&bar_times[bar]));
+    let drawdown = curve.drawdown_pct();
+    EquityColumns {
+        time: last_points
+            .iter()
+            .map(|&(bar, _)| seconds(bar_times[bar]))
+            .collect(),
+        equity: last_points.iter().map(|&(_, p)| curve.equity[p]).collect(),
+        drawdown_pct: last_points.iter().map(|&(_, p)| drawdown[p]).collect(),
+        cash: curve
+            .cash
+            .as_ref()
+            .map(|cash| last_points.iter().map(|&(_, p)| cash[p]).collect()),
+    }
 }

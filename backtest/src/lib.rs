@@ -5,7 +5,7 @@
 //!
 //! Files written by backtesting.py (`stats._trades`, `stats._equity_curve`)
 //! and by Candela's Python package for backtrader are read unchanged, from
-//! parquet or CSV alike ([`table`](mod@table) hides which).
+//! parquet or CSV alike (the private `table` module hides which).
 
 mod equity;
 mod error;

@@ -1,7 +1,8 @@
 //! The web UI in a real headless Chromium (Debian's `chromium`, driven by
 //! Playwright's `playwright-core`), against this server on the sample data
-//! plus a million-bar history, with a watched plugin folder that a script
-//! drops a plugin into.
+//! plus a million-bar history and the sample backtest runs (two on NFLX,
+//! 10,000 trades on the long history), with a watched plugin folder that a
+//! script drops a plugin into.
 //! Needs `npm ci` in `web/` and `/usr/bin/chromium` (or `CHROMIUM=path`);
 //! `.ci/run` installs both.
 
@@ -77,6 +78,7 @@ async fn chart_page_works_in_headless_chromium() {
         ("tests/chart.mjs", &long),
         ("tests/plugins.mjs", &plugin_args),
         ("tests/sql.mjs", &[]),
+        ("tests/runs.mjs", &[]),
     ] {
         let (web, url, chromium) = (repo.join("web"), url.clone(), chromium.clone());
         let extra = extra.to_vec();

@@ -5,8 +5,11 @@
 //   2. main-thread time per frame while dragging the chart with five
 //      indicators, at the default zoom and with 2,000 bars in view;
 //   3. a million one-minute bars paged in by scrolling back, then dragged;
-//   4. the bytes of JS and CSS the page ships.
-// Needs a server on the sample data plus SYNTH:LONG (see the README).
+//   4. main-thread time per frame while dragging the chart with a backtest
+//      run of 10,000 trades (synth-10k) on it, at the default zoom, among
+//      its trades, and the same bars without the run;
+//   5. the bytes of JS and CSS the page ships.
+// Needs a server on the sample data plus SYNTH:LONG and the sample runs (see the README).
 // Usage: node bench/ui.mjs http://127.0.0.1:PORT [runs]
 import { chromium } from 'playwright-core';
 import { gzipSync } from 'node:zlib';
@@ -152,7 +155,38 @@ function report(label, frames) {
   await context.close();
 }
 
-// 4. What the page ships.
+// 4. A backtest run of 10,000 trades over the million bars: the page opens
+// it at its latest bars (after its last trade), goes to its last trade ([,
+// paging it in), then shows the default zoom (as a fresh chart does) around
+// it and the chart is dragged; then the same view with the run taken off.
+{
+  const { context, page } = await newPage();
+  await page.goto(`${base}/?run=synth-10k&timeframe=1m&type=candles`);
+  await page.waitForFunction(() => /** @type {HTMLElement} */ (document.querySelector('#chart')).dataset.equity?.startsWith('synth-10k|'), null, { timeout: 120_000 });
+  await page.keyboard.press('[');
+  await page.waitForFunction(() => /** @type {HTMLElement} */ (document.querySelector('#chart')).dataset.picked !== undefined, null, { timeout: 120_000 });
+  await page.waitForFunction(() => /** @type {HTMLElement | null} */ (document.querySelector('#progress'))?.hidden);
+  const defaultZoom = () => page.evaluate(() => {
+    const { chart } = window.candela;
+    const view = chart.visibleIndices();
+    if (!view) throw new Error('no bars in view');
+    // As showLatest spaces a fresh chart's bars.
+    const count = Math.min(Math.max(Math.round(chart.container.clientWidth / 7), 30), chart.window.end - chart.window.start);
+    const centre = (view.from + view.to) / 2 - chart.window.start;
+    chart.setViewRange({ from: centre - count / 2, to: centre + count / 2 });
+  });
+  await defaultZoom();
+  await page.waitForTimeout(300);
+  const shown = await page.evaluate(() => ({ markers: window.candela.trades.shownMarkers().length, drawn: window.candela.chart.window.end - window.candela.chart.window.start }));
+  report(`pan, synth-10k run (${shown.markers} markers, ${shown.drawn.toLocaleString('en-US')} bars drawn):`, await dragFrames(page));
+  await page.locator('#run-select').selectOption('');
+  await page.waitForFunction(() => window.candela.trades.shownMarkers().length === 0);
+  await page.waitForTimeout(300);
+  report('pan, same bars without the run:   ', await dragFrames(page));
+  await context.close();
+}
+
+// 5. What the page ships.
 {
   const { context, page } = await newPage();
   await page.goto(`${base}/`);

@@ -8,13 +8,15 @@
  * The `error` member of every error answer.
  * @typedef {object} ErrorDetail
  * @property {string} code e.g. `bad_parameter`, `unknown_symbol`, `timeframe_not_available`,
- *   `unknown_indicator`, `indicator_refused`, `indicator_failed`, `indicator_limit`, `sql_invalid`, `busy`
+ *   `unknown_indicator`, `indicator_refused`, `indicator_failed`, `indicator_limit`, `sql_invalid`, `busy`,
+ *   `unknown_run`, `run_invalid`, `run_symbol`, `run_too_large`
  * @property {string} message
  * @property {string} [param] the request parameter at fault: `symbol`, `timeframe`, `indicators`,
- *   `start`, `end`, `limit`, `format`, `q` or `sql`
+ *   `start`, `end`, `limit`, `format`, `q`, `sql` or `run`
  * @property {string} [indicator] the one indicator call at fault, as the request wrote it (an
  *   unknown indicator: its id), or its canonical key (`sma(period=20)`) when it failed computing
  * @property {SqlPosition} [position] where in an SQL query, when the server knows
+ * @property {string} [run] the backtest run at fault (its id), when its files are
  */
 
 /** @typedef {{error: ErrorDetail}} ErrorBody */
@@ -103,7 +105,7 @@ export class ApiError extends Error {
    * @param {number} status the HTTP status; 0 when the server does not answer
    * @param {ErrorDetail} detail
    */
-  constructor(status, { code, message, param, indicator, position }) {
+  constructor(status, { code, message, param, indicator, position, run }) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
@@ -114,6 +116,8 @@ export class ApiError extends Error {
     this.indicator = indicator;
     /** @type {SqlPosition | undefined} */
     this.position = position;
+    /** @type {string | undefined} */
+    this.run = run;
   }
 }
 
@@ -137,6 +141,7 @@ function errorDetail(answer, response) {
     param: text(detail.param),
     indicator: text(detail.indicator),
     position: Number.isInteger(position?.line) && Number.isInteger(position?.column) ? position : undefined,
+    run: text(detail.run),
   };
 }
 
@@ -177,10 +182,10 @@ export function callText(id, params) {
   return args.length ? `${id}(${args.join(',')})` : id;
 }
 
-/** @typedef {'symbol' | 'timeframe' | 'indicators' | 'chart'} ErrorPlace */
+/** @typedef {'symbol' | 'timeframe' | 'indicators' | 'run' | 'chart'} ErrorPlace */
 
 /** @type {Record<string, ErrorPlace>} */
-const PLACE_OF_PARAM = { symbol: 'symbol', timeframe: 'timeframe', indicators: 'indicators' };
+const PLACE_OF_PARAM = { symbol: 'symbol', timeframe: 'timeframe', indicators: 'indicators', run: 'run' };
 
 /** @type {Record<string, ErrorPlace>} */
 const PLACE_OF_CODE = {
@@ -191,6 +196,10 @@ const PLACE_OF_CODE = {
   indicator_refused: 'indicators',
   indicator_failed: 'indicators',
   indicator_limit: 'indicators',
+  unknown_run: 'run',
+  run_invalid: 'run',
+  run_symbol: 'run',
+  run_too_large: 'run',
 };
 
 /**

@@ -1,23 +1,32 @@
 // @ts-check
 // Candela's chart page: holds what is on the chart (symbol, timeframe, chart
-// type, indicators), loads it from the API, pages older bars in as the user
-// scrolls back, and keeps the link and the remembered layout up to date.
-import { api, culpritEntry, errorPlace } from './api.js';
+// type, indicators, a backtest run and one compared with it), loads it from
+// the API, pages older bars in as the user scrolls back, and keeps the link
+// and the remembered layout up to date.
+import { ApiError, api, culpritEntry, errorPlace } from './api.js';
 import { CHART_TYPES, PriceChart } from './chart.js';
-import { chartImage, csvText, download } from './export.js';
-import { BarHistory, dataQuery } from './history.js';
+import { RunCurve } from './equity.js';
+import { chartImage, csvText, download, tradesCsvText } from './export.js';
+import { BarHistory, barIndex, dataQuery } from './history.js';
 import { IndicatorPanel } from './indicators.js';
 import { fromLink, remember, remembered, toLink } from './layout.js';
 import { renderLegends } from './legend.js';
+import { RunData } from './run-data.js';
+import { RunPanel } from './run-panel.js';
+import { compareCandidates, runChoices, runSymbol } from './runs.js';
 import { installShortcuts, toggleHelp } from './shortcuts.js';
 import { SqlConsole } from './sql-console.js';
 import { SymbolPicker } from './symbols.js';
+import { TradeOverlay, showTradeTip } from './trade-overlay.js';
+import { TRADE_STYLES, stepTrade, tradesInRange } from './trades.js';
 
 /**
  * @import { DataResponse, IndicatorResult, IndicatorsResponse, SymbolsResponse, TimeframesResponse } from './api.js'
- * @import { ChartSpec, ChartType, Drawable } from './chart.js'
+ * @import { ChartSpec, ChartType, CurvePane, Drawable } from './chart.js'
  * @import { Entry } from './indicators.js'
  * @import { Layout, LinkLayout } from './layout.js'
+ * @import { RunDetail, RunSummary, RunsResponse, Trade } from './runs.js'
+ * @import { TradeLayer } from './trade-overlay.js'
  */
 
 /**
@@ -28,6 +37,20 @@ import { SymbolPicker } from './symbols.js';
  * @property {ChartType} type
  * @property {import('./api.js').SymbolInfo[]} symbols
  * @property {'dark' | 'light'} theme
+ * @property {string | null} run the backtest run on the chart
+ * @property {string | null} compare a second run laid over it
+ * @property {RunSummary[]} runs the runs folder, as /api/runs lists it
+ */
+
+/**
+ * The runs on the chart, for the history their trades and curves are placed
+ * on: one layer of trades and one curve per run, the first run's first.
+ * @typedef {object} RunView
+ * @property {BarHistory} history
+ * @property {string[]} ids
+ * @property {RunDetail[]} details
+ * @property {TradeLayer[]} layers
+ * @property {RunCurve[]} curves
  */
 
 /**
@@ -37,6 +60,9 @@ import { SymbolPicker } from './symbols.js';
  * @property {IndicatorPanel} panel
  * @property {State} state
  * @property {() => Drawable | null} history the history on the chart (a `BarHistory`, or a SQL result)
+ * @property {TradeOverlay} trades the runs' trades drawn over the bars
+ * @property {RunPanel} runPanel
+ * @property {() => RunView | null} run the runs on the chart, once their trades are drawn
  */
 
 const STANDARD = ['1m', '5m', '15m', '30m', '1h', '4h', '1d', '1w', '1M'];
@@ -65,12 +91,25 @@ const initialBars = Math.min(Math.max(Number(new URLSearchParams(location.search
 const state = {
   symbol: null, timeframe: null, type: 'candles', symbols: [],
   theme: memory.theme === 'dark' || memory.theme === 'light' ? memory.theme : preferredTheme(),
+  run: null, compare: null, runs: [],
 };
 
 const chart = new PriceChart(el('chart'), state.theme);
 const panel = new IndicatorPanel(el('indicators'), { onChange: () => loadChart(), onRecolor: redraw });
 const picker = new SymbolPicker(elementOf('symbol-search', HTMLInputElement), el('symbol-list'), chooseSymbol);
 const sqlConsole = new SqlConsole(el('sql'), { onChart: chartSqlResult });
+const runData = new RunData();
+const overlay = new TradeOverlay(chart);
+chart.addOverlay(overlay);
+const runPanel = new RunPanel(el('run'), { onPick: (layer, trade) => goToTrade(layer, trade), onPanes: setRunPanes, onExport: exportTrades });
+runPanel.setPanes(runPanes());
+// The runs on the chart, once their trades are drawn; the trade gone to last.
+/** @type {RunView | null} */
+let runView = null;
+/** @type {{key: string, run: string, id: number} | null} */
+let picked = null;
+// Each load of the runs' data outdates the one before.
+let runLoads = 0;
 // The history on the chart (a BarHistory, or a SQL result); the load and
 // the page of older bars in flight.
 /** @type {Drawable | null} */
@@ -90,7 +129,7 @@ let inFlight = 0;
 let early = null;
 
 // Tests and the console reach the live chart through this handle.
-window.candela = { chart, panel, state, history: () => shown };
+window.candela = { chart, panel, state, history: () => shown, trades: overlay, runPanel, run: () => runView };
 
 /** @param {unknown} error */
 const isAbort = (error) => error instanceof Error && error.name === 'AbortError';
@@ -136,10 +175,11 @@ function fieldError(field) {
   return slot;
 }
 
-/** @type {Record<'symbol' | 'timeframe' | 'chart', () => HTMLElement>} */
+/** @type {Record<'symbol' | 'timeframe' | 'run' | 'chart', () => HTMLElement>} */
 const slots = {
   symbol: () => fieldError('symbol-field'),
   timeframe: () => fieldError('timeframe-field'),
+  run: () => fieldError('run-field'),
   chart: () => el('error'),
 };
 
@@ -267,6 +307,7 @@ function saveLayout() {
   const layout = {
     symbol: state.symbol ?? undefined, timeframe: state.timeframe ?? undefined, type: state.type,
     indicators: panel.calls(), colors: entries.map((a) => a.color),
+    run: state.run ?? undefined, compare: state.compare ?? undefined,
   };
   toLink(layout);
   memory.panes = { ...memory.panes, ...chart.stretchFactors() };
@@ -293,6 +334,7 @@ async function loadChart({ fresh = false, linkCalls, colors } = {}) {
   elementOf('load', HTMLButtonElement).disabled = true;
   let entries = panel.active.slice();
   let calls = linkCalls ?? panel.calls(entries);
+  prefetchTrades(symbol, timeframe);
   /** @type {{message: string, entry: Entry | undefined} | null} */
   let refusal = null;
   try {
@@ -323,6 +365,7 @@ async function loadChart({ fresh = false, linkCalls, colors } = {}) {
     markPainted('candela:chart');
     saveLayout();
     setStatus(describe(history));
+    loadRun();
   } catch (error) {
     if (isAbort(error)) return;
     showError(error);
@@ -383,6 +426,7 @@ function askEarly(wanted) {
 function present(history, name, colors) {
   shown = history;
   title = name;
+  if (runView && runView.history !== history) dropRun();
   draw(history, colors);
   el('chart').dataset.bars = String(history.length);
   el('chart').dataset.indicators = String(history.indicators.length);
@@ -414,11 +458,32 @@ function markPainted(name) {
   requestAnimationFrame(() => performance.mark(`${name}-painted`));
 }
 
-// Pages older bars in while the view is near the first one loaded.
-async function loadOlder() {
+// The page of older bars in flight, for whoever waits for it.
+/** @type {Promise<void> | null} */
+let olderPage = null;
+
+/**
+ * Pages older bars in while the view is near the first one loaded; resolves
+ * once the page in flight has joined.
+ * @returns {Promise<void>}
+ */
+function loadOlder() {
+  olderPage ??= pageOlder().then((paged) => {
+    olderPage = null;
+    // Still at the first bar: the next page.
+    if (paged && chart.follow()) loadOlder();
+  });
+  return olderPage;
+}
+
+/**
+ * Asks for the page of bars before the first loaded and joins it in.
+ * @returns {Promise<boolean>} whether a page was asked for and answered (or failed)
+ */
+async function pageOlder() {
   const history = shown;
   // A SQL result is all there is: nothing older to page in.
-  if (paging || loading || !(history instanceof BarHistory) || history.exhausted || history.failed) return;
+  if (paging || loading || !(history instanceof BarHistory) || history.exhausted || history.failed) return false;
   const controller = new AbortController();
   paging = controller;
   el('older').hidden = false;
@@ -426,31 +491,41 @@ async function loadOlder() {
     const { url, limit } = history.olderRequest(initialBars);
     performance.mark('candela:older-requested');
     const older = await track(dataAnswer(url, controller.signal));
-    if (history !== shown) return;
+    if (history !== shown) return false;
     const added = history.prepend(older, limit);
     if (added > 0) {
       crosshairIndex = undefined;
+      const view = runView?.history === history ? runView : null;
+      for (const curve of view?.curves ?? []) curve.prepend(added);
       chart.extend(added);
+      if (view) fillEquity(view, 0, added - 1);
       markPainted('candela:older');
       el('chart').dataset.bars = String(history.length);
       updateLegends();
     }
     setStatus(describe(history));
   } catch (error) {
-    if (isAbort(error)) return;
+    if (isAbort(error)) return false;
     history.failed = true;
     showError(error, 'chart');
   } finally {
     if (paging === controller) paging = null;
     el('older').hidden = true;
   }
-  if (chart.follow()) loadOlder();
+  return true;
 }
 
 /** @param {string} id */
 async function chooseSymbol(id) {
   state.symbol = id;
   clearErrors();
+  // A run stays on the chart only on a symbol it trades.
+  if (state.run && !state.runs.find((r) => r.run === state.run)?.symbols.includes(id)) {
+    state.run = null;
+    state.compare = null;
+  }
+  if (state.compare && !state.runs.find((r) => r.run === state.compare)?.symbols.includes(id)) state.compare = null;
+  renderRunPickers();
   try {
     await loadTimeframes(state.timeframe);
     await loadChart({ fresh: true });
@@ -475,6 +550,258 @@ function chooseType(type) {
   markChoices();
   updateLegends();
   if (shown) saveLayout();
+}
+
+// Backtest runs: the pickers, the trades over the bars, the equity and
+// drawdown panes, the run panel.
+
+/** @returns {{equity: boolean, drawdown: boolean}} which run panes are shown */
+function runPanes() {
+  return { equity: memory.runPanes?.equity ?? true, drawdown: memory.runPanes?.drawdown ?? true };
+}
+
+/** @param {{equity: boolean, drawdown: boolean}} shown */
+function setRunPanes(shown) {
+  memory.runPanes = shown;
+  remember({ runPanes: shown });
+  runPanel.setPanes(shown);
+  drawCurves();
+}
+
+/** @param {'equity' | 'drawdown'} pane */
+function toggleRunPane(pane) {
+  if (!state.run) return;
+  const shown = runPanes();
+  setRunPanes({ ...shown, [pane]: !shown[pane] });
+}
+
+// The run picker lists every run (a broken one disabled, with why); the
+// compare picker the other runs of the symbol on the chart.
+function renderRunPickers() {
+  const select = elementOf('run-select', HTMLSelectElement);
+  const none = Object.assign(document.createElement('option'), { value: '', textContent: state.runs.length ? 'No run' : 'No runs' });
+  select.replaceChildren(none, ...runChoices(state.runs).map(({ value, label, disabled, title }) =>
+    Object.assign(document.createElement('option'), { value, textContent: label, disabled, title })));
+  select.value = state.run ?? '';
+  select.disabled = state.runs.length === 0;
+  const compare = elementOf('compare-select', HTMLSelectElement);
+  const others = state.run && state.symbol ? compareCandidates(state.runs, state.run, state.symbol) : [];
+  compare.replaceChildren(Object.assign(document.createElement('option'), { value: '', textContent: 'Compare…' }),
+    ...others.map((r) => Object.assign(document.createElement('option'), { value: r.run, textContent: `vs ${r.name}`, title: r.run })));
+  compare.value = state.compare ?? '';
+  compare.hidden = others.length === 0;
+  const tabs = el('side').querySelector('.side-tabs');
+  if (tabs instanceof HTMLElement) tabs.hidden = !state.run;
+  if (!state.run) showSide('indicators');
+}
+
+/**
+ * Shows the indicators or the run panel beside the chart.
+ * @param {'indicators' | 'run'} which
+ */
+function showSide(which) {
+  el('indicators').hidden = which !== 'indicators';
+  el('run').hidden = which !== 'run';
+  el('tab-indicators').setAttribute('aria-selected', String(which === 'indicators'));
+  el('tab-run').setAttribute('aria-selected', String(which === 'run'));
+}
+
+/**
+ * Puts run `id` on the chart (empty: none): its symbol, the one on the
+ * chart if it trades it, else its first, at the timeframe on the chart
+ * when the symbol has it, else the symbol's finest.
+ * @param {string} id
+ */
+async function chooseRun(id) {
+  slots.run().hidden = true;
+  const run = state.runs.find((r) => r.run === id);
+  state.run = run && !run.error ? run.run : null;
+  const symbol = run && state.run ? runSymbol(run, state.symbol) : undefined;
+  // A compared run stays if it trades the symbol the new run opens on.
+  const compared = state.runs.find((r) => r.run === state.compare);
+  if (!symbol || state.compare === state.run || !compared?.symbols.includes(symbol)) state.compare = null;
+  if (symbol && symbol !== state.symbol) {
+    state.symbol = symbol;
+    picker.setCurrent(symbol);
+    renderRunPickers();
+    if (state.run) showSide('run');
+    try {
+      await loadTimeframes(state.timeframe);
+      await loadChart({ fresh: true });
+    } catch (error) {
+      showError(error);
+    }
+    return;
+  }
+  renderRunPickers();
+  if (state.run) showSide('run');
+  saveLayout();
+  await loadRun();
+}
+
+/** @param {string} id a run of the symbol on the chart, or empty for none */
+async function chooseCompare(id) {
+  state.compare = id && id !== state.run ? id : null;
+  renderRunPickers();
+  saveLayout();
+  await loadRun();
+}
+
+/**
+ * Asks for the runs' trades of a chart while its bars are on their way.
+ * @param {string} symbol
+ * @param {string} timeframe
+ */
+function prefetchTrades(symbol, timeframe) {
+  for (const id of [state.run, state.compare]) if (id) runData.trades(id, symbol, timeframe).catch(() => {});
+}
+
+/**
+ * Draws the runs on the chart over its bars: their trades (placed by the
+ * server on the candles of the chart's timeframe), their equity and drawdown
+ * for the bars loaded, their statistics and the list of trades.
+ */
+async function loadRun() {
+  const load = ++runLoads;
+  const history = shown;
+  const ids = /** @type {string[]} */ ([state.run, state.compare].filter(Boolean));
+  if (!ids.length || !(history instanceof BarHistory)) {
+    dropRun();
+    runPanel.setLayers([]);
+    runPanel.setCard([]);
+    return;
+  }
+  const { symbol, timeframe } = history.request;
+  try {
+    const [details, trades] = await Promise.all([
+      Promise.all(ids.map((id) => track(runData.detail(id)))),
+      Promise.all(ids.map((id) => track(runData.trades(id, symbol, timeframe)))),
+    ]);
+    if (load !== runLoads || history !== shown) return;
+    const layers = ids.map((id, k) => ({ key: k === 0 ? 'run' : 'compare', name: id, trades: trades[k], style: TRADE_STYLES[k] }));
+    const view = { history, ids, details, layers, curves: ids.map(() => new RunCurve(history.length)) };
+    runView = view;
+    // The trade gone to stays picked while its run stays in its place.
+    if (picked && !layers.some((l) => l.key === picked?.key && l.name === picked.run)) {
+      picked = null;
+      delete el('chart').dataset.picked;
+    }
+    overlay.setLayers(history, layers);
+    overlay.select(picked?.key ?? null, picked?.id);
+    runPanel.setLayers(layers);
+    runPanel.pick(picked?.key ?? null, picked?.id ?? null);
+    runPanel.setCard(details.map((detail, k) => ({ detail, color: TRADE_STYLES[k].curve })));
+    drawCurves();
+    el('chart').dataset.run = `${ids.join(',')}|${symbol}|${timeframe}`;
+    await fillEquity(view, 0, history.length - 1);
+  } catch (error) {
+    if (load === runLoads) showError(error);
+  }
+}
+
+/**
+ * Fills the runs' curves for history bars `from` to `to` (their stretch as
+ * the API samples it on the chart's timeframe), then redraws them.
+ * @param {RunView} view
+ * @param {number} from
+ * @param {number} to
+ */
+async function fillEquity(view, from, to) {
+  const { history } = view;
+  const { time } = history.bars;
+  const [start, end] = [time[from], time[to]];
+  try {
+    const answers = await Promise.all(view.ids.map((id) => track(runData.equity(id, history.request.timeframe, start, end))));
+    if (view !== runView) return;
+    answers.forEach((answer, k) => view.curves[k].fill(history.bars.time, answer.equity));
+    chart.refreshCurves();
+    updateLegends();
+    el('chart').dataset.equity = `${el('chart').dataset.run}|${history.length}`;
+  } catch (error) {
+    if (view === runView) showError(error);
+  }
+}
+
+// The equity pane (every run's curve) and the drawdown pane, as shown.
+function drawCurves() {
+  const view = runView;
+  if (!view || view.history !== shown) return;
+  const shownPanes = runPanes();
+  /** @type {CurvePane[]} */
+  const panes = [];
+  if (shownPanes.equity) {
+    panes.push({ key: 'equity', title: 'Equity', unit: 'money',
+      curves: view.ids.map((id, k) => ({ name: id, color: TRADE_STYLES[k].curve, values: view.curves[k].equity })) });
+  }
+  if (shownPanes.drawdown) {
+    panes.push({ key: 'drawdown', title: 'Drawdown', unit: 'percent',
+      curves: view.ids.map((id, k) => ({ name: id, color: k === 0 ? '#ef5350' : TRADE_STYLES[k].curve, values: view.curves[k].drawdown, area: k === 0 })) });
+  }
+  chart.setCurves(view.history, panes, memory.panes ?? {});
+  updateLegends();
+}
+
+// The runs leave the chart (another history is drawn, or no run is chosen).
+function dropRun() {
+  runView = null;
+  overlay.setLayers(null, []);
+  if (shown) chart.setCurves(shown, []);
+  el('trade-tip').hidden = true;
+  delete el('chart').dataset.run;
+  delete el('chart').dataset.equity;
+  updateLegends();
+}
+
+/**
+ * Goes to a trade: older bars page in until its entry is loaded, then the
+ * chart shows its span with some room either side, marked.
+ * @param {TradeLayer} layer
+ * @param {Trade} trade
+ */
+async function goToTrade(layer, trade) {
+  const history = shown;
+  const entry = trade.entry_bar;
+  if (!(history instanceof BarHistory) || entry === null) return;
+  picked = { key: layer.key, run: layer.name, id: trade.id };
+  overlay.select(layer.key, trade.id);
+  runPanel.pick(layer.key, trade.id);
+  while (history === shown && history.bars.time[0] > entry && !history.exhausted && !history.failed) {
+    const before = history.length;
+    await loadOlder();
+    if (history.length === before && !olderPage) break;
+  }
+  if (history !== shown || picked?.id !== trade.id || picked.key !== layer.key) return;
+  const { time } = history.bars;
+  const from = barIndex(time, entry);
+  if (from < 0 || time[from] !== entry) return;
+  const to = trade.exit_bar === null ? time.length - 1 : barIndex(time, trade.exit_bar);
+  chart.showSpan(from, to);
+  el('chart').dataset.picked = `${layer.key}:${trade.id}`;
+}
+
+/**
+ * The next (1) or previous (-1) trade of the list, in its order; with none
+ * gone to yet, the first to enter after (before) the middle of the view.
+ * @param {1 | -1} dir
+ */
+function stepToTrade(dir) {
+  const layer = runPanel.listedLayer();
+  if (!layer || !shown) return;
+  const view = chart.visibleIndices();
+  const centre = view ? shown.bars.time[Math.round((view.from + view.to) / 2)] : undefined;
+  const next = stepTrade(runPanel.rows, picked?.key === layer.key ? picked.id : null, dir, centre);
+  if (next) goToTrade(layer, next);
+}
+
+// Saves the runs' trades open at some bar in view as CSV.
+function exportTrades() {
+  const range = chart.visibleIndices();
+  const view = runView;
+  if (!range || !view || view.history !== shown) return;
+  const { time } = view.history.bars;
+  const rows = view.layers.flatMap((layer) => tradesInRange(layer.trades, time[range.from], time[range.to]).map((trade) => ({ run: layer.name, trade })));
+  const name = `${state.symbol}-${state.timeframe}-${view.ids.join('-')}-trades`.replace(/[^\w.-]+/g, '_');
+  download(new Blob([tradesCsvText(rows)], { type: 'text/csv' }), `${name}.csv`);
 }
 
 function toggleTheme() {
@@ -509,10 +836,20 @@ el('chart-types').replaceChildren(...CHART_TYPES.map(({ id, label }) => {
 }));
 
 chart.chart.subscribeCrosshairMove((param) => {
-  const { time, logical } = param;
+  const { time, logical, point, paneIndex } = param;
   crosshairIndex = time !== undefined && logical !== undefined && shown ? chart.historyIndex(logical) : undefined;
   updateLegends();
+  // The trades at (or across) the bar under the crosshair, on the price pane.
+  const tip = el('trade-tip');
+  if (crosshairIndex === undefined || !point || paneIndex !== 0 || !runView || runView.history !== shown || !shown) {
+    tip.hidden = true;
+    return;
+  }
+  const box = el('chart');
+  showTradeTip(tip, overlay.tradesAt(shown.bars.time[crosshairIndex]), point.x, point.y,
+    { width: box.clientWidth, height: box.clientHeight }, runView.layers.length > 1);
 });
+el('chart').addEventListener('pointerleave', () => { el('trade-tip').hidden = true; });
 chart.chart.timeScale().subscribeVisibleLogicalRangeChange(() => {
   if (chart.follow()) loadOlder();
 });
@@ -526,6 +863,14 @@ el('help').addEventListener('click', () => toggleHelp(elementOf('shortcuts', HTM
 el('export-png').addEventListener('click', exportPng);
 el('sql-toggle').addEventListener('click', () => sqlConsole.toggle());
 el('export-csv').addEventListener('click', exportCsv);
+elementOf('run-select', HTMLSelectElement).addEventListener('change', (e) => {
+  if (e.target instanceof HTMLSelectElement) chooseRun(e.target.value);
+});
+elementOf('compare-select', HTMLSelectElement).addEventListener('change', (e) => {
+  if (e.target instanceof HTMLSelectElement) chooseCompare(e.target.value);
+});
+el('tab-indicators').addEventListener('click', () => showSide('indicators'));
+el('tab-run').addEventListener('click', () => showSide('run'));
 
 installShortcuts([
   { keys: ['1', '2', '3', '4', '5', '6', '7', '8', '9'], label: '1 … 9', help: 'Timeframe: the first to ninth button',
@@ -546,6 +891,9 @@ installShortcuts([
   { keys: ['p'], help: 'Save the chart as PNG', run: exportPng },
   { keys: ['s'], help: 'Save the shown bars and indicators as CSV', run: exportCsv },
   { keys: ['q'], help: 'Open or close the SQL console (Ctrl+Enter runs)', run: () => sqlConsole.toggle() },
+  { keys: [']', '['], label: '] / [', help: 'Backtest run: the next / previous trade of the list', run: (e) => stepToTrade(e.key === ']' ? 1 : -1) },
+  { keys: ['e'], help: 'Backtest run: show or hide the equity pane', run: () => toggleRunPane('equity') },
+  { keys: ['d'], help: 'Backtest run: show or hide the drawdown pane', run: () => toggleRunPane('drawdown') },
   { keys: ['?'], help: 'Show or hide this help', run: () => toggleHelp(elementOf('shortcuts', HTMLDialogElement)) },
 ], elementOf('shortcuts', HTMLDialogElement));
 
@@ -554,6 +902,16 @@ installShortcuts([
 async function refreshCatalog() {
   try {
     panel.setCatalog(/** @type {IndicatorsResponse} */ (await api('/api/indicators')).indicators);
+    const { runs } = /** @type {RunsResponse} */ (await api('/api/runs'));
+    if (JSON.stringify(runs) !== JSON.stringify(state.runs)) {
+      // A run written again while on the chart is drawn again, as it now is.
+      const before = state.runs;
+      state.runs = runs;
+      runData.forget();
+      renderRunPickers();
+      const changed = (/** @type {string | null} */ id) => id !== null && JSON.stringify(before.find((r) => r.run === id)) !== JSON.stringify(runs.find((r) => r.run === id));
+      if (before.length && (changed(state.run) || changed(state.compare))) loadRun();
+    }
   } catch {
     // The catalog in hand stays; loading the chart reports a server that is down.
   }
@@ -573,25 +931,61 @@ function findSymbol(wanted) {
   return exact ?? (bare.length === 1 ? bare[0] : undefined);
 }
 
-// Opens what the link asks for; a link without a symbol reopens the last layout.
+/**
+ * The run a link (or the remembered layout) names: its id and the symbol it
+ * opens on when it can be shown, else why not, as the API answers for it
+ * (an unknown run, a broken one), to be said once the chart is up.
+ * @param {string | undefined} id
+ * @param {string | null} symbol the symbol the link names, if known
+ * @returns {{opened?: {run: RunSummary, symbol: string}, problem?: Promise<unknown>}}
+ */
+function linkedRun(id, symbol) {
+  if (!id) return {};
+  const run = state.runs.find((r) => r.run === id);
+  const opens = run && !run.error ? runSymbol(run, symbol) : undefined;
+  if (run && opens) return { opened: { run, symbol: opens } };
+  const problem = runData.detail(id).then(() => new Error(`run '${id}' in the link trades no symbol of the data folder`), (error) => error);
+  return { problem };
+}
+
+// Opens what the link asks for; a link without a symbol or run reopens the last layout.
 (async () => {
   document.documentElement.dataset.theme = state.theme;
-  const wanted = link.symbol ? link : memory;
+  const wanted = link.symbol || link.run ? link : memory;
   askEarly(wanted);
   try {
-    const [{ indicators }, { symbols }] = await Promise.all([
+    // A server without runs still charts; a link without a run does not wait for them.
+    const runList = track(api('/api/runs')).then((answer) => /** @type {RunsResponse} */ (answer).runs, () => []);
+    const [{ indicators }, { symbols }, runs] = await Promise.all([
       track(api('/api/indicators')).then((answer) => /** @type {IndicatorsResponse} */ (answer)),
       track(api('/api/symbols')).then((answer) => /** @type {SymbolsResponse} */ (answer)),
+      wanted.run ? runList : [],
     ]);
     panel.setCatalog(indicators);
     state.symbols = symbols;
+    state.runs = runs;
+    if (!wanted.run) {
+      runList.then((list) => {
+        // Unless the user chose meanwhile (a refresh filled the list).
+        if (!state.runs.length) state.runs = list;
+        renderRunPickers();
+      });
+    }
     picker.setSymbols(symbols);
     if (!symbols.length) {
       showError(new Error('No symbols in the data folder: add parquet files under <root>/<PROVIDER>/<SYMBOL>/<TIMEFRAME>/, or run `candela sample-data`.'), 'chart');
       return;
     }
     const found = findSymbol(wanted.symbol);
-    state.symbol = (found ?? symbols[0]).id;
+    const { opened, problem: runProblem } = linkedRun(wanted.run, found?.id ?? null);
+    state.symbol = opened?.symbol ?? (found ?? symbols[0]).id;
+    if (opened) {
+      state.run = opened.run.run;
+      const compared = state.runs.find((r) => r.run === wanted.compare);
+      if (compared && compareCandidates(state.runs, state.run, state.symbol).includes(compared)) state.compare = compared.run;
+      showSide('run');
+    }
+    renderRunPickers();
     picker.setCurrent(state.symbol);
     if (wanted.type) chooseType(wanted.type);
     // The chart loads while the symbol's timeframes do; it loads again only
@@ -602,7 +996,15 @@ function findSymbol(wanted) {
     const timeframeProblem = await loadTimeframes(wanted.timeframe);
     await (first && !timeframeProblem ? first : open());
     // What the link asked for and could not have, said once the chart is up.
-    if (wanted.symbol && !found) showError(new Error(`unknown symbol '${wanted.symbol}' in the link; showing ${state.symbol}`), 'symbol');
+    if (wanted.symbol && !found && !opened) showError(new Error(`unknown symbol '${wanted.symbol}' in the link; showing ${state.symbol}`), 'symbol');
+    // The API's error routes itself (beside the run picker); the page's own goes there too.
+    if (runProblem) {
+      const problem = await runProblem;
+      showError(problem, problem instanceof ApiError ? errorPlace(problem) : 'run');
+    }
+    if (wanted.compare && state.run && state.compare !== wanted.compare) {
+      showError(new Error(`compare=${wanted.compare} in the link is not another readable run of ${state.symbol}`), 'run');
+    }
     if (timeframeProblem) showError(new Error(timeframeProblem), 'timeframe');
   } catch (error) {
     showError(error);

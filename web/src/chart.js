@@ -1,11 +1,13 @@
 // @ts-check
 // The chart: bars (candles, OHLC bars, a line or Heikin-Ashi candles) and
-// volume on the price pane, overlay indicators on top of them, and every
-// other indicator in a pane of its own below. One time axis and one crosshair
-// for all panes, as lightweight-charts v5 draws them; panes resize by
-// dragging their separators.
+// volume on the price pane, overlay indicators on top of them, every other
+// indicator in a pane of its own below, and below those a backtest run's
+// curves (equity, drawdown), each in its pane. One time axis and one
+// crosshair for all panes, as lightweight-charts v5 draws them; panes resize
+// by dragging their separators. What is drawn over the bars (a run's trades)
+// hears when the window of drawn bars moves and when the bars' series changes.
 import {
-  BarSeries, CandlestickSeries, CrosshairMode, HistogramSeries, LineSeries, LineStyle, createChart,
+  BarSeries, BaselineSeries, CandlestickSeries, CrosshairMode, HistogramSeries, LineSeries, LineStyle, createChart,
 } from 'lightweight-charts';
 import { heikinAshi } from './heikin-ashi.js';
 
@@ -37,6 +39,26 @@ import { heikinAshi } from './heikin-ashi.js';
  * @property {ChartSpec} spec
  * @property {Map<string, ISeriesApi<'Line' | 'Histogram'>>} outputs
  * @property {Map<string, string>} colors
+ */
+
+/**
+ * A line of values held beside the history's bars, one per bar (null: no
+ * point there): a run's equity or drawdown. `area` fills down to zero.
+ * @typedef {{name: string, color: string, values: (number | null)[], area?: boolean}} Curve
+ */
+
+/**
+ * A pane of curves: `key` names it (the remembered pane size), `title` heads
+ * its legend, `unit` says how its values read.
+ * @typedef {{key: string, title: string, unit: 'money' | 'percent', curves: Curve[]}} CurvePane
+ */
+
+/** A drawn pane of curves: its pane index and one series per curve. @typedef {CurvePane & {pane: number, series: ISeriesApi<'Line' | 'Baseline'>[]}} DrawnCurves */
+
+/**
+ * What draws over the bars: told of each new series of bars (a new chart
+ * type) and of each change of the window of drawn bars.
+ * @typedef {{attach: (main: ISeriesApi<SeriesType>) => void, refresh: () => void}} Overlay
  */
 
 /** @typedef {'candles' | 'ohlc' | 'line' | 'heikin-ashi'} ChartType */
@@ -88,6 +110,9 @@ const LATEST_MARGIN = 3;
 const PRICE_STRETCH = 3;
 const PANE_STRETCH = 1;
 
+// An equity axis: whole units, grouped (`112,000`).
+const money = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
 /** @param {string} name */
 const themeNamed = (name) => (Object.hasOwn(THEMES, name) ? THEMES[name] : THEMES.dark);
 
@@ -128,7 +153,24 @@ export class PriceChart {
     // The range last set, until the chart has applied it (see viewRange).
     /** @type {IRange<number> | null} */
     this.pendingRange = null;
+    // The curve panes asked for, for the history they are held beside, and as drawn.
+    /** @type {{history: Drawable | null, panes: CurvePane[], stretch: Record<string, number>}} */
+    this.curveSpec = { history: null, panes: [], stretch: {} };
+    /** @type {DrawnCurves[]} */
+    this.curves = [];
+    /** @type {Overlay[]} */
+    this.overlays = [];
     this.setTheme(theme);
+  }
+
+  /**
+   * Draws `overlay` over the bars from now on.
+   * @param {Overlay} overlay
+   */
+  addOverlay(overlay) {
+    this.overlays.push(overlay);
+    overlay.attach(this.main);
+    overlay.refresh();
   }
 
   /** @param {string} name */
@@ -168,6 +210,10 @@ export class PriceChart {
     this.type = known.id;
     this.main = this.addMain();
     if (this.history) this.main.setData(this.mainPoints(this.history));
+    for (const overlay of this.overlays) {
+      overlay.attach(this.main);
+      overlay.refresh();
+    }
   }
 
   /**
@@ -222,6 +268,7 @@ export class PriceChart {
   show(history, entries, stretch = {}) {
     this.history = history;
     this.window = { start: Math.max(0, history.length - this.windowSize()), end: history.length };
+    this.removeCurves();
     for (const { outputs } of this.drawn) for (const series of outputs.values()) this.chart.removeSeries(series);
     this.drawn = [];
     let panes = 1;
@@ -240,10 +287,81 @@ export class PriceChart {
       }
       this.drawn.push({ key, pane: ownPane, spec, outputs, colors });
     }
+    if (this.curveSpec.history === history) this.addCurves();
+    else this.curveSpec = { history: null, panes: [], stretch: {} };
     this.setAllData(history);
     const all = this.chart.panes();
     all[0]?.setStretchFactor(stretch.price ?? PRICE_STRETCH);
     for (const { key, pane } of this.drawn) if (pane > 0) all[pane]?.setStretchFactor(stretch[key] ?? PANE_STRETCH);
+    this.stretchCurves({ ...this.curveSpec.stretch, ...stretch });
+  }
+
+  /**
+   * Draws `panes` of curves below the indicators, their values one per bar
+   * of `history` (the history on the chart: the next history drawn drops
+   * them); an empty list removes them. `stretch`: remembered pane sizes by key.
+   * @param {Drawable} history
+   * @param {CurvePane[]} panes
+   * @param {Record<string, number>} [stretch]
+   */
+  setCurves(history, panes, stretch = {}) {
+    this.curveSpec = { history, panes: panes.filter((p) => p.curves.length > 0), stretch };
+    if (this.history !== history) return;
+    this.removeCurves();
+    this.addCurves();
+    this.refreshCurves();
+    this.stretchCurves(stretch);
+  }
+
+  // Sets the curves' points in the window anew, as after their values changed.
+  refreshCurves() {
+    const history = this.history;
+    if (!history) return;
+    for (const drawn of this.curves) {
+      drawn.curves.forEach((curve, k) => {
+        const values = curve.values;
+        drawn.series[k].setData(this.inWindow((i) => {
+          const value = values[i];
+          return value == null ? { time: utc(history.bars.time[i]) } : { time: utc(history.bars.time[i]), value };
+        }));
+      });
+    }
+  }
+
+  removeCurves() {
+    for (const { series } of this.curves) for (const s of series) this.chart.removeSeries(s);
+    this.curves = [];
+  }
+
+  // One pane per curve pane asked for, below every indicator's.
+  addCurves() {
+    let pane = 1 + this.drawn.reduce((most, d) => Math.max(most, d.pane), 0);
+    for (const spec of this.curveSpec.panes) {
+      const format = {
+        type: /** @type {const} */ ('custom'), minMove: 0.01,
+        formatter: spec.unit === 'percent' ? (/** @type {number} */ v) => `${v.toFixed(2)}%` : (/** @type {number} */ v) => money.format(v),
+      };
+      const series = spec.curves.map((curve) => {
+        const common = { lastValueVisible: false, priceLineVisible: false, title: '', priceFormat: format };
+        /** @type {ISeriesApi<'Line' | 'Baseline'>} */
+        const added = curve.area
+          ? this.chart.addSeries(BaselineSeries, {
+            ...common, baseValue: { type: 'price', price: 0 }, lineWidth: 1,
+            bottomLineColor: curve.color, bottomFillColor1: fade(curve.color, 0.05), bottomFillColor2: fade(curve.color, 0.4),
+            topLineColor: curve.color, topFillColor1: 'transparent', topFillColor2: 'transparent',
+          }, pane)
+          : this.chart.addSeries(LineSeries, { ...common, color: curve.color, lineWidth: 2 }, pane);
+        return added;
+      });
+      this.curves.push({ ...spec, pane, series });
+      pane++;
+    }
+  }
+
+  /** @param {Record<string, number>} stretch remembered sizes by pane key */
+  stretchCurves(stretch) {
+    const all = this.chart.panes();
+    for (const { key, pane } of this.curves) all[pane]?.setStretchFactor(stretch[key] ?? PANE_STRETCH);
   }
 
   /**
@@ -255,6 +373,7 @@ export class PriceChart {
     /** @type {Record<string, number>} */
     const factors = { price: all[0]?.getStretchFactor() ?? PRICE_STRETCH };
     for (const { key, pane } of this.drawn) if (pane > 0 && all[pane]) factors[key] = all[pane].getStretchFactor();
+    for (const { key, pane } of this.curves) if (all[pane]) factors[key] = all[pane].getStretchFactor();
     return factors;
   }
 
@@ -265,6 +384,7 @@ export class PriceChart {
    */
   extend(added) {
     this.window = { start: this.window.start + added, end: this.window.end + added };
+    for (const overlay of this.overlays) overlay.refresh();
     this.follow();
   }
 
@@ -341,7 +461,7 @@ export class PriceChart {
   /** @param {Drawable} history the history drawn */
   setAllData(history) {
     const { bars, indicators } = history;
-    const series = [this.main, this.volume, ...this.drawn.flatMap((d) => [...d.outputs.values()])];
+    const series = [this.main, this.volume, ...this.drawn.flatMap((d) => [...d.outputs.values()]), ...this.curves.flatMap((c) => c.series)];
     // Emptied first: replacing a long series point by point with different
     // times costs lightweight-charts about twice as much as filling it anew.
     for (const s of series) s.setData([]);
@@ -356,6 +476,8 @@ export class PriceChart {
         drawn.outputs.get(output.name)?.setData(this.inWindow((i) => point(bars.time[i], values[i], output.style)));
       }
     });
+    this.refreshCurves();
+    for (const overlay of this.overlays) overlay.refresh();
   }
 
   /**
@@ -461,6 +583,20 @@ export class PriceChart {
     this.setViewRange({ from: 0, to: width });
   }
 
+  /**
+   * Shows history indices `from` to `to` (a trade's span) with some room on
+   * either side, the window slid to hold them.
+   * @param {number} from
+   * @param {number} to
+   */
+  showSpan(from, to) {
+    if (!this.history) return;
+    const pad = Math.max(Math.ceil((to - from + 1) * 0.5), 15);
+    const [first, last] = [from - pad, to + pad];
+    this.slideTo((first + last) / 2, this.windowSize(last - first + 1));
+    this.setViewRange({ from: first - this.window.start, to: last - this.window.start });
+  }
+
   // The latest bars, at the zoom in use.
   toLatest() {
     const range = this.viewRange();
@@ -469,6 +605,18 @@ export class PriceChart {
     const length = this.window.end - this.window.start;
     this.setViewRange({ from: length - (range.to - range.from) + LATEST_MARGIN, to: length + LATEST_MARGIN });
   }
+}
+
+/**
+ * `#rrggbb` at `alpha` opacity (any other colour as it is).
+ * @param {string} color
+ * @param {number} alpha
+ */
+function fade(color, alpha) {
+  const hex = /^#([0-9a-f]{6})$/i.exec(color)?.[1];
+  if (!hex) return color;
+  const [r, g, b] = [0, 2, 4].map((k) => parseInt(hex.slice(k, k + 2), 16));
+  return `rgba(${r},${g},${b},${alpha})`;
 }
 
 /**

@@ -1,9 +1,11 @@
 // @ts-check
-// Saving what is on screen: the chart as a PNG with its legends drawn in, and
-// the bars in view with every indicator output as CSV.
+// Saving what is on screen: the chart as a PNG with its legends drawn in, the
+// bars in view with every indicator output as CSV, and a run's trades in
+// view as CSV.
 
 /** @import { PriceChart } from './chart.js' */
 /** @import { Bars, IndicatorResult } from './api.js' */
+/** @import { Trade } from './runs.js' */
 
 /**
  * The chart's panes as one image, legends included, on the page's background.
@@ -60,6 +62,32 @@ export function csvText(history, from, to) {
     const row = [new Date(bars.time[i] * 1000).toISOString(), bars.open[i], bars.high[i], bars.low[i], bars.close[i], bars.volume[i]];
     for (const [, values] of outputs) row.push(values[i]);
     lines.push(row.map(cell).join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const iso = (/** @type {number | null} */ seconds) => (seconds === null ? null : new Date(seconds * 1000).toISOString());
+
+/** @type {readonly (keyof Trade)[]} */
+const TRADE_COLUMNS = ['id', 'symbol', 'side', 'size', 'entry_time', 'entry_price', 'exit_time', 'exit_price', 'pnl', 'return_pct',
+  'bars_held', 'entry_bar', 'exit_bar', 'commission', 'stop_loss', 'take_profit', 'tag'];
+const TIME_COLUMNS = new Set(['entry_time', 'exit_time', 'entry_bar', 'exit_bar']);
+
+/**
+ * Trades as CSV, one row each, led by the run they belong to: every field
+ * of the API's trade, times in UTC (ISO 8601), a missing value (an open
+ * trade's exit) empty.
+ * @param {readonly {run: string, trade: Trade}[]} rows
+ * @returns {string}
+ */
+export function tradesCsvText(rows) {
+  const lines = [['run', ...TRADE_COLUMNS].map(cell).join(',')];
+  for (const { run, trade } of rows) {
+    const fields = TRADE_COLUMNS.map((name) => {
+      const value = trade[name];
+      return TIME_COLUMNS.has(name) && typeof value === 'number' ? iso(value) : value;
+    });
+    lines.push([run, ...fields].map(cell).join(','));
   }
   return `${lines.join('\n')}\n`;
 }

@@ -95,3 +95,21 @@ export function dataQuery({ symbol, timeframe, indicators, end, limit }) {
   query.set('limit', String(limit));
   return `/api/data?${query}`;
 }
+
+/**
+ * The index of the bar holding time `t` (the last one starting at or
+ * before it), or -1 when `t` is before the first bar.
+ * @param {readonly number[]} times bar start times, increasing
+ * @param {number} t
+ * @returns {number}
+ */
+export function barIndex(times, t) {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (times[mid] <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}

@@ -1,8 +1,9 @@
 // @ts-check
 // Where the chart's state lives between visits. The link carries what makes
-// the chart (symbol, timeframe, chart type, indicators and their colours), so
-// a reload or a shared link shows the same chart; the browser remembers the
-// last layout (the same, plus theme and pane sizes) for the next visit.
+// the chart (symbol, timeframe, chart type, indicators and their colours, the
+// backtest run on it and the one compared with it), so a reload or a shared
+// link shows the same chart; the browser remembers the last layout (the
+// same, plus theme, pane sizes and which run panes are shown) for the next visit.
 
 const KEY = 'candela.layout';
 
@@ -15,16 +16,19 @@ const KEY = 'candela.layout';
  * @property {string} [type]
  * @property {string} [indicators]
  * @property {string[]} [colors]
+ * @property {string} [run] the backtest run on the chart (its id)
+ * @property {string} [compare] a second run laid over it
  */
 
 /**
- * The remembered layout: the link's, the theme, and the pane sizes (stretch
- * factors: `price` and one per indicator key).
- * @typedef {LinkLayout & {theme?: 'dark' | 'light', panes?: Record<string, number>}} Layout
+ * The remembered layout: the link's, the theme, the pane sizes (stretch
+ * factors: `price` and one per indicator key or run pane), and whether the
+ * run's equity and drawdown panes are shown.
+ * @typedef {LinkLayout & {theme?: 'dark' | 'light', panes?: Record<string, number>, runPanes?: {equity?: boolean, drawdown?: boolean}}} Layout
  */
 
 /** @type {readonly (keyof LinkLayout)[]} */
-const LINK_KEYS = ['symbol', 'timeframe', 'type', 'indicators', 'colors'];
+const LINK_KEYS = ['symbol', 'timeframe', 'type', 'indicators', 'colors', 'run', 'compare'];
 
 /**
  * What a link asks for.
@@ -35,7 +39,10 @@ export function fromLink(search = location.search) {
   const query = new URLSearchParams(search);
   const get = (/** @type {string} */ name) => query.get(name) ?? undefined;
   const colors = get('colors')?.split(',').map((c) => `#${c}`);
-  return { symbol: get('symbol'), timeframe: get('timeframe'), type: get('type'), indicators: get('indicators'), colors };
+  return {
+    symbol: get('symbol'), timeframe: get('timeframe'), type: get('type'), indicators: get('indicators'), colors,
+    run: get('run'), compare: get('compare'),
+  };
 }
 
 // Characters a query value may hold as they are: links stay readable,
@@ -50,12 +57,12 @@ const readable = (/** @type {string} */ value) =>
  * @param {string} [search]
  * @returns {string}
  */
-export function linkQuery({ symbol, timeframe, type, indicators, colors }, search = '') {
+export function linkQuery({ symbol, timeframe, type, indicators, colors, run, compare }, search = '') {
   const query = new URLSearchParams(search);
   for (const name of LINK_KEYS) query.delete(name);
   /** @type {[string, string | undefined][]} */
   const pairs = [['symbol', symbol], ['timeframe', timeframe], ['type', type], ['indicators', indicators],
-    ['colors', colors?.map((c) => c.replace(/^#/, '')).join(',')]];
+    ['colors', colors?.map((c) => c.replace(/^#/, '')).join(',')], ['run', run], ['compare', compare]];
   const own = pairs.flatMap(([k, v]) => (v ? [`${k}=${readable(v)}`] : []));
   return [...own, ...[...query].map(([k, v]) => `${k}=${readable(v)}`)].join('&');
 }

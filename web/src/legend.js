@@ -1,10 +1,10 @@
 // @ts-check
 // A legend at the top of each pane: on the price pane the bar under the
 // crosshair (OHLC, change, volume) and the overlay indicators, on every other
-// pane its indicator's outputs, each in its line's colour. With the crosshair
-// away, the latest bar's values.
+// pane its indicator's outputs or a run's curves (equity, drawdown), each in
+// its line's colour. With the crosshair away, the latest bar's values.
 
-/** @import { Drawn, PriceChart } from './chart.js' */
+/** @import { Drawn, DrawnCurves, PriceChart } from './chart.js' */
 /** @import { IndicatorResult } from './api.js' */
 
 const price = new Intl.NumberFormat('en-US', { maximumFractionDigits: 4 });
@@ -13,6 +13,15 @@ const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFra
 const formatValue = (/** @type {number | null | undefined} */ v) => (v == null ? '–' : price.format(v));
 
 const volumeText = (/** @type {number | null | undefined} */ v) => (v == null ? '–' : compact.format(v));
+
+const cents = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+/**
+ * A curve's value as its pane reads: money with cents, or a percentage.
+ * @param {number | null | undefined} v
+ * @param {'money' | 'percent'} unit
+ */
+const curveText = (v, unit) => (v == null ? '–' : unit === 'percent' ? `${cents.format(v)}%` : cents.format(v));
 
 /**
  * @param {string} className
@@ -43,6 +52,24 @@ function indicatorRow({ key, spec, colors }, result, i) {
   for (const [name, color] of colors) {
     const label = name === result.label ? '' : `${name} `;
     row.append(span('value', `${label}${formatValue(result.outputs[name][i])}`, color));
+  }
+  return row;
+}
+
+/**
+ * `Equity  nflx-sma-cross 111,906.80  nflx-sma-cross-fast 91,630.03`.
+ * @param {DrawnCurves} drawn
+ * @param {number} i the bar
+ */
+function curveRow({ key, title, unit, curves }, i) {
+  const row = document.createElement('div');
+  row.className = 'curve-values';
+  row.dataset.key = key;
+  row.append(span('name', title));
+  for (const curve of curves) {
+    const value = span('value', `${curves.length > 1 ? `${curve.name} ` : ''}${curveText(curve.values[i], unit)}`, curve.color);
+    value.dataset.curve = curve.name;
+    row.append(value);
   }
   return row;
 }
@@ -82,6 +109,7 @@ export function renderLegends(root, chart, title, index) {
   chart.drawn.forEach((drawn, k) => {
     (panes[drawn.pane] ??= []).push(indicatorRow(drawn, history.indicators[k], i));
   });
+  for (const drawn of chart.curves) (panes[drawn.pane] ??= []).push(curveRow(drawn, i));
   const tops = chart.paneTops();
   root.replaceChildren(...panes.map((rows, pane) => {
     const legend = document.createElement('div');

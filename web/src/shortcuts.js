@@ -1,7 +1,7 @@
 // @ts-check
 // Keyboard shortcuts and the overlay that lists them. Keys act only when the
-// user is not typing in a field, and never with Ctrl, Alt or ⌘ held, so the
-// browser's own shortcuts keep working.
+// user is not typing in a field (a checkbox is not one), and never with Ctrl,
+// Alt or ⌘ held, so the browser's own shortcuts keep working.
 
 /**
  * One shortcut: the keys (`KeyboardEvent.key`) that run it, how the overlay
@@ -21,7 +21,8 @@ export function installShortcuts(bindings, dialog) {
   ]));
   document.addEventListener('keydown', (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
-    if (event.target instanceof Element && event.target.closest('input, select, textarea, [contenteditable="true"]')) return;
+    // Typing goes to the field; a checkbox or radio button takes no letters.
+    if (event.target instanceof Element && event.target.closest('input:not([type="checkbox"], [type="radio"]), select, textarea, [contenteditable="true"]')) return;
     if (dialog.open && event.key !== '?') return;
     const binding = byKey.get(event.key);
     if (!binding) return;

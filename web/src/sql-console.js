@@ -33,6 +33,10 @@ export const EXAMPLES = [
     sql: "SELECT time, close, (close - lag(close) OVER (ORDER BY time)) / lag(close) OVER (ORDER BY time) * 100 AS change_pct\nFROM bars('AAPL', '1d')\nORDER BY abs(change_pct) DESC NULLS LAST\nLIMIT 10",
   },
   {
+    label: 'RSI at every entry of a backtest run',
+    sql: "SELECT t.run, t.side, t.entry_time, t.pnl, t.return_pct, b.rsi\nFROM trades t\nJOIN (SELECT time, rsi(close, 14) OVER (ORDER BY time) AS rsi\n      FROM bars('ALPACA:NFLX', '1h')) b ON b.time = t.entry_time\nWHERE t.run = 'nflx-sma-cross'\nORDER BY t.entry_time",
+  },
+  {
     label: 'MACD crossings',
     sql: "SELECT time, close, m['macd'] AS macd, m['signal'] AS signal\nFROM (SELECT time, close, macd(close, 12, 26, 9) OVER (ORDER BY time) AS m\n      FROM bars('NFLX', '1h'))\nWHERE m['histogram'] > 0\nLIMIT 20",
   },

@@ -24,7 +24,7 @@ const ARTIFACTS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 
 /**
  * Opens the browser on a new page.
  * @param {string} base the server under test, e.g. `http://127.0.0.1:PORT`
- * @param {{expectErrors?: boolean}} [options] `expectErrors`: the script provokes failing /api/data or /api/sql requests on purpose.
+ * @param {{expectErrors?: boolean}} [options] `expectErrors`: the script provokes failing /api/data, /api/sql or /api/runs requests on purpose.
  */
 export async function openBrowser(base, { expectErrors = false } = {}) {
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -40,7 +40,7 @@ export async function openBrowser(base, { expectErrors = false } = {}) {
   page.on('pageerror', (e) => failures.push(`page error: ${e.message}`));
   page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) failures.push(`console error: ${m.text()}`); });
   page.on('response', (r) => {
-    const provoked = expectErrors && /\/api\/(data|sql)/.test(r.url());
+    const provoked = expectErrors && /\/api\/(data|sql|runs)/.test(r.url());
     if (r.status() >= 400 && !provoked) failures.push(`${r.status()} for ${r.url()}`);
   });
   page.on('request', (r) => { if (!r.url().startsWith(base)) failures.push(`contacted ${r.url()}`); });

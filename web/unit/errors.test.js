@@ -23,6 +23,7 @@ test('the parameter decides the place, whatever the code and the message say', (
     ['sql', 'chart'],
     ['format', 'chart'],
     ['q', 'chart'],
+    ['run', 'run'],
     ['a-parameter-from-the-future', 'chart'],
   ]);
   for (const [param, place] of cases) {
@@ -44,6 +45,10 @@ test('without a parameter, the code decides', () => {
     ['indicator_refused', 'indicators'],
     ['indicator_failed', 'indicators'],
     ['indicator_limit', 'indicators'],
+    ['unknown_run', 'run'],
+    ['run_invalid', 'run'],
+    ['run_symbol', 'run'],
+    ['run_too_large', 'run'],
     ['bad_parameter', 'chart'],
     ['unreadable_data', 'chart'],
     ['io_error', 'chart'],
@@ -128,6 +133,18 @@ test('an error answer becomes an ApiError with its code, message, parameter, ind
     assert.deepEqual([e.code, e.param, e.position], ['sql_invalid', 'sql', { line: 2, column: 8 }]);
     return true;
   });
+});
+
+test("a run's error keeps the run it is about, and goes beside the run picker", async () => {
+  answer(422, JSON.stringify({ error: { code: 'run_invalid', message: "run 'x': trades.csv line 3: pnl is not a number", param: 'run', run: 'x', place: { file: 'trades.csv' } } }));
+  await assert.rejects(api('/api/runs/x'), (e) => {
+    assert.ok(e instanceof ApiError);
+    assert.deepEqual([e.status, e.code, e.param, e.run], [422, 'run_invalid', 'run', 'x']);
+    assert.equal(errorPlace(e), 'run');
+    return true;
+  });
+  // A trade query's symbol the run does not trade is the symbol's fault.
+  assert.equal(errorPlace(error(404, { code: 'not_found', message: "run 'x' has no trades of ALPACA:AAPL", param: 'symbol' })), 'symbol');
 });
 
 test('an answer that is not an error body still says what happened', async () => {

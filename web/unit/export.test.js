@@ -1,10 +1,10 @@
 // @ts-check
 // The CSV of the bars in view: a header of the bars' columns and one per
 // indicator output, times in UTC, missing values empty, and fields quoted
-// exactly when they must be.
+// exactly when they must be. The CSV of a run's trades in view, likewise.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { csvText } from '../src/export.js';
+import { csvText, tradesCsvText } from '../src/export.js';
 
 /** @import { IndicatorResult } from '../src/api.js' */
 
@@ -54,4 +54,23 @@ test('fields with commas, quotes or line breaks are quoted, quotes doubled; othe
   assert.match(cr, /,"a\rb\.sma"\n$/);
   // Numbers as JavaScript writes them, exactly.
   assert.match(csvText(history, 3, 3), /,1e-7,4\n$/);
+});
+
+test('trades: the run, then every field of the API\'s trade; times in UTC, an open trade\'s exit empty, a tag quoted when it must be', () => {
+  /** @type {import('../src/runs.js').Trade} */
+  const closed = {
+    id: 7, symbol: 'ALPACA:NFLX', side: 'short', size: 100, entry_time: 1_700_000_000, entry_price: 665.1,
+    exit_time: 1_700_003_600, exit_price: 647.54, pnl: 1690.368, return_pct: 2.54, entry_bar: 1_699_999_200, exit_bar: 1_700_002_800,
+    bars_held: 1, commission: 65.632, stop_loss: 685.053, take_profit: null, tag: 'cross "down", fast',
+  };
+  const open = { ...closed, id: 8, side: /** @type {const} */ ('long'), exit_time: null, exit_price: null, pnl: null, return_pct: null, exit_bar: null, bars_held: null, tag: null };
+  const lines = tradesCsvText([{ run: 'nflx-sma-cross', trade: closed }, { run: 'b', trade: open }]).split('\n');
+  assert.deepEqual(lines, [
+    'run,id,symbol,side,size,entry_time,entry_price,exit_time,exit_price,pnl,return_pct,bars_held,entry_bar,exit_bar,commission,stop_loss,take_profit,tag',
+    'nflx-sma-cross,7,ALPACA:NFLX,short,100,2023-11-14T22:13:20.000Z,665.1,2023-11-14T23:13:20.000Z,647.54,1690.368,2.54,1,'
+      + '2023-11-14T22:00:00.000Z,2023-11-14T23:00:00.000Z,65.632,685.053,,"cross ""down"", fast"',
+    'b,8,ALPACA:NFLX,long,100,2023-11-14T22:13:20.000Z,665.1,,,,,,2023-11-14T22:00:00.000Z,,65.632,685.053,,',
+    '',
+  ]);
+  assert.equal(tradesCsvText([]), 'run,id,symbol,side,size,entry_time,entry_price,exit_time,exit_price,pnl,return_pct,bars_held,entry_bar,exit_bar,commission,stop_loss,take_profit,tag\n');
 });

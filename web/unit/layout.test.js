@@ -1,11 +1,21 @@
 // @ts-check
 // The link: what the chart is written into it and read back, readable and
-// exact, keeping whatever else the link holds.
+// exact, keeping whatever else the link holds; a backtest run and the one
+// compared with it too.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fromLink, linkQuery } from '../src/layout.js';
 
 /** @import { LinkLayout } from '../src/layout.js' */
+
+/**
+ * A link's layout with every key it does not name undefined, as `fromLink` reads it.
+ * @param {LinkLayout} named
+ * @returns {LinkLayout}
+ */
+const none = (named) => ({
+  symbol: undefined, timeframe: undefined, type: undefined, indicators: undefined, colors: undefined, run: undefined, compare: undefined, ...named,
+});
 
 test('a link round-trips through format and parse', () => {
   /** @type {LinkLayout} */
@@ -15,32 +25,34 @@ test('a link round-trips through format and parse', () => {
     type: 'heikin-ashi',
     indicators: 'sma(period=20),bbands(period=20,stddev=2.5),macd(fast=12,slow=26,signal=9)',
     colors: ['#f5a623', '#6c8cff', '#123456'],
+    run: 'nflx-sma-cross',
+    compare: 'nflx-sma-cross-fast',
   };
   const query = linkQuery(layout);
   assert.equal(query, 'symbol=ALPACA:NFLX&timeframe=4h&type=heikin-ashi'
     + '&indicators=sma(period=20),bbands(period=20,stddev=2.5),macd(fast=12,slow=26,signal=9)'
-    + '&colors=f5a623,6c8cff,123456', 'calls, ids and colours stay readable');
+    + '&colors=f5a623,6c8cff,123456&run=nflx-sma-cross&compare=nflx-sma-cross-fast', 'calls, ids, colours and runs stay readable');
   assert.deepEqual(fromLink(`?${query}`), layout);
 });
 
 test('characters that mean something in a query are escaped, and come back', () => {
   /** @type {LinkLayout} */
-  const layout = { symbol: 'ODD:A&B #1+%', timeframe: '1d', type: undefined, indicators: undefined, colors: undefined };
+  const layout = { symbol: 'ODD:A&B #1+%', timeframe: '1d', type: undefined, indicators: undefined, colors: undefined, run: 'my run #2', compare: undefined };
   const query = linkQuery(layout);
-  assert.equal(query, 'symbol=ODD:A%26B%20%231%2B%25&timeframe=1d');
+  assert.equal(query, 'symbol=ODD:A%26B%20%231%2B%25&timeframe=1d&run=my%20run%20%232');
   assert.deepEqual(fromLink(`?${query}`), layout);
 });
 
 test("absent keys are left out, and the link's other keys kept after the chart's", () => {
-  const query = linkQuery({ symbol: 'EXPE', timeframe: '1h', indicators: '' }, '?bars=50000&symbol=OLD&colors=ffffff&x=a,b');
-  assert.equal(query, 'symbol=EXPE&timeframe=1h&bars=50000&x=a,b');
-  assert.deepEqual(fromLink(`?${query}`), { symbol: 'EXPE', timeframe: '1h', type: undefined, indicators: undefined, colors: undefined });
+  const query = linkQuery({ symbol: 'EXPE', timeframe: '1h', indicators: '' }, '?bars=50000&symbol=OLD&colors=ffffff&run=old&compare=older&x=a,b');
+  assert.equal(query, 'symbol=EXPE&timeframe=1h&bars=50000&x=a,b', 'a run taken off leaves the link');
+  assert.deepEqual(fromLink(`?${query}`), none({ symbol: 'EXPE', timeframe: '1h' }));
 });
 
 test('a link names what it has, and nothing else', () => {
-  assert.deepEqual(fromLink(''), { symbol: undefined, timeframe: undefined, type: undefined, indicators: undefined, colors: undefined });
+  assert.deepEqual(fromLink(''), none({}));
   // Written by hand, with positional arguments and escapes: read as written.
-  assert.deepEqual(fromLink('?symbol=ALPACA%3AEXPE&indicators=sma%2820%29%2Crsi'), {
-    symbol: 'ALPACA:EXPE', timeframe: undefined, type: undefined, indicators: 'sma(20),rsi', colors: undefined,
-  });
+  assert.deepEqual(fromLink('?symbol=ALPACA%3AEXPE&indicators=sma%2820%29%2Crsi'), none({ symbol: 'ALPACA:EXPE', indicators: 'sma(20),rsi' }));
+  // A run alone: the page opens its symbol.
+  assert.deepEqual(fromLink('?run=synth-10k'), none({ run: 'synth-10k' }));
 });

@@ -77,7 +77,7 @@ pub fn write(runs: &Path) -> Result<Vec<PathBuf>, Box<dyn std::error::Error>> {
     Ok(written)
 }
 
-/// Writes [`LONG_RUN`] into `runs`: [`LONG_TRADES`] trades spread over the
+/// Writes [`LONG_RUN`] into `runs`: 10,000 trades spread over the
 /// first `minutes` of the long history, each held 5 to 64 minutes.
 pub fn write_long(runs: &Path, minutes: usize) -> Result<PathBuf, Box<dyn std::error::Error>> {
     let bars = continuous_minutes(minutes, crate::sample_data::LONG_SEED);

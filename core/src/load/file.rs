@@ -48,8 +48,12 @@ impl SeriesFile {
             tracing::warn!(file = %path.display(), "empty file, read as no bars");
             return Ok(None);
         }
-        let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::default())
-            .map_err(|e| unreadable(&e))?;
+        // The Arrow schema that pyarrow embeds in the footer is not read:
+        // decoding a damaged one panics inside arrow-ipc, and the parquet
+        // schema says all the loader needs (units, and whether times are
+        // instants).
+        let options = ArrowReaderOptions::new().with_skip_arrow_metadata(true);
+        let metadata = ArrowReaderMetadata::load(&file, options).map_err(|e| unreadable(&e))?;
         let pandas_index = metadata
             .metadata()
             .file_metadata()

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use candela_core::frame::bar_holding;
 use candela_core::{BarFrame, SymbolId};
 use chrono_tz::Tz;
 
@@ -123,8 +124,8 @@ pub(crate) fn derive(
     let mut time: Vec<i64> = Vec::new();
     for (symbol, frame) in bars {
         let times = frame.time();
-        let start = bar_of(times, first_entry).unwrap_or(0);
-        let end = bar_of(times, last_exit).map_or(0, |i| i + 1);
+        let start = bar_holding(times, first_entry).unwrap_or(0);
+        let end = bar_holding(times, last_exit).map_or(0, |i| i + 1);
         if start >= end {
             return Err(Problem::NoBars(symbol.to_string()));
         }
@@ -143,10 +144,10 @@ pub(crate) fn derive(
             return Err(Problem::NoBars(trade.symbol.to_string()));
         };
         let units = trade.side.sign() * trade.size;
-        let entered = bar_of(&time, trade.entry.time).unwrap_or(0);
+        let entered = bar_holding(&time, trade.entry.time).unwrap_or(0);
         moves.push((entered, s, units, units * trade.entry.price));
         if let Outcome::Closed { exit, pnl } = trade.outcome {
-            let exited = bar_of(&time, exit.time).unwrap_or(0);
+            let exited = bar_holding(&time, exit.time).unwrap_or(0);
             moves.push((exited, s, -units, -units * trade.entry.price));
             realised.push((exited, pnl));
         }
@@ -190,11 +191,6 @@ pub(crate) fn derive(
         cash: None,
         derived: true,
     })
-}
-
-/// The index of the bar holding `t`: the last one starting at or before it.
-pub(crate) fn bar_of(times: &[i64], t: i64) -> Option<usize> {
-    times.partition_point(|&start| start <= t).checked_sub(1)
 }
 
 impl EquityCurve {

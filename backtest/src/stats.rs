@@ -7,7 +7,9 @@ use chrono::{Datelike, Months, NaiveDate, TimeDelta};
 use chrono_tz::Tz;
 use serde::{Serialize, Serializer};
 
-use crate::equity::{EquityCurve, bar_of};
+use candela_core::frame::bar_holding;
+
+use crate::equity::EquityCurve;
 use crate::trades::Trade;
 
 /// The statistics of one run; percentages are in percent.
@@ -151,10 +153,10 @@ fn exposure(trades: &[Trade], curve: &EquityCurve) -> f64 {
     }
     let mut held = vec![false; bars];
     for trade in trades {
-        let entry = bar_of(&curve.time, trade.entry.time).unwrap_or(0);
+        let entry = bar_holding(&curve.time, trade.entry.time).unwrap_or(0);
         let exit = trade
             .exit()
-            .map_or(bars - 1, |e| bar_of(&curve.time, e.time).unwrap_or(0));
+            .map_or(bars - 1, |e| bar_holding(&curve.time, e.time).unwrap_or(0));
         if let Some(stretch) = held.get_mut(entry..=exit.min(bars - 1)) {
             stretch.fill(true);
         }

@@ -209,3 +209,9 @@ impl BarColumns<'_> {
         }
     }
 }
+
+/// In bar start times sorted ascending, the index of the bar holding `t`:
+/// the last one starting at or before it.
+pub fn bar_holding(starts: &[i64], t: i64) -> Option<usize> {
+    starts.partition_point(|&start| start <= t).checked_sub(1)
+}

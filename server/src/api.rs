@@ -47,7 +47,7 @@ impl AppState {
     ) -> Result<AppState, SqlError> {
         let snapshot = {
             let runs = runs.clone();
-            move || runs.as_ref().map_or_else(Arc::default, |f| f.snapshot())
+            move || snapshot_of(runs.as_ref())
         };
         let table = |schema, rows: fn(&RunSet) -> Result<RecordBatch, ArrowError>| {
             let snapshot = snapshot.clone();
@@ -82,9 +82,7 @@ impl AppState {
 
     /// The runs as they are now (none without a runs folder).
     pub fn runs(&self) -> Arc<RunSet> {
-        self.runs
-            .as_ref()
-            .map_or_else(Arc::default, |folder| folder.snapshot())
+        snapshot_of(self.runs.as_ref())
     }
 
     /// The finest stored timeframe of `symbol`: what a request that names
@@ -96,6 +94,11 @@ impl AppState {
             ApiError::not_found(format!("{} has no stored timeframes", entry.id)).param("symbol")
         })
     }
+}
+
+/// The runs of `folder` now; none without a runs folder.
+fn snapshot_of(folder: Option<&Arc<RunsFolder>>) -> Arc<RunSet> {
+    folder.map_or_else(Arc::default, |folder| folder.snapshot())
 }
 
 #[derive(Debug, OpenApi)]

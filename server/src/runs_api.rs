@@ -10,6 +10,7 @@ use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use candela_backtest::{Run, RunSet, Side, Stats, Trade};
+use candela_core::frame::bar_holding;
 use candela_core::{BarFrame, SymbolId, Timeframe};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -255,8 +256,8 @@ struct Placement {
 
 impl Placement {
     fn of(id: usize, trade: &Trade, bar_times: &[i64]) -> Placement {
-        let entry = bar_index(bar_times, trade.entry.time);
-        let exit = trade.exit().and_then(|e| bar_index(bar_times, e.time));
+        let entry = bar_holding(bar_times, trade.entry.time);
+        let exit = trade.exit().and_then(|e| bar_holding(bar_times, e.time));
         Placement {
             id,
             entry_bar: entry.map(|i| seconds(bar_times[i])),
@@ -355,13 +356,6 @@ pub async fn trades(
     tokio::task::spawn_blocking(respond)
         .await
         .map_err(ApiError::internal)
-}
-
-/// The bar holding `t`: the last one starting at or before it.
-fn bar_index(bar_times: &[i64], t: i64) -> Option<usize> {
-    bar_times
-        .partition_point(|&start| start <= t)
-        .checked_sub(1)
 }
 
 /// The symbol of the run a request names, in the data root's spelling.

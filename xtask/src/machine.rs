@@ -158,7 +158,7 @@ impl Machine {
             let made = venv("python3") || (self.install(&["python3-venv"]) && venv("python3"));
             if !made {
                 return Err(Failure::Missing(
-                    "the Python integration test needs Python 3.9+ with venv (Debian/Ubuntu:                      sudo apt-get install python3-venv)"
+                    "the Python integration test needs Python 3.9+ with venv (Debian/Ubuntu: sudo apt-get install python3-venv)"
                         .into(),
                 ));
             }
@@ -166,19 +166,7 @@ impl Machine {
                 "...  installing backtrader, backtesting.py and pandas into {}",
                 dir.display()
             );
-            let installed = succeeds(
-                Command::new(&python)
-                    .args([
-                        "-m",
-                        "pip",
-                        "install",
-                        "--quiet",
-                        "--disable-pip-version-check",
-                        "-r",
-                    ])
-                    .arg(&requirements),
-            );
-            if !installed {
+            if !pip_install(&python, &["-r"], &requirements) {
                 return Err(Failure::Missing(format!(
                     "`pip install -r {}` failed; run it by hand to see why",
                     requirements.display()
@@ -189,20 +177,11 @@ impl Machine {
             }
         }
         // The package is reinstalled every time: it is the code under test.
-        let package = succeeds(
-            Command::new(&python)
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    "--no-deps",
-                    "--force-reinstall",
-                ])
-                .arg(repo.join("python")),
-        );
-        if !package {
+        if !pip_install(
+            &python,
+            &["--no-deps", "--force-reinstall"],
+            &repo.join("python"),
+        ) {
             return Err(Failure::Missing(
                 "`pip install ./python` failed; run it by hand to see why".into(),
             ));
@@ -255,6 +234,23 @@ impl Machine {
                 .concat(),
             )
     }
+}
+
+/// `python -m pip install` of `target` with `options`, quietly; whether it
+/// succeeded.
+fn pip_install(python: &Path, options: &[&str], target: &Path) -> bool {
+    succeeds(
+        Command::new(python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args(options)
+            .arg(target),
+    )
 }
 
 /// Whether npm's record of what it installed names the same packages at

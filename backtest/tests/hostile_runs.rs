@@ -7,52 +7,13 @@ use std::path::{Path, PathBuf};
 
 use candela_backtest::{FileLimits, Run};
 use candela_core::{Store, StoreConfig};
+use candela_mutation::Mutator;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("workspace root")
         .to_owned()
-}
-
-/// splitmix64: the cases are the same on every run.
-fn next(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-fn mutate(bytes: &[u8], other: &[u8], seed: &mut u64) -> Vec<u8> {
-    let mut out = bytes.to_vec();
-    let pick = |seed: &mut u64, n: usize| (next(seed) % n.max(1) as u64) as usize;
-    match next(seed) % 4 {
-        0 => {
-            for _ in 0..1 + pick(seed, 8) {
-                let at = pick(seed, out.len());
-                out[at] ^= 1 << pick(seed, 8);
-            }
-        }
-        1 => out.truncate(pick(seed, out.len())),
-        2 => {
-            let at = pick(seed, out.len());
-            let from = pick(seed, other.len());
-            let len = pick(seed, 4096).min(other.len() - from);
-            out.splice(
-                at..(at + len).min(out.len()),
-                other[from..from + len].iter().copied(),
-            );
-        }
-        _ => {
-            // Overwrite a run of bytes with one value (0x00, 0xff, a digit).
-            let at = pick(seed, out.len());
-            let len = pick(seed, 64).min(out.len() - at);
-            let value = [0u8, 0xff, b'9', b','][pick(seed, 4)];
-            out[at..at + len].fill(value);
-        }
-    }
-    out
 }
 
 #[test]
@@ -75,7 +36,7 @@ fn damaged_run_files_end_in_a_run_or_a_clean_error() {
         std::fs::read(fixtures.join("btfut-1m-breakout/trades.parquet")).expect("splice source");
     let dir = tempfile::tempdir().expect("tempdir");
     let (mut loaded, mut refused) = (0, 0);
-    let mut seed = 20;
+    let mut mutator = Mutator::new(20);
     for case in 0..cases {
         let (run, file) = sources[case % sources.len()];
         let run_dir = dir.path().join(format!("case-{case}"));
@@ -88,8 +49,9 @@ fn damaged_run_files_end_in_a_run_or_a_clean_error() {
             }
         }
         let original = std::fs::read(fixtures.join(run).join(file)).expect("fixture file");
-        let case_seed = seed;
-        std::fs::write(run_dir.join(file), mutate(&original, &splice, &mut seed)).expect("write");
+        let case_seed = mutator.seed();
+        let (damaged, mutation) = mutator.mutate(&original, &splice);
+        std::fs::write(run_dir.join(file), damaged).expect("write");
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             Run::load(&run_dir, &store, FileLimits::default())
         }));
@@ -106,7 +68,7 @@ fn damaged_run_files_end_in_a_run_or_a_clean_error() {
                 let kept = std::env::temp_dir().join(format!("hostile-run-{case}-{file}"));
                 let _ = std::fs::copy(run_dir.join(file), &kept);
                 panic!(
-                    "case {case} ({run}/{file}, seed {case_seed}) panicked; the file is kept as {}",
+                    "case {case} ({run}/{file}, {mutation}, seed {case_seed}) panicked; the file is kept as {}",
                     kept.display()
                 )
             }

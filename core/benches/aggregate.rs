@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use candela_core::load::load_series;
+use candela_core::load::StoredSeries;
 use candela_core::synthetic::{continuous_minutes, write_parquet};
 use candela_core::{Engine, Store, StoreConfig, Timeframe};
 use chrono_tz::Tz;
@@ -45,12 +45,12 @@ fn aggregation(c: &mut Criterion) {
         ..StoreConfig::new(&root)
     };
     let engine = Engine::new(Arc::new(Store::open(uncached).expect("store")), 2).expect("engine");
-    let source = Arc::new(load_series(std::slice::from_ref(&path), Tz::UTC, &root).expect("load"));
+    let files = [path];
+    let stored = StoredSeries::new(&files, Tz::UTC, &root);
+    let source = Arc::new(stored.load().expect("load"));
     assert_eq!(source.len(), BARS);
 
-    c.bench_function("load", |b| {
-        b.iter(|| load_series(std::slice::from_ref(&path), Tz::UTC, &root).expect("load"))
-    });
+    c.bench_function("load", |b| b.iter(|| stored.load().expect("load")));
 
     let mut cold = c.benchmark_group("cold");
     cold.sample_size(20);

@@ -65,8 +65,11 @@ impl Bins {
     pub fn bin_of(&self, t: i64) -> (i64, i64) {
         match &self.rule {
             Rule::Fixed { origin, width } => {
-                let start = origin + (t - origin).div_euclid(*width) * width;
-                (start, start.saturating_add(*width))
+                // In i128: a series may span nearly all of i64's range.
+                let (t, origin, width) = (i128::from(t), i128::from(*origin), i128::from(*width));
+                let start = origin + (t - origin).div_euclid(width) * width;
+                let clamp = |n: i128| n.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
+                (clamp(start), clamp(start + width))
             }
             Rule::Days {
                 zone,

@@ -25,6 +25,14 @@ static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
     Arc::new(Schema::new(fields))
 });
 
+/// The instants bars may have, in UTC nanoseconds: from 1679-09-22 to
+/// 2260-04-10, the nanosecond range less two years at each end, so that the
+/// arithmetic of any bin (at most 366 days) and zone offset stays in range.
+pub const INSTANTS: std::ops::RangeInclusive<i64> = {
+    const MARGIN: i64 = 2 * 366 * 86_400 * 1_000_000_000;
+    (i64::MIN + MARGIN)..=(i64::MAX - MARGIN)
+};
+
 /// Instants are UTC nanoseconds; the provider's zone matters only for binning.
 pub fn time_type() -> DataType {
     DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into()))

@@ -8,6 +8,8 @@
 
 use std::sync::OnceLock;
 
+use rayon::iter::{IntoParallelIterator, ParallelIterator};
+
 /// The cores this process may run on. Asked once: the answer comes from
 /// cgroup files, whose reads cost more than a small fold.
 pub(crate) fn cores() -> usize {
@@ -16,20 +18,10 @@ pub(crate) fn cores() -> usize {
 }
 
 /// Runs `tasks` at once and returns their results in order. A single task
-/// runs on this thread. A panic in a task carries on in the caller once
-/// every task has ended.
+/// runs on this thread. A panic in a task carries on in the caller.
 pub(crate) fn on_threads<T: Send>(tasks: Vec<impl FnOnce() -> T + Send>) -> Vec<T> {
     if tasks.len() <= 1 {
         return tasks.into_iter().map(|task| task()).collect();
     }
-    let mut results: Vec<Option<T>> = tasks.iter().map(|_| None).collect();
-    rayon::scope(|scope| {
-        for (task, slot) in tasks.into_iter().zip(&mut results) {
-            scope.spawn(move |_| *slot = Some(task()));
-        }
-    });
-    results
-        .into_iter()
-        .map(|result| result.unwrap_or_else(|| unreachable!("the scope waits for every task")))
-        .collect()
+    tasks.into_par_iter().map(|task| task()).collect()
 }

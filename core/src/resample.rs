@@ -11,6 +11,8 @@ use std::ops::Range;
 
 use chrono_tz::Tz;
 
+use datafusion::arrow::error::ArrowError;
+
 use crate::bins::Bins;
 use crate::frame::BarFrame;
 use crate::parallel::on_threads;
@@ -176,10 +178,10 @@ impl Runs {
         }
     }
 
-    /// The aggregated bars, given every value column folded.
-    pub(crate) fn into_frame(self, values: [Vec<f64>; 5]) -> BarFrame {
+    /// The aggregated bars, given every value column folded (one value per
+    /// bin in each, or an error).
+    pub(crate) fn into_frame(self, values: [Vec<f64>; 5]) -> Result<BarFrame, ArrowError> {
         BarFrame::from_columns(self.starts, values)
-            .unwrap_or_else(|_| unreachable!("one value per bin in every column"))
     }
 
     /// The bins of sorted `times`.

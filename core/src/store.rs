@@ -15,7 +15,7 @@ use moka::sync::Cache;
 use crate::catalog::{Catalog, FolderState, SymbolId};
 use crate::error::{Error, Result};
 use crate::frame::BarFrame;
-use crate::load::{LoadError, load_resampled, load_series};
+use crate::load::{DEFAULT_MAX_SERIES_ROWS, LoadError, StoredSeries};
 use crate::timeframe::Timeframe;
 
 /// How long a catalog snapshot is trusted before the root is scanned again.
@@ -30,6 +30,8 @@ pub struct StoreConfig {
     /// Upper bound of the frame cache, in bytes; 0 caches nothing, so that
     /// every request reads parquet.
     pub cache_bytes: u64,
+    /// Most bars one stored series may hold (all its files together).
+    pub max_series_rows: u64,
 }
 
 impl StoreConfig {
@@ -39,6 +41,7 @@ impl StoreConfig {
             zones: HashMap::new(),
             default_zone: Tz::UTC,
             cache_bytes: 512 << 20,
+            max_series_rows: DEFAULT_MAX_SERIES_ROWS,
         }
     }
 }
@@ -172,7 +175,9 @@ impl Store {
             return Ok(frame);
         }
         let started = Instant::now();
-        let frame = load_series(&plan.folder.files, plan.zone, &self.config.root)
+        let frame = self
+            .stored(plan)
+            .load()
             .map_err(|source| load_error(plan, source))?;
         let frame = Arc::new(frame);
         self.read(plan, Some(Arc::clone(&frame)), started, "read stored bars");
@@ -184,21 +189,32 @@ impl Store {
     /// Blocking: call it off the async runtime.
     pub fn read_resampled(&self, plan: &SeriesPlan) -> Result<BarFrame> {
         let started = Instant::now();
-        let (source, aggregated) = load_resampled(
-            &plan.folder.files,
-            plan.zone,
-            &self.config.root,
-            plan.timeframe,
-            self.cache.is_some(),
-        )
+        let stored = self.stored(plan);
+        let (source, aggregated) = if self.cache.is_some() {
+            let both = stored.load_with_source(plan.timeframe);
+            both.map(|read| (Some(Arc::new(read.source)), read.aggregated))
+        } else {
+            stored
+                .load_aggregated(plan.timeframe)
+                .map(|bars| (None, bars))
+        }
         .map_err(|source| load_error(plan, source))?;
         let what = format!(
             "read stored bars, aggregated to {} ({} bars) while decoding",
             plan.timeframe,
             aggregated.len()
         );
-        self.read(plan, source.map(Arc::new), started, &what);
+        self.read(plan, source, started, &what);
         Ok(aggregated)
+    }
+
+    fn stored<'a>(&'a self, plan: &'a SeriesPlan) -> StoredSeries<'a> {
+        StoredSeries {
+            files: &plan.folder.files,
+            zone: plan.zone,
+            root: &self.config.root,
+            max_rows: self.config.max_series_rows,
+        }
     }
 
     /// Counts, logs and caches (if kept) a source frame just read from parquet.

@@ -6,7 +6,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use candela_core::load::load_series;
+use candela_core::load::StoredSeries;
 use candela_core::{BarFrame, SymbolId, Timeframe};
 use candela_import::{Problem, Series, TimeKind, read_csv, write_series};
 use chrono_tz::Tz;
@@ -43,7 +43,9 @@ fn import(
 
 fn load(path: &Path) -> BarFrame {
     let root = path.ancestors().nth(4).expect("root");
-    load_series(&[path.to_owned()], Tz::UTC, root).expect("load")
+    StoredSeries::new(&[path.to_owned()], Tz::UTC, root)
+        .load()
+        .expect("load")
 }
 
 /// Bar for bar: the same times and the same values, bit for bit.

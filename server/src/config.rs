@@ -36,6 +36,9 @@ pub struct Config {
     pub default_timezone: String,
     /// Memory bound of the frame cache, in MiB; 0 caches nothing.
     pub cache_mb: u64,
+    /// Most bars one stored series may hold; a longer one is refused with
+    /// an error saying so rather than read into memory.
+    pub max_series_rows: u64,
     /// Threads that run queries, apart from the HTTP threads.
     pub query_threads: usize,
     /// Per-provider settings, e.g. `[providers.ALPACA] timezone = "America/New_York"`.
@@ -107,6 +110,7 @@ impl Default for Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 5000)),
             default_timezone: "UTC".into(),
             cache_mb: 512,
+            max_series_rows: candela_core::load::DEFAULT_MAX_SERIES_ROWS,
             query_threads: std::thread::available_parallelism().map_or(2, usize::from),
             providers: BTreeMap::new(),
             plugins: PathBuf::from(DEFAULT_PLUGINS),
@@ -183,6 +187,7 @@ impl Config {
             );
         }
         store.cache_bytes = self.cache_mb.saturating_mul(1 << 20);
+        store.max_series_rows = self.max_series_rows;
         Ok(store)
     }
 }

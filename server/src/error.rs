@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use candela_backtest::{Place, RunError};
 use candela_core::catalog::ResolveError;
 use candela_core::indicator::{CallError, ComputeError, ComputeErrorKind};
+use candela_core::load::Problem;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -153,6 +154,9 @@ impl From<candela_core::Error> for ApiError {
                 "timeframe_not_available",
                 Some("timeframe"),
             ),
+            Load { source, .. } if matches!(source.problem, Problem::TooManyRows { .. }) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "series_too_large", None)
+            }
             Load { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "unreadable_data", None),
             Io(_) => (StatusCode::INTERNAL_SERVER_ERROR, "io_error", None),
             Query(_) => (StatusCode::INTERNAL_SERVER_ERROR, "query_failed", None),

@@ -6,6 +6,10 @@ Writes
   tests/fixtures/aggregation/*.json     one case each: where the data is, the
                                         provider's zone, the requested
                                         timeframe, and pandas' answer
+  tests/fixtures/aggregation/writers/   the same bars written by pandas,
+                                        pyarrow (every codec, both page
+                                        versions, delta and byte-stream-split
+                                        encodings), polars and fastparquet
 
 The reference is `DataFrame.resample(rule, label="left", closed="left")` in the
 provider's zone with first/max/min/last/sum and empty bins dropped, applied to
@@ -24,12 +28,17 @@ import re
 import shutil
 from pathlib import Path
 
+import fastparquet
 import numpy as np
 import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "tests" / "fixtures" / "aggregation"
 INPUTS = OUT / "data"
+WRITERS = OUT / "writers"
 MARKET = REPO / "tests" / "data" / "market"
 
 NY = "America/New_York"
@@ -197,6 +206,48 @@ def adversarial_inputs() -> None:
     write_input("UTC", "BOUNDS", "1h", "bounds", minute_walk(bounds, 9))
 
 
+def writer_inputs() -> list[str]:
+    """One frame of one-minute bars around the clock (some opens missing),
+    written by every writer the data contract names; returns the symbols."""
+    shutil.rmtree(WRITERS, ignore_errors=True)
+    index = pd.date_range("2024-03-08 00:00", periods=6_000, freq="1min", tz="UTC", name="timestamp")
+    df = minute_walk(index, 11)
+    df.loc[df.index[::13], "open"] = np.nan
+    flat = df.reset_index()
+    table = pa.Table.from_pandas(flat, preserve_index=False)
+
+    def folder(symbol: str) -> Path:
+        path = WRITERS / "W" / symbol / "1m"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    writers = {
+        # pandas' own: the DatetimeIndex, named in the pandas footer entry.
+        "PANDAS": lambda path: df.to_parquet(path),
+        "POLARS": lambda path: pl.from_pandas(flat).write_parquet(path),
+        "POLARS_NAIVE_US": lambda path: pl.from_pandas(flat)
+        .with_columns(pl.col("timestamp").dt.replace_time_zone(None).dt.cast_time_unit("us"))
+        .write_parquet(path, compression="lz4"),
+        "FASTPARQUET": lambda path: fastparquet.write(str(path), df, compression="SNAPPY"),
+        # INT96 times, as Spark and Impala write them (fastparquet takes
+        # pandas 3's microseconds for nanoseconds here, hence the cast).
+        "FASTPARQUET_INT96": lambda path: fastparquet.write(
+            str(path), flat.astype({"timestamp": "datetime64[ns, UTC]"}), times="int96"
+        ),
+        "PYARROW_V2_SPLIT": lambda path: pq.write_table(
+            table, path, data_page_version="2.0", use_dictionary=False,
+            use_byte_stream_split=["open", "high", "low", "close", "volume"],
+            column_encoding={"timestamp": "DELTA_BINARY_PACKED"}, data_page_size=4096,
+        ),
+        "PYARROW_SMALL_GROUPS": lambda path: pq.write_table(table, path, row_group_size=700, data_page_size=1024),
+    }
+    for codec in ["snappy", "zstd", "gzip", "lz4", "brotli", "none"]:
+        writers[f"PYARROW_{codec.upper()}"] = lambda path, codec=codec: pq.write_table(table, path, compression=codec)
+    for symbol, write in writers.items():
+        write(folder(symbol) / f"{symbol.lower()}.parquet")
+    return list(writers)
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*.json"):
@@ -237,6 +288,9 @@ def main() -> None:
     for symbol, tfs in [("ALPACA:BTFUT", ["1m", "1h", "1d"]), ("ALPACA:YHOO", ["1d", "1M"])]:
         for tf in tfs:
             write_case(f"variants_{symbol.split(':')[1].lower()}_{tf}", MARKET / "variants", "UTC", symbol, tf)
+    for symbol in writer_inputs():
+        for tf in ["1m", "1h", "1d"]:
+            write_case(f"writer_{symbol.lower()}_{tf}", WRITERS, "UTC", f"W:{symbol}", tf)
 
 
 if __name__ == "__main__":

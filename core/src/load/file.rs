@@ -1,59 +1,66 @@
-//! One parquet file of a series: its footer read once, where its time and
-//! value columns are, and each of those decoded on its own into the
-//! canonical types, so that columns can be decoded on several threads and
-//! used as soon as each is ready.
+//! One parquet file of a series: its footer read and checked once, where its
+//! time and value columns are, and any stretch of rows of one column decoded
+//! by the parquet crate's arrow reader into the canonical types, batch by
+//! batch, so that columns and stretches can be decoded on several threads
+//! and each batch used while it is still in cache.
 
-use std::fs::File;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
-use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, Float64Array, RecordBatch, TimestampNanosecondArray, new_empty_array,
-};
-use datafusion::arrow::compute::{cast, concat};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{
     DataType, Date32Type, Date64Type, Float64Type, Schema, TimeUnit, TimestampMicrosecondType,
     TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType,
 };
 use datafusion::parquet::arrow::ProjectionMask;
 use datafusion::parquet::arrow::arrow_reader::{
-    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelectionPolicy,
 };
-use datafusion::parquet::basic::{IntType, LogicalType, TimeUnit as ParquetTimeUnit};
-use datafusion::parquet::schema::types::ColumnDescPtr;
+use datafusion::parquet::file::reader::Length;
 
-use super::Problem;
-use super::column::{self, Corrupt, Failure};
-use crate::frame::VALUE_COLUMNS;
+use super::source::Source;
+use super::{Problem, claims, footer_bounds};
+use crate::frame::{INSTANTS, VALUE_COLUMNS};
 use crate::zone::wall_clock_to_utc;
 
 /// Column names that hold the time when no pandas index says otherwise.
 const TIME_NAMES: [&str; 4] = ["datetime", "timestamp", "time", "date"];
 
-/// A non-empty parquet file whose time and value columns have been found.
+/// Rows per decoded batch: a batch of one column stays in the core's cache
+/// while it is converted and folded.
+const BATCH_ROWS: usize = 8_192;
+
+/// A non-empty parquet file whose footer holds together and whose time and
+/// value columns have been found.
 pub(super) struct SeriesFile {
     path: PathBuf,
     metadata: ArrowReaderMetadata,
-    pub(super) layout: Layout,
+    rows: usize,
+    layout: Layout,
     /// The provider's zone, in which naive times are wall-clock times.
     zone: Tz,
 }
 
 impl SeriesFile {
-    /// Reads the footer of `path`; `None` for an empty (zero-byte) file.
+    /// Reads and checks the footer of `path`; `None` for an empty (zero-byte) file.
     pub(super) fn open(path: &Path, zone: Tz) -> Result<Option<SeriesFile>, Problem> {
-        let file = File::open(path).map_err(|e| unreadable(&e))?;
-        if file.metadata().map_err(|e| unreadable(&e))?.len() == 0 {
+        let source = Source::open(path).map_err(|e| unreadable(&e))?;
+        let length = source.len();
+        if length == 0 {
             tracing::warn!(file = %path.display(), "empty file, read as no bars");
             return Ok(None);
         }
         // The Arrow schema that pyarrow embeds in the footer is not read:
         // decoding a damaged one panics inside arrow-ipc, and the parquet
-        // schema says all the loader needs (units, and whether times are
-        // instants).
+        // schema says all the loader needs (the stored units, and whether
+        // times are instants).
+        footer_bounds::check_file(source.file(), length)?;
         let options = ArrowReaderOptions::new().with_skip_arrow_metadata(true);
-        let metadata = ArrowReaderMetadata::load(&file, options).map_err(|e| unreadable(&e))?;
+        let metadata =
+            guarded(|| ArrowReaderMetadata::load(&source, options))?.map_err(|e| unreadable(&e))?;
+        let rows = claims::checked_rows(metadata.metadata(), length)?;
         let pandas_index = metadata
             .metadata()
             .file_metadata()
@@ -65,173 +72,131 @@ impl SeriesFile {
         Ok(Some(SeriesFile {
             path: path.to_owned(),
             metadata,
+            rows,
             layout,
             zone,
         }))
     }
 
     pub(super) fn rows(&self) -> usize {
-        usize::try_from(self.metadata.metadata().file_metadata().num_rows()).unwrap_or(0)
+        self.rows
     }
 
-    /// The time column as instants in UTC nanoseconds, in file order.
-    pub(super) fn time(&self) -> Result<TimestampNanosecondArray, Problem> {
-        if let Some(nanos) = self.time_rows(0..self.rows(), self.rows())? {
-            return Ok(TimestampNanosecondArray::from(nanos).with_timezone("UTC"));
-        }
-        let (name, array) = self.decode(self.layout.time)?;
-        time_nanos(name, &array, self.zone)
-    }
-
-    /// Rows `rows` of the time column as instants in UTC nanoseconds,
-    /// decoded by [`column`]; `None` if its type or layout is left to the
-    /// arrow reader.
-    /// `capacity` is the room to make in the vector, at least the rows'.
-    pub(super) fn time_rows(
-        &self,
-        rows: Range<usize>,
-        capacity: usize,
-    ) -> Result<Option<Vec<i64>>, Problem> {
-        let root = self.layout.time;
-        let Some((leaf, descr)) = self.leaf(root) else {
-            return Ok(None);
-        };
-        // The unit is the one stored, which the arrow type may not show: a
-        // file's arrow schema can ask for seconds over stored milliseconds.
-        let (scale, zoned) = match (
-            self.metadata.schema().field(root).data_type(),
-            descr.logical_type_ref(),
-        ) {
-            (DataType::Timestamp(unit, zone), Some(LogicalType::Timestamp(stored)))
-                if stored.is_adjusted_to_u_t_c == zone.is_some()
-                    && same_unit(*unit, &stored.unit) =>
-            {
-                (nanos_per(*unit), zone.is_some())
-            }
-            (DataType::Date32, Some(LogicalType::Date)) => (NANOS_PER_DAY, false),
-            _ => return Ok(None),
-        };
-        let mut nanos: Vec<i64> = Vec::with_capacity(capacity.max(rows.len()));
-        let mut in_range = true;
-        let decoded = self.by_pages(leaf, rows, &mut |block: &[i64]| {
-            if scale == 1 {
-                nanos.extend_from_slice(block);
-            } else {
-                for &value in block {
-                    let scaled = value.checked_mul(scale);
-                    in_range &= scaled.is_some();
-                    nanos.push(scaled.unwrap_or(0));
-                }
-            }
+    /// Rows `rows` of the time column as instants in UTC nanoseconds, in a
+    /// vector with room for `capacity` (at least the rows').
+    pub(super) fn times(&self, rows: Range<usize>, capacity: usize) -> Result<Vec<i64>, Problem> {
+        let mut nanos = Vec::new();
+        nanos
+            .try_reserve_exact(capacity.max(rows.len()))
+            .map_err(|_| Problem::OutOfMemory(capacity))?;
+        let mut zoned = true;
+        self.batches(self.layout.time, rows, &mut |name, array| {
+            zoned = push_nanos(name, array, &mut nanos)?;
+            Ok(())
         })?;
-        if !decoded {
-            return Ok(None);
-        }
+        // In blocks without early exit, so that the comparisons vectorise.
+        let in_range = nanos.chunks(1024).all(|block| {
+            block
+                .iter()
+                .fold(true, |inside, t| inside & INSTANTS.contains(t))
+        });
         if !in_range {
             return Err(Problem::TimeOutOfRange);
         }
         if !zoned {
             wall_clock_to_utc(self.zone, &mut nanos);
         }
-        Ok(Some(nanos))
+        Ok(nanos)
     }
 
-    /// Value column `index` (open, high, low, close, volume) as f64, in file order.
-    pub(super) fn values(&self, index: usize) -> Result<Float64Array, Problem> {
-        let mut values = Vec::with_capacity(self.rows());
-        let all = 0..self.rows();
-        if self.value_rows(index, all, &mut |block| values.extend_from_slice(block))? {
-            return Ok(Float64Array::from(values));
-        }
-        let (name, array) = self.decode(self.layout.values[index])?;
-        as_f64(name, &array)
-    }
-
-    /// Rows `rows` of value column `index` handed to `sink` block by block,
-    /// as [`values`](Self::values) holds them. `false` if the column's type
-    /// or layout is left to the arrow reader; the sink's blocks then count
-    /// for nothing.
-    pub(super) fn value_rows(
+    /// Rows `rows` of value column `index` (open, high, low, close, volume)
+    /// handed to `sink` batch by batch as f64, a missing value being NaN.
+    pub(super) fn values(
         &self,
         index: usize,
         rows: Range<usize>,
         sink: &mut impl FnMut(&[f64]),
-    ) -> Result<bool, Problem> {
-        let root = self.layout.values[index];
-        let Some((leaf, descr)) = self.leaf(root) else {
-            return Ok(false);
-        };
-        // Plain numbers only: no decimal scale, nothing unsigned.
-        let plain = matches!(
-            descr.logical_type_ref(),
-            None | Some(LogicalType::Integer(IntType {
-                is_signed: true,
-                ..
-            }))
-        );
-        let numeric = matches!(
-            self.metadata.schema().field(root).data_type(),
-            DataType::Float64 | DataType::Float32 | DataType::Int64 | DataType::Int32
-        );
-        if !(plain && numeric) {
-            return Ok(false);
-        }
-        self.by_pages(leaf, rows, sink)
-    }
-
-    /// Decodes leaf column `leaf` with [`column::decode`]; `false` if it left
-    /// the column to the arrow reader.
-    fn by_pages<T: column::Number>(
-        &self,
-        leaf: usize,
-        rows: Range<usize>,
-        sink: &mut impl FnMut(&[T]),
-    ) -> Result<bool, Problem> {
-        let file = File::open(&self.path).map_err(|e| unreadable(&e))?;
-        match column::decode(file, self.metadata.metadata(), leaf, rows, sink) {
-            Ok(()) => Ok(true),
-            Err(Failure::Unsupported) => Ok(false),
-            Err(Failure::Corrupt(Corrupt(what))) => Err(Problem::Unreadable(what)),
-        }
-    }
-
-    /// The one leaf column of root column `root`, and its descriptor,
-    /// unless the root nests several.
-    fn leaf(&self, root: usize) -> Option<(usize, ColumnDescPtr)> {
-        let schema = self.metadata.metadata().file_metadata().schema_descr();
-        let mut leaves =
-            (0..schema.num_columns()).filter(|&l| schema.get_column_root_idx(l) == root);
-        let leaf = leaves.next().filter(|_| leaves.next().is_none())?;
-        Some((leaf, schema.column(leaf)))
-    }
-
-    /// Decodes one root column of the file, whatever its row groups.
-    pub(super) fn decode(&self, root: usize) -> Result<(&str, ArrayRef), Problem> {
-        let field = self.metadata.schema().field(root);
-        let file = File::open(&self.path).map_err(|e| unreadable(&e))?;
-        let builder =
-            ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.metadata.clone());
-        let mask = ProjectionMask::roots(builder.parquet_schema(), [root]);
-        let batches: Vec<RecordBatch> = builder
-            .with_projection(mask)
-            .with_batch_size(self.rows().clamp(1, 1 << 20))
-            .build()
-            .map_err(|e| unreadable(&e))?
-            .collect::<Result<_, _>>()
-            .map_err(|e| unreadable(&e))?;
-        let array = match batches.as_slice() {
-            [] => new_empty_array(field.data_type()),
-            [one] => one.column(0).clone(),
-            many => {
-                let parts: Vec<&dyn Array> = many.iter().map(|b| b.column(0).as_ref()).collect();
-                concat(&parts).map_err(|e| unreadable(&e))?
+    ) -> Result<(), Problem> {
+        let mut filled = Vec::new();
+        self.batches(self.layout.values[index], rows, &mut |name, array| {
+            let floats = as_f64(name, array)?;
+            let floats = floats.as_primitive::<Float64Type>();
+            if floats.null_count() == 0 {
+                sink(floats.values());
+            } else {
+                filled.clear();
+                filled.extend(floats.iter().map(|v| v.unwrap_or(f64::NAN)));
+                sink(&filled);
             }
-        };
-        Ok((field.name(), array))
+            Ok(())
+        })
+    }
+
+    /// Decodes rows `rows` of root column `root`, handing each batch to
+    /// `each` with the column's name. Exactly those rows are read: a column
+    /// whose pages end early is an error, and values beyond what the
+    /// footer claims are never read.
+    fn batches(
+        &self,
+        root: usize,
+        rows: Range<usize>,
+        each: &mut dyn FnMut(&str, &ArrayRef) -> Result<(), Problem>,
+    ) -> Result<(), Problem> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let name = self.metadata.schema().field(root).name();
+        let source = Source::open(&self.path).map_err(|e| unreadable(&e))?;
+        let builder =
+            ParquetRecordBatchReaderBuilder::new_with_metadata(source, self.metadata.clone());
+        let mask = ProjectionMask::roots(builder.parquet_schema(), [root]);
+        let mut reader = builder
+            .with_projection(mask)
+            .with_batch_size(BATCH_ROWS)
+            .with_row_selection_policy(RowSelectionPolicy::Selectors)
+            .with_offset(rows.start)
+            .with_limit(rows.len())
+            .build()
+            .map_err(|e| unreadable(&e))?;
+        let mut found = 0;
+        while let Some(batch) = guarded(|| reader.next())? {
+            let batch = batch.map_err(|e| unreadable(&e))?;
+            let Some(column) = batch.columns().first() else {
+                return Err(Problem::Unreadable(format!("column '{name}' is missing")));
+            };
+            found += column.len();
+            each(name, column)?;
+        }
+        if found != rows.len() {
+            return Err(Problem::ShortColumn {
+                column: name.to_owned(),
+                found: rows.start + found,
+                claimed: self.rows,
+            });
+        }
+        Ok(())
     }
 }
 
-pub(super) fn unreadable(e: &dyn std::fmt::Display) -> Problem {
+/// Runs one call into the parquet crate, turning a panic into an error.
+///
+/// Fuzzing found hostile pages that make parquet 59.3.2 panic while
+/// decoding (definition levels running past their page, in arrow-buffer's
+/// `bit_chunk_iterator`; a byte-stream-split page shorter than its values).
+/// Those are the crate's to fix; until then such a file is an error naming
+/// it, and the rest of the series, and the server, carry on.
+fn guarded<T>(call: impl FnOnce() -> T) -> Result<T, Problem> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)).map_err(|panic| {
+        let message = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("no message");
+        Problem::DecoderPanicked(message.to_owned())
+    })
+}
+
+fn unreadable(e: &dyn std::fmt::Display) -> Problem {
     Problem::Unreadable(e.to_string())
 }
 
@@ -246,8 +211,8 @@ fn pandas_time_index(json: &str) -> Option<String> {
 }
 
 /// Where the time and value columns are in a file's schema.
-pub(super) struct Layout {
-    pub(super) time: usize,
+struct Layout {
+    time: usize,
     values: [usize; 5],
 }
 
@@ -282,66 +247,62 @@ impl Layout {
     }
 }
 
-/// Instants in UTC nanoseconds. Zoned timestamps are instants already; naive
-/// ones (and dates) are wall-clock times in the provider's zone.
-pub(super) fn time_nanos(
-    name: &str,
-    array: &ArrayRef,
-    zone: Tz,
-) -> Result<TimestampNanosecondArray, Problem> {
+/// Appends a batch of the time column to `nanos` as nanoseconds, and says
+/// whether they are instants already: zoned timestamps are, naive ones (and
+/// dates) are wall-clock times in the provider's zone.
+fn push_nanos(name: &str, array: &ArrayRef, nanos: &mut Vec<i64>) -> Result<bool, Problem> {
     if array.null_count() > 0 {
-        return Err(Problem::NullTimes(array.null_count()));
+        return Err(Problem::NullTimes);
     }
-    let (scale, zoned): (i64, bool) = match array.data_type() {
-        DataType::Timestamp(unit, tz) => (nanos_per(*unit), tz.is_some()),
-        DataType::Date32 => (NANOS_PER_DAY, false),
-        DataType::Date64 => (1_000_000, false),
-        other => {
-            return Err(Problem::WrongType(
-                name.to_owned(),
-                other.clone(),
-                "a timestamp or date",
-            ));
+    match array.data_type() {
+        DataType::Timestamp(unit, zone) => {
+            let raw = match unit {
+                TimeUnit::Second => array.as_primitive::<TimestampSecondType>().values(),
+                TimeUnit::Millisecond => array.as_primitive::<TimestampMillisecondType>().values(),
+                TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().values(),
+                TimeUnit::Nanosecond => array.as_primitive::<TimestampNanosecondType>().values(),
+            };
+            match unit {
+                TimeUnit::Nanosecond => nanos.extend_from_slice(raw),
+                _ => push_scaled(raw.iter().copied(), nanos_per(*unit), nanos)?,
+            }
+            Ok(zone.is_some())
         }
-    };
-    let raw: Vec<i64> = match array.data_type() {
-        DataType::Timestamp(TimeUnit::Second, _) => array
-            .as_primitive::<TimestampSecondType>()
-            .values()
-            .to_vec(),
-        DataType::Timestamp(TimeUnit::Millisecond, _) => array
-            .as_primitive::<TimestampMillisecondType>()
-            .values()
-            .to_vec(),
-        DataType::Timestamp(TimeUnit::Microsecond, _) => array
-            .as_primitive::<TimestampMicrosecondType>()
-            .values()
-            .to_vec(),
-        DataType::Timestamp(TimeUnit::Nanosecond, _) if zoned || zone == Tz::UTC => {
-            // Already canonical: share the buffer instead of copying it.
-            let values = array
-                .as_primitive::<TimestampNanosecondType>()
-                .values()
-                .clone();
-            return Ok(TimestampNanosecondArray::new(values, None).with_timezone("UTC"));
+        DataType::Date64 => {
+            let millis = array.as_primitive::<Date64Type>().values();
+            push_scaled(millis.iter().copied(), 1_000_000, nanos)?;
+            Ok(false)
         }
-        DataType::Timestamp(TimeUnit::Nanosecond, _) => array
-            .as_primitive::<TimestampNanosecondType>()
-            .values()
-            .to_vec(),
-        DataType::Date32 => array
-            .as_primitive::<Date32Type>()
-            .values()
-            .iter()
-            .map(|&d| i64::from(d))
-            .collect(),
-        _ => array.as_primitive::<Date64Type>().values().to_vec(),
-    };
-    let mut nanos = Vec::with_capacity(raw.len());
-    for value in raw {
-        nanos.push(value.checked_mul(scale).ok_or(Problem::TimeOutOfRange)?);
+        DataType::Date32 => {
+            let days = array.as_primitive::<Date32Type>().values();
+            push_scaled(days.iter().map(|&d| i64::from(d)), NANOS_PER_DAY, nanos)?;
+            Ok(false)
+        }
+        other => Err(Problem::WrongType(
+            name.to_owned(),
+            other.clone(),
+            "a timestamp or date",
+        )),
     }
-    Ok(utc_array(nanos, zoned, zone))
+}
+
+/// Appends `raw` times `scale`, refusing any product beyond the nanosecond range.
+fn push_scaled(
+    raw: impl Iterator<Item = i64>,
+    scale: i64,
+    nanos: &mut Vec<i64>,
+) -> Result<(), Problem> {
+    let mut in_range = true;
+    nanos.extend(raw.map(|value| {
+        let scaled = value.checked_mul(scale);
+        in_range &= scaled.is_some();
+        scaled.unwrap_or(0)
+    }));
+    if in_range {
+        Ok(())
+    } else {
+        Err(Problem::TimeOutOfRange)
+    }
 }
 
 const NANOS_PER_DAY: i64 = 86_400_000_000_000;
@@ -355,47 +316,27 @@ fn nanos_per(unit: TimeUnit) -> i64 {
     }
 }
 
-fn same_unit(unit: TimeUnit, stored: &ParquetTimeUnit) -> bool {
-    matches!(
-        (unit, stored),
-        (TimeUnit::Millisecond, ParquetTimeUnit::MILLIS)
-            | (TimeUnit::Microsecond, ParquetTimeUnit::MICROS)
-            | (TimeUnit::Nanosecond, ParquetTimeUnit::NANOS)
-    )
-}
-
-/// Nanosecond times as instants in UTC: naive ones are wall-clock times in `zone`.
-fn utc_array(mut nanos: Vec<i64>, zoned: bool, zone: Tz) -> TimestampNanosecondArray {
-    if !zoned {
-        wall_clock_to_utc(zone, &mut nanos);
-    }
-    TimestampNanosecondArray::from(nanos).with_timezone("UTC")
-}
-
-/// Any numeric column as f64, a missing value becoming NaN.
-fn as_f64(name: &str, array: &ArrayRef) -> Result<Float64Array, Problem> {
+/// Any numeric column as f64 (sharing the buffer when it is f64 already).
+fn as_f64(name: &str, array: &ArrayRef) -> Result<ArrayRef, Problem> {
     let wrong = || Problem::WrongType(name.to_owned(), array.data_type().clone(), "a number");
-    if !array.data_type().is_numeric() {
-        return Err(wrong());
+    match array.data_type() {
+        DataType::Float64 => Ok(array.clone()),
+        numeric if numeric.is_numeric() => cast(array, &DataType::Float64).map_err(|_| wrong()),
+        _ => Err(wrong()),
     }
-    let floats = cast(array, &DataType::Float64).map_err(|_| wrong())?;
-    let floats = floats.as_primitive::<Float64Type>();
-    if floats.null_count() == 0 {
-        return Ok(Float64Array::new(floats.values().clone(), None));
-    }
-    Ok(floats.iter().map(|v| Some(v.unwrap_or(f64::NAN))).collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use datafusion::arrow::array::{
-        Float32Array, Int32Array, Int64Array, TimestampMicrosecondArray,
+        Float32Array, Float64Array, Int32Array, Int64Array, RecordBatch, TimestampMicrosecondArray,
     };
     use datafusion::arrow::datatypes::Field;
     use datafusion::parquet::arrow::ArrowWriter;
     use datafusion::parquet::basic::{Compression, Encoding};
     use datafusion::parquet::file::properties::{WriterProperties, WriterVersion};
+    use std::fs::File;
     use std::sync::Arc;
 
     const ROWS: usize = 100_000;
@@ -440,62 +381,88 @@ mod tests {
         RecordBatch::try_new(Arc::new(schema), columns).expect("batch")
     }
 
-    /// Pages of each kind the page decoder reads (v1 and v2, plain and
-    /// dictionary, snappy and none, with missing values), read in stretches
-    /// that start and end anywhere, give what the arrow reader gives.
+    /// Stretches of rows that start and end anywhere (inside pages, at row
+    /// group edges, across them) give what the arrow reader gives for the
+    /// whole file, for pages of each kind: v1 and v2, plain, dictionary and
+    /// delta, several codecs, with missing values.
     #[test]
-    fn pages_decode_as_the_arrow_reader_reads_them() {
+    fn stretches_decode_as_the_arrow_reader_reads_the_whole_file() {
         let dir = tempfile::tempdir().expect("tempdir");
         let batch = batch();
         let kinds = [
             (WriterVersion::PARQUET_1_0, Compression::SNAPPY, true),
             (WriterVersion::PARQUET_2_0, Compression::UNCOMPRESSED, false),
-            (WriterVersion::PARQUET_2_0, Compression::SNAPPY, true),
+            (
+                WriterVersion::PARQUET_2_0,
+                Compression::ZSTD(Default::default()),
+                true,
+            ),
+            (WriterVersion::PARQUET_1_0, Compression::LZ4_RAW, false),
         ];
         for (version, compression, dictionary) in kinds {
             let path = dir.path().join("bars.parquet");
-            // Without a dictionary, version 2 would pick delta encodings,
-            // which the arrow reader is left to read.
-            let properties = WriterProperties::builder()
-                .set_encoding(Encoding::PLAIN)
+            let mut properties = WriterProperties::builder()
                 .set_writer_version(version)
                 .set_compression(compression)
                 .set_dictionary_enabled(dictionary)
                 .set_data_page_row_count_limit(1_000)
                 .set_write_batch_size(1_000)
-                .set_max_row_group_row_count(Some(60_000))
-                .build();
+                .set_max_row_group_row_count(Some(60_000));
+            if !dictionary {
+                properties = properties.set_encoding(Encoding::DELTA_BINARY_PACKED);
+                properties = properties.set_column_encoding("open".into(), Encoding::PLAIN);
+                properties = properties.set_column_encoding("low".into(), Encoding::PLAIN);
+                properties = properties.set_column_encoding("volume".into(), Encoding::PLAIN);
+            }
             let output = File::create(&path).expect("create");
-            let mut writer =
-                ArrowWriter::try_new(output, batch.schema(), Some(properties)).expect("writer");
+            let mut writer = ArrowWriter::try_new(output, batch.schema(), Some(properties.build()))
+                .expect("writer");
             writer.write(&batch).expect("write");
             writer.close().expect("close");
 
             let zone = chrono_tz::America::New_York;
-            let file = SeriesFile::open(&path, zone).expect("open").expect("rows");
-            let (name, array) = file.decode(file.layout.time).expect("arrow time");
-            let time = time_nanos(name, &array, zone).expect("time");
-            let values: Vec<Float64Array> = (0..5)
+            let whole = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).expect("open"))
+                .expect("reader")
+                .with_batch_size(ROWS)
+                .build()
+                .expect("reader")
+                .collect::<Result<Vec<_>, _>>()
+                .expect("whole file");
+            let whole = datafusion::arrow::compute::concat_batches(&whole[0].schema(), &whole)
+                .expect("concat");
+            let mut times = Vec::new();
+            push_nanos("timestamp", whole.column(0), &mut times).expect("times");
+            wall_clock_to_utc(zone, &mut times);
+            let values: Vec<Vec<f64>> = (1..6)
                 .map(|i| {
-                    let (name, array) = file.decode(file.layout.values[i]).expect("arrow");
-                    as_f64(name, &array).expect("values")
+                    let floats = as_f64("value", whole.column(i)).expect("numbers");
+                    let floats = floats.as_primitive::<Float64Type>();
+                    floats.iter().map(|v| v.unwrap_or(f64::NAN)).collect()
                 })
                 .collect();
+
+            let file = SeriesFile::open(&path, zone).expect("open").expect("rows");
+            assert_eq!(file.rows(), ROWS);
             let kind = format!("{version:?} {compression:?} dictionary={dictionary}");
-            for rows in [0..ROWS, 0..1, 999..1_001, 12_345..67_890, ROWS - 1..ROWS] {
-                let got = file.time_rows(rows.clone(), 0).expect("time rows");
-                let got = got.expect("decoded by pages");
-                assert_eq!(got, time.values()[rows.clone()], "{kind} {rows:?}");
+            for rows in [
+                0..ROWS,
+                0..1,
+                999..1_001,
+                12_345..67_890,
+                59_999..60_001,
+                60_000..ROWS,
+                ROWS - 1..ROWS,
+            ] {
+                let got = file.times(rows.clone(), 0).expect("times");
+                assert_eq!(got, times[rows.clone()], "{kind} {rows:?}");
                 for (index, expected) in values.iter().enumerate() {
                     let mut got = Vec::new();
-                    let by_pages = file
-                        .value_rows(index, rows.clone(), &mut |b| got.extend_from_slice(b))
-                        .expect("value rows");
-                    assert!(by_pages, "{kind}: column {index} left to arrow");
+                    file.values(index, rows.clone(), &mut |b| got.extend_from_slice(b))
+                        .expect("values");
                     let same = got.len() == rows.len()
                         && got
                             .iter()
-                            .zip(&expected.values()[rows.clone()])
+                            .zip(&expected[rows.clone()])
                             .all(|(a, b)| a.to_bits() == b.to_bits());
                     assert!(same, "{kind}: column {index}, rows {rows:?}");
                 }

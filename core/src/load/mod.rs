@@ -1,29 +1,40 @@
 //! Reading a stored series — the parquet files of one timeframe folder — into
 //! a [`BarFrame`]: find the time column, normalise units and zones, cast the
 //! values to f64, then merge files in time order keeping each timestamp once.
-//! A series can be aggregated while it is read ([`load_resampled`]).
+//! A series can be aggregated while it is read
+//! ([`StoredSeries::load_aggregated`]).
+//!
+//! The parquet crate decodes every page; what is Candela's own is checking
+//! what each file's footer claims before anything is sized by it
+//! ([`footer_bounds`] before the crate decodes it, [`claims`] after), and
+//! cutting the work into stretches of rows folded on every core
+//! ([`pipeline`]).
 
-mod column;
+mod claims;
 mod file;
-mod hybrid;
+mod footer_bounds;
 mod pipeline;
+mod source;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use chrono_tz::Tz;
-use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, UInt32Array};
-use datafusion::arrow::compute::{concat, take};
 use datafusion::arrow::datatypes::DataType;
 
 use crate::frame::BarFrame;
 use crate::resample::resample;
 use crate::timeframe::Timeframe;
 use file::SeriesFile;
-use pipeline::Columns;
+use pipeline::{Columns, Decoded};
 
-/// Why a stored series could not be read. Names the file, relative to the
-/// data root, so that the message points at what to fix.
+/// Most bars a series may hold unless the configuration says otherwise:
+/// fifty years of one-minute bars around the clock fit, with room to spare,
+/// in about 2.4 GB.
+pub const DEFAULT_MAX_SERIES_ROWS: u64 = 50_000_000;
+
+/// Why a stored series could not be read. Names the file (or, for the
+/// series as a whole, its folder) relative to the data root, so that the
+/// message points at what to fix.
 #[derive(Debug, thiserror::Error)]
 #[error("{file}: {problem}")]
 pub struct LoadError {
@@ -35,6 +46,21 @@ pub struct LoadError {
 pub enum Problem {
     #[error("not a readable parquet file ({0})")]
     Unreadable(String),
+    #[error("the file's footer does not hold together: {0}")]
+    FalseClaim(String),
+    #[error("column '{column}' holds {found} values where the footer claims {claimed} rows")]
+    ShortColumn {
+        column: String,
+        found: usize,
+        claimed: usize,
+    },
+    #[error(
+        "the series holds {rows} bars, more than max_series_rows = {limit}; \
+         raise max_series_rows in the configuration if this history is meant to be served whole"
+    )]
+    TooManyRows { rows: u64, limit: u64 },
+    #[error("not enough memory to hold {0} bars")]
+    OutOfMemory(usize),
     #[error("no '{0}' column (columns: {1})")]
     MissingColumn(&'static str, String),
     #[error(
@@ -43,145 +69,153 @@ pub enum Problem {
     NoTimeColumn(String),
     #[error("column '{0}' has type {1}, expected {2}")]
     WrongType(String, DataType, &'static str),
-    #[error("the time column has {0} empty values")]
-    NullTimes(usize),
-    #[error("a timestamp is outside the years 1677–2262")]
+    #[error("the time column has empty values")]
+    NullTimes,
+    #[error("a timestamp is before 1680 or after 2260")]
     TimeOutOfRange,
+    #[error("the parquet decoder failed on it ({0})")]
+    DecoderPanicked(String),
 }
 
-/// Reads and merges the parquet files of one series (sorted by name: on
-/// duplicate timestamps the first file wins).
-pub fn load_series(files: &[PathBuf], zone: Tz, root: &Path) -> Result<BarFrame, LoadError> {
-    let (source, _) = read_series(files, zone, root, None, true)?;
-    Ok(source.unwrap_or_else(|| unreachable!("a kept series is returned")))
+/// The files of one stored series, and how to read them.
+#[derive(Debug, Clone, Copy)]
+pub struct StoredSeries<'a> {
+    /// Sorted by name: on duplicate timestamps the first file wins.
+    pub files: &'a [PathBuf],
+    /// The provider's zone: naive times are wall-clock times in it, and
+    /// calendar bins are cut in it.
+    pub zone: Tz,
+    /// The data root, which errors name files relative to.
+    pub root: &'a Path,
+    /// Most bars the series may hold, all files together.
+    pub max_rows: u64,
 }
 
-/// Reads a series like [`load_series`] and aggregates it to `timeframe`
-/// (bins in `zone`); returns the series too if `keep_source`. A series
-/// stored as one file in time order is folded while it is decoded, which
-/// costs little more than the decoding; any other is sorted and merged first.
-pub fn load_resampled(
-    files: &[PathBuf],
-    zone: Tz,
-    root: &Path,
-    timeframe: Timeframe,
-    keep_source: bool,
-) -> Result<(Option<BarFrame>, BarFrame), LoadError> {
-    let (source, folded) = read_series(files, zone, root, Some(timeframe), keep_source)?;
-    Ok(match (folded, source) {
-        (Some(folded), source) => (source, folded),
-        (None, Some(source)) => {
-            let aggregated = resample(&source, timeframe, zone);
-            (Some(source), aggregated)
-        }
-        (None, None) => unreachable!("a series not folded while decoding is returned"),
-    })
+/// A series read whole and aggregated in the same pass.
+#[derive(Debug, Clone)]
+pub struct WithSource {
+    pub source: BarFrame,
+    pub aggregated: BarFrame,
 }
 
-/// The merged series (if kept, or needed to aggregate), and its aggregation
-/// when asked for and found while decoding.
-fn read_series(
-    files: &[PathBuf],
-    zone: Tz,
-    root: &Path,
-    timeframe: Option<Timeframe>,
-    keep: bool,
-) -> Result<(Option<BarFrame>, Option<BarFrame>), LoadError> {
-    // A file's own order is the series' only when it is the only file.
-    let fold = timeframe
-        .filter(|_| files.len() == 1)
-        .map(|timeframe| (timeframe, zone));
-    let keep = keep || fold.is_none();
-    let mut parts = Vec::with_capacity(files.len());
-    let mut folded = None;
-    for path in files {
-        let decoded = SeriesFile::open(path, zone)
-            .and_then(|file| {
-                file.map(|file| pipeline::decode(&file, fold, keep))
-                    .transpose()
-            })
-            .map_err(|problem| LoadError {
-                file: path
-                    .strip_prefix(root)
-                    .unwrap_or(path)
-                    .display()
-                    .to_string(),
-                problem,
-            })?;
-        if let Some(decoded) = decoded {
-            folded = decoded.folded;
-            parts.extend(decoded.columns);
+impl StoredSeries<'_> {
+    /// The series with default limits, for tools and tests.
+    pub fn new<'a>(files: &'a [PathBuf], zone: Tz, root: &'a Path) -> StoredSeries<'a> {
+        StoredSeries {
+            files,
+            zone,
+            root,
+            max_rows: DEFAULT_MAX_SERIES_ROWS,
         }
     }
-    let source = (keep || folded.is_none()).then(|| merge(parts));
-    Ok((source, folded))
-}
 
-/// Concatenates parts in order, then sorts by time (stably, so the earliest
-/// part wins among equal timestamps) and keeps each timestamp once.
-fn merge(parts: Vec<Columns>) -> BarFrame {
-    let increasing = matches!(parts.as_slice(), [only] if only.increasing);
-    let frame = match parts.len() {
-        0 => return BarFrame::empty(),
-        1 => parts.into_iter().next().map(frame_of),
-        _ => {
-            let time: Vec<&dyn Array> = parts.iter().map(|p| &p.time as &dyn Array).collect();
-            let mut columns = vec![concat(&time)];
-            for i in 0..5 {
-                let values: Vec<&dyn Array> =
-                    parts.iter().map(|p| &p.values[i] as &dyn Array).collect();
-                columns.push(concat(&values));
+    /// Reads and merges the series' files.
+    pub fn load(&self) -> Result<BarFrame, LoadError> {
+        let read = self.read(None, true)?;
+        self.merge(read.parts)
+    }
+
+    /// Reads the series aggregated to `timeframe`, without keeping it whole.
+    /// A series stored as one file in time order is folded while it is
+    /// decoded, which costs little more than the decoding; any other is
+    /// sorted and merged first.
+    pub fn load_aggregated(&self, timeframe: Timeframe) -> Result<BarFrame, LoadError> {
+        let read = self.read(Some(timeframe), false)?;
+        match read.folded {
+            Some(aggregated) => Ok(aggregated),
+            None => Ok(resample(&self.merge(read.parts)?, timeframe, self.zone)),
+        }
+    }
+
+    /// Reads the series whole and aggregated to `timeframe`, in one pass as
+    /// [`load_aggregated`](Self::load_aggregated) does.
+    pub fn load_with_source(&self, timeframe: Timeframe) -> Result<WithSource, LoadError> {
+        let read = self.read(Some(timeframe), true)?;
+        let source = self.merge(read.parts)?;
+        let aggregated = match read.folded {
+            Some(aggregated) => aggregated,
+            None => resample(&source, timeframe, self.zone),
+        };
+        Ok(WithSource { source, aggregated })
+    }
+
+    /// Every file's columns (of all files, if `keep`, else of those not
+    /// folded), and the aggregation found while decoding, if any. Every
+    /// footer is read and checked before any column is.
+    fn read(&self, timeframe: Option<Timeframe>, keep: bool) -> Result<Read, LoadError> {
+        let mut opened = Vec::with_capacity(self.files.len());
+        for path in self.files {
+            let file = SeriesFile::open(path, self.zone).map_err(|p| self.error(path, p))?;
+            opened.extend(file.map(|file| (path, file)));
+        }
+        let rows: u64 = opened.iter().map(|(_, file)| file.rows() as u64).sum();
+        if rows > self.max_rows {
+            let folder = self.files.first().and_then(|f| f.parent());
+            let problem = Problem::TooManyRows {
+                rows,
+                limit: self.max_rows,
+            };
+            return Err(self.error(folder.unwrap_or(self.root), problem));
+        }
+        // A file's own order is the series' only when it is the only file.
+        let fold = timeframe
+            .filter(|_| opened.len() == 1)
+            .map(|timeframe| (timeframe, self.zone));
+        let mut read = Read {
+            parts: Vec::with_capacity(opened.len()),
+            folded: None,
+        };
+        for (path, file) in &opened {
+            match pipeline::decode(file, fold, keep).map_err(|p| self.error(path, p))? {
+                Decoded::Columns(columns) => read.parts.push(columns),
+                Decoded::Folded {
+                    aggregated,
+                    columns,
+                } => {
+                    read.folded = Some(aggregated);
+                    read.parts.extend(columns);
+                }
             }
-            columns
-                .into_iter()
-                .collect::<Result<Vec<_>, _>>()
-                .ok()
-                .and_then(|c| RecordBatch::try_new(BarFrame::schema(), c).ok())
-                .and_then(|b| BarFrame::from_batches(&[b]).ok())
         }
-    };
-    let frame =
-        frame.unwrap_or_else(|| unreachable!("normalised columns fit the canonical schema"));
-    if increasing {
-        frame
-    } else {
-        sort_unique(frame)
+        Ok(read)
+    }
+
+    /// Concatenates parts in order, then sorts by time (stably, so the
+    /// earliest part wins among equal timestamps) and keeps each timestamp once.
+    fn merge(&self, parts: Vec<Columns>) -> Result<BarFrame, LoadError> {
+        let increasing = matches!(parts.as_slice(), [only] if only.increasing);
+        let Some(mut merged) = Columns::concat(parts) else {
+            return Ok(BarFrame::empty());
+        };
+        if !increasing && !strictly_increasing(&merged.time) {
+            merged = merged.sorted_unique();
+        }
+        let folder = self.files.first().map_or(self.root, PathBuf::as_path);
+        let [open, high, low, close, volume] = merged.values;
+        BarFrame::from_columns(merged.time, [open, high, low, close, volume])
+            .map_err(|e| self.error(folder, Problem::Unreadable(e.to_string())))
+    }
+
+    fn error(&self, path: &Path, problem: Problem) -> LoadError {
+        LoadError {
+            file: path
+                .strip_prefix(self.root)
+                .unwrap_or(path)
+                .display()
+                .to_string(),
+            problem,
+        }
     }
 }
 
-fn frame_of(columns: Columns) -> BarFrame {
-    let mut arrays: Vec<ArrayRef> = vec![Arc::new(columns.time)];
-    arrays.extend(columns.values.map(|v| Arc::new(v) as ArrayRef));
-    RecordBatch::try_new(BarFrame::schema(), arrays)
-        .ok()
-        .and_then(|b| BarFrame::from_batches(&[b]).ok())
-        .unwrap_or_else(|| unreachable!("normalised columns fit the canonical schema"))
-}
-
-fn sort_unique(frame: BarFrame) -> BarFrame {
-    let time = frame.time();
-    if strictly_increasing(time) {
-        return frame;
-    }
-    let mut order: Vec<u32> = (0..time.len() as u32).collect();
-    order.sort_by_key(|&i| time[i as usize]);
-    order.dedup_by_key(|i| time[*i as usize]);
-    let indices = UInt32Array::from(order);
-    let columns: Result<Vec<ArrayRef>, _> = frame
-        .record_batch()
-        .columns()
-        .iter()
-        .map(|c| take(c, &indices, None))
-        .collect();
-    columns
-        .ok()
-        .and_then(|c| RecordBatch::try_new(BarFrame::schema(), c).ok())
-        .and_then(|b| BarFrame::from_batches(&[b]).ok())
-        .unwrap_or_else(|| unreachable!("taking rows keeps the schema"))
+/// What was read of a series' files.
+struct Read {
+    parts: Vec<Columns>,
+    folded: Option<BarFrame>,
 }
 
 /// In blocks without early exit, so that the comparisons vectorise.
-fn strictly_increasing(times: &[i64]) -> bool {
+pub(crate) fn strictly_increasing(times: &[i64]) -> bool {
     const BLOCK: usize = 1024;
     let Some(rest) = times.get(1..) else {
         return true;
@@ -234,20 +268,56 @@ mod tests {
         for shuffled in [false, true] {
             let (sorted, path) = file(dir.path(), shuffled);
             let files = [path];
+            let series = StoredSeries::new(&files, chrono_tz::America::New_York, dir.path());
+            assert_eq!(
+                series.load().expect("load").record_batch(),
+                sorted.record_batch()
+            );
             for timeframe in ["5m", "1h", "1d", "1M"] {
                 let timeframe: Timeframe = timeframe.parse().expect("timeframe");
-                let zone = chrono_tz::America::New_York;
-                let (source, aggregated) =
-                    load_resampled(&files, zone, dir.path(), timeframe, true).expect("read");
-                let source = source.expect("kept");
-                assert_eq!(source.record_batch(), sorted.record_batch(), "{shuffled}");
+                let expected = resample(&sorted, timeframe, series.zone);
+                let both = series.load_with_source(timeframe).expect("read");
+                assert_eq!(both.source.record_batch(), sorted.record_batch());
                 assert_eq!(
-                    aggregated.record_batch(),
-                    resample(&sorted, timeframe, zone).record_batch(),
+                    both.aggregated.record_batch(),
+                    expected.record_batch(),
                     "{timeframe} shuffled={shuffled}"
                 );
+                let alone = series.load_aggregated(timeframe).expect("read");
+                assert_eq!(alone.record_batch(), expected.record_batch());
             }
         }
+    }
+
+    #[test]
+    fn a_series_over_its_row_limit_is_refused_before_it_is_decoded() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (_, path) = file(dir.path(), false);
+        let files = [path];
+        let series = StoredSeries {
+            max_rows: 199_999,
+            ..StoredSeries::new(&files, Tz::UTC, dir.path())
+        };
+        let error = series.load().expect_err("over the limit");
+        assert!(
+            matches!(
+                error.problem,
+                Problem::TooManyRows {
+                    rows: 200_000,
+                    limit: 199_999
+                }
+            ),
+            "{error}"
+        );
+        assert!(
+            error.to_string().contains("raise max_series_rows"),
+            "{error}"
+        );
+        let at_limit = StoredSeries {
+            max_rows: 200_000,
+            ..series
+        };
+        assert_eq!(at_limit.load().expect("at the limit").len(), 200_000);
     }
 
     #[test]

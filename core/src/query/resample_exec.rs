@@ -6,7 +6,7 @@
 //! boundary) instead of a hash aggregation with per-group ordering state, or
 //! a fold over the small batches a memory scan would cut the columns into.
 //! A series not yet in memory is folded while its parquet is decoded
-//! ([`crate::load::load_resampled`]). It declares its output sorted by time,
+//! ([`crate::load::StoredSeries::load_aggregated`]). It declares its output sorted by time,
 //! so DataFusion adds no sort above it.
 
 use std::fmt;

@@ -1,0 +1,211 @@
+//! Whether every count a footer's Thrift encoding declares fits in its bytes.
+//!
+//! The parquet crate (59.x, which DataFusion 55 brings) reserves room for the
+//! footer's list of row groups by the count the list declares, before
+//! reading a single entry: a footer of a few hundred bytes declaring 2^31 row
+//! groups asks for 200 GB, and the failed allocation aborts the process.
+//! parquet 60 bounds that count by the bytes left; until DataFusion moves to
+//! it, this walk checks the same bound from outside. It only skips over the
+//! encoding (Thrift's compact protocol), checking that no list, set, map or
+//! string claims more entries or bytes than remain, and never allocates; the
+//! crate still decodes the footer.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+
+use super::Problem;
+
+/// Nesting deeper than any parquet footer's (its deepest is about 6).
+const MAX_DEPTH: usize = 32;
+
+/// Checks the footer of `file`, of `length` bytes. A file without a plain
+/// parquet footer is left to the parquet crate to refuse.
+pub(super) fn check_file(file: &File, length: u64) -> Result<(), Problem> {
+    let unreadable = |e: std::io::Error| Problem::Unreadable(e.to_string());
+    let Some(tail_at) = length.checked_sub(8) else {
+        return Ok(());
+    };
+    let mut tail = [0u8; 8];
+    read_at(file, tail_at, &mut tail).map_err(unreadable)?;
+    let [a, b, c, d, magic @ ..] = tail;
+    let footer_length = u64::from(u32::from_le_bytes([a, b, c, d]));
+    let Some(footer_at) = tail_at.checked_sub(footer_length) else {
+        return Ok(());
+    };
+    if magic != *b"PAR1" {
+        return Ok(());
+    }
+    // At most the file's own bytes: the length was checked against it.
+    let mut footer = vec![0u8; footer_length as usize];
+    read_at(file, footer_at, &mut footer).map_err(unreadable)?;
+    check(&footer)
+}
+
+fn read_at(mut file: &File, at: u64, buffer: &mut [u8]) -> std::io::Result<()> {
+    file.seek(SeekFrom::Start(at))?;
+    file.read_exact(buffer)
+}
+
+/// Checks `footer` (the Thrift-encoded file metadata); a footer that is not
+/// valid Thrift at all is left to the parquet crate to refuse.
+fn check(footer: &[u8]) -> Result<(), Problem> {
+    let mut walk = Walk { bytes: footer };
+    match walk.skip(STRUCT, 0) {
+        Err(Stop::TooMany(what)) => Err(Problem::FalseClaim(format!(
+            "its metadata declares {what}, more than its {} bytes can hold",
+            footer.len()
+        ))),
+        Ok(()) | Err(Stop::Malformed) => Ok(()),
+    }
+}
+
+enum Stop {
+    /// A count beyond the bytes left, described.
+    TooMany(String),
+    /// Not valid compact Thrift: for the parquet crate to report.
+    Malformed,
+}
+
+// Compact protocol type codes.
+const TRUE: u8 = 1;
+const FALSE: u8 = 2;
+const BYTE: u8 = 3;
+const I16: u8 = 4;
+const I32: u8 = 5;
+const I64: u8 = 6;
+const DOUBLE: u8 = 7;
+const BINARY: u8 = 8;
+const LIST: u8 = 9;
+const SET: u8 = 10;
+const MAP: u8 = 11;
+const STRUCT: u8 = 12;
+
+struct Walk<'a> {
+    bytes: &'a [u8],
+}
+
+impl Walk<'_> {
+    fn byte(&mut self) -> Result<u8, Stop> {
+        let (&first, rest) = self.bytes.split_first().ok_or(Stop::Malformed)?;
+        self.bytes = rest;
+        Ok(first)
+    }
+
+    fn varint(&mut self) -> Result<u64, Stop> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = self.byte()?;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(Stop::Malformed)
+    }
+
+    fn advance(&mut self, n: u64) -> Result<(), Stop> {
+        let n = usize::try_from(n).map_err(|_| Stop::Malformed)?;
+        self.bytes = self.bytes.get(n..).ok_or(Stop::Malformed)?;
+        Ok(())
+    }
+
+    /// Fails if `count` entries of at least `each` bytes cannot fit in what is left.
+    fn fits(&self, count: u64, each: u64, what: &str) -> Result<(), Stop> {
+        if count.saturating_mul(each) > self.bytes.len() as u64 {
+            return Err(Stop::TooMany(format!("{count} {what}")));
+        }
+        Ok(())
+    }
+
+    /// Skips one value of compact type `kind`, nested `depth` deep.
+    fn skip(&mut self, kind: u8, depth: usize) -> Result<(), Stop> {
+        if depth > MAX_DEPTH {
+            return Err(Stop::Malformed);
+        }
+        match kind {
+            // As a field, a boolean is all in its header; in a list, a byte.
+            TRUE | FALSE | BYTE => self.advance(u64::from(kind == BYTE)),
+            I16 | I32 | I64 => self.varint().map(drop),
+            DOUBLE => self.advance(8),
+            BINARY => {
+                let length = self.varint()?;
+                self.fits(length, 1, "bytes in a string")?;
+                self.advance(length)
+            }
+            LIST | SET => {
+                let header = self.byte()?;
+                let (short, element) = (header >> 4, header & 0x0f);
+                let count = match short {
+                    15 => self.varint()?,
+                    short => u64::from(short),
+                };
+                self.fits(count, 1, "entries in a list")?;
+                let element = if matches!(element, TRUE | FALSE) {
+                    BYTE
+                } else {
+                    element
+                };
+                (0..count).try_for_each(|_| self.skip(element, depth + 1))
+            }
+            MAP => {
+                let count = self.varint()?;
+                if count == 0 {
+                    return Ok(());
+                }
+                self.fits(count, 2, "entries in a map")?;
+                let kinds = self.byte()?;
+                let (key, value) = (kinds >> 4, kinds & 0x0f);
+                (0..count).try_for_each(|_| {
+                    self.skip(key, depth + 1)?;
+                    self.skip(value, depth + 1)
+                })
+            }
+            STRUCT => loop {
+                let header = self.byte()?;
+                if header == 0 {
+                    return Ok(());
+                }
+                if header >> 4 == 0 {
+                    self.varint()?; // a field id too far from the last to be a delta
+                }
+                self.skip(header & 0x0f, depth + 1)?;
+            },
+            _ => Err(Stop::Malformed),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_list_claiming_more_entries_than_bytes_is_refused() {
+        // struct { 4: list<struct> of 2^31 - 1 } then stop.
+        let hostile = [0x49, 0xfc, 0xff, 0xff, 0xff, 0xff, 0x07, 0x00, 0x00];
+        let error = check(&hostile).expect_err("refused");
+        assert!(error.to_string().contains("2147483647 entries"), "{error}");
+        // The same list of two empty structs fits.
+        assert!(check(&[0x49, 0x2c, 0x00, 0x00, 0x00]).is_ok());
+    }
+
+    #[test]
+    fn strings_maps_and_deep_nesting_are_bounded_and_malformed_input_is_left_alone() {
+        assert!(
+            check(&[0x18, 0x7f, b'a', 0x00]).is_err(),
+            "string of 127 bytes"
+        );
+        assert!(check(&[0x18, 0x01, b'a', 0x00]).is_ok());
+        assert!(
+            check(&[0x1b, 0x80, 0x80, 0x04, 0x88, 0x00]).is_err(),
+            "map of 65536"
+        );
+        let deep: Vec<u8> = std::iter::repeat_n(0x1c, 10_000).collect();
+        assert!(
+            check(&deep).is_ok(),
+            "too deep: left to the crate, no overflow"
+        );
+        assert!(check(&[]).is_ok());
+        assert!(check(&[0xff; 64]).is_ok());
+    }
+}

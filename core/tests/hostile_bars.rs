@@ -33,6 +33,9 @@ use datafusion::parquet::schema::types::ColumnPath;
 
 const ROWS: usize = 3_000;
 
+/// A false claim about one column chunk.
+type ChunkChange = Box<dyn Fn(ChunkBuilder) -> ChunkBuilder>;
+
 /// Longer than any case should take, even on a slow machine.
 const SLOW: Duration = Duration::from_secs(5);
 
@@ -281,7 +284,7 @@ fn false_footers(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
         let offset = chunk.data_page_offset();
         let other =
             metadata.row_groups()[groups - 1].columns()[(column + 2) % 6].data_page_offset();
-        let claims: Vec<(&str, Box<dyn Fn(ChunkBuilder) -> ChunkBuilder>)> = vec![
+        let claims: Vec<(&str, ChunkChange)> = vec![
             ("offset -1", Box::new(|c| c.set_data_page_offset(-1))),
             (
                 "size 2^40",

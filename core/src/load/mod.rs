@@ -6,9 +6,9 @@
 //!
 //! The parquet crate decodes every page; what is Candela's own is checking
 //! what each file's footer claims before anything is sized by it
-//! ([`footer_bounds`] before the crate decodes it, [`claims`] after), and
+//! (`footer_bounds` before the crate decodes it, `claims` after), and
 //! cutting the work into stretches of rows folded on every core
-//! ([`pipeline`]).
+//! (`pipeline`).
 
 mod claims;
 mod file;

@@ -152,7 +152,7 @@ fn derived_equity(
             .plan(&name, timeframe)
             .and_then(|plan| {
                 if plan.aggregated() {
-                    store.read_resampled(&plan).map(Arc::new)
+                    store.resampled_frame(&plan).map(Arc::new)
                 } else {
                     store.source_frame(&plan)
                 }

@@ -1,5 +1,7 @@
 //! The errors of the core, each meaning one thing a caller can act on.
 
+use std::sync::Arc;
+
 use crate::catalog::ResolveError;
 use crate::load::LoadError;
 use crate::timeframe::Timeframe;
@@ -18,11 +20,12 @@ pub enum Error {
         timeframe: Timeframe,
         stored: Vec<Timeframe>,
     },
+    /// Shared: requests waiting on one read of a series all get its error.
     #[error("{symbol} {timeframe} cannot be read: {source}")]
     Load {
         symbol: String,
         timeframe: Timeframe,
-        source: LoadError,
+        source: Arc<LoadError>,
     },
     #[error("the data folder cannot be read: {0}")]
     Io(#[from] std::io::Error),

@@ -16,6 +16,7 @@ use crate::catalog::{Catalog, FolderState, SymbolId};
 use crate::error::{Error, Result};
 use crate::frame::BarFrame;
 use crate::load::{DEFAULT_MAX_SERIES_ROWS, LoadError, StoredSeries};
+use crate::resample::resample;
 use crate::timeframe::Timeframe;
 
 /// How long a catalog snapshot is trusted before the root is scanned again.
@@ -169,43 +170,53 @@ impl Store {
     }
 
     /// The stored source frame of a plan, from the cache or read from disk.
+    /// Concurrent requests for a series not yet cached share one read.
     /// Blocking: call it off the async runtime.
     pub fn source_frame(&self, plan: &SeriesPlan) -> Result<Arc<BarFrame>> {
-        if let Some(frame) = self.cached_source(plan) {
-            return Ok(frame);
+        let read = || {
+            let started = Instant::now();
+            let frame = Arc::new(self.stored(plan).load()?);
+            self.count_read(plan, frame.len(), started, "read stored bars");
+            Ok::<_, LoadError>(frame)
+        };
+        match &self.cache {
+            Some(cache) => cache.try_get_with(plan.key(plan.source), read),
+            None => read().map_err(Arc::new),
         }
-        let started = Instant::now();
-        let frame = self
-            .stored(plan)
-            .load()
-            .map_err(|source| load_error(plan, source))?;
-        let frame = Arc::new(frame);
-        self.read(plan, Some(Arc::clone(&frame)), started, "read stored bars");
-        Ok(frame)
+        .map_err(|source| load_error(plan, source))
     }
 
-    /// The bars of an aggregated plan read from disk: its source is folded
-    /// while it is decoded, and cached if the store caches anything.
+    /// The bars of an aggregated plan: its cached source folded, or else the
+    /// source read from disk and folded while it is decoded (and cached, if
+    /// the store caches anything). Concurrent requests for a source not yet
+    /// cached share one read: the one that reads it gets the bars folded
+    /// while decoding, the others fold the source it leaves in the cache.
     /// Blocking: call it off the async runtime.
-    pub fn read_resampled(&self, plan: &SeriesPlan) -> Result<BarFrame> {
-        let started = Instant::now();
+    pub fn resampled_frame(&self, plan: &SeriesPlan) -> Result<BarFrame> {
         let stored = self.stored(plan);
-        let (source, aggregated) = if self.cache.is_some() {
-            let both = stored.load_with_source(plan.timeframe);
-            both.map(|read| (Some(Arc::new(read.source)), read.aggregated))
-        } else {
-            stored
+        let started = Instant::now();
+        let Some(cache) = &self.cache else {
+            let bars = stored
                 .load_aggregated(plan.timeframe)
-                .map(|bars| (None, bars))
-        }
-        .map_err(|source| load_error(plan, source))?;
-        let what = format!(
-            "read stored bars, aggregated to {} ({} bars) while decoding",
-            plan.timeframe,
-            aggregated.len()
-        );
-        self.read(plan, source, started, &what);
-        Ok(aggregated)
+                .map_err(|source| load_error(plan, Arc::new(source)))?;
+            self.count_read(plan, bars.len(), started, &folded(plan, &bars));
+            return Ok(bars);
+        };
+        let mut folded_here = None;
+        let source = cache
+            .try_get_with(plan.key(plan.source), || {
+                let read = stored.load_with_source(plan.timeframe)?;
+                self.count_read(
+                    plan,
+                    read.source.len(),
+                    started,
+                    &folded(plan, &read.aggregated),
+                );
+                folded_here = Some(read.aggregated);
+                Ok::<_, LoadError>(Arc::new(read.source))
+            })
+            .map_err(|source| load_error(plan, source))?;
+        Ok(folded_here.unwrap_or_else(|| resample(&source, plan.timeframe, plan.zone)))
     }
 
     fn stored<'a>(&'a self, plan: &'a SeriesPlan) -> StoredSeries<'a> {
@@ -217,22 +228,14 @@ impl Store {
         }
     }
 
-    /// Counts, logs and caches (if kept) a source frame just read from parquet.
-    fn read(&self, plan: &SeriesPlan, frame: Option<Arc<BarFrame>>, started: Instant, what: &str) {
+    /// Counts and logs a series just read from parquet.
+    fn count_read(&self, plan: &SeriesPlan, bars: usize, started: Instant, what: &str) {
         self.parquet_reads.fetch_add(1, Ordering::Relaxed);
         tracing::info!(
             symbol = %plan.symbol, timeframe = %plan.source, files = plan.folder.files.len(),
-            bars = frame.as_ref().map(|f| f.len()), elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+            bars, elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
             "{what}"
         );
-        if let Some(frame) = frame {
-            self.insert(plan.key(plan.source), frame);
-        }
-    }
-
-    /// The source frame of a plan if it is cached.
-    pub fn cached_source(&self, plan: &SeriesPlan) -> Option<Arc<BarFrame>> {
-        self.get(&plan.key(plan.source))
     }
 
     /// The frame of a plan's target timeframe if it is cached.
@@ -261,7 +264,16 @@ impl Store {
     }
 }
 
-fn load_error(plan: &SeriesPlan, source: LoadError) -> Error {
+/// What a read that folded `bars` while decoding says in the log.
+fn folded(plan: &SeriesPlan, bars: &BarFrame) -> String {
+    format!(
+        "read stored bars, aggregated to {} ({} bars) while decoding",
+        plan.timeframe,
+        bars.len()
+    )
+}
+
+fn load_error(plan: &SeriesPlan, source: Arc<LoadError>) -> Error {
     Error::Load {
         symbol: plan.symbol.to_string(),
         timeframe: plan.source,

@@ -90,8 +90,8 @@ fn plugins(c: &mut Criterion) {
     });
     group.bench_function("cached", |b| {
         let cache = tempfile::tempdir().expect("cache");
-        let runtime =
-            WasmRuntime::new(Limits::default(), Some(cache.path().to_path_buf())).expect("runtime");
+        let cache = candela_plugins::PrivateDir::open(cache.path().join("cache")).expect("private");
+        let runtime = WasmRuntime::new(Limits::default(), Some(&cache)).expect("runtime");
         runtime.load(&wasm, "sma.wasm").expect("fills the cache");
         b.iter(|| runtime.load(&wasm, "sma.wasm").expect("loads"))
     });

@@ -3,6 +3,12 @@
 //! so that a file added, replaced or removed while the server runs is loaded,
 //! swapped or dropped within a fraction of a second.
 //!
+//! Files are compiled on threads of their own, never under the lock that
+//! requests and the watcher share, each within a time limit and a size
+//! limit, so that a plugin slow to compile (or hostile) delays only itself:
+//! start-up does not wait for plugins, which join the registry as they are
+//! ready.
+//!
 //! Requests in flight keep the plugin they resolved (the registry hands out
 //! `Arc`s), so a swap never fails them. A plugin whose id is a built-in's, or
 //! another plugin file's, is refused with a log line; between two files
@@ -10,13 +16,15 @@
 //! logged and skipped, and tried again when it changes.
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
 
 use candela_core::indicator::{Indicator, Origin, Registry};
 use candela_core::watch::{self, Cadence, FolderWatch, Stamp, WatchError};
 
+use crate::private_dir::{PrivateDir, PrivateDirError};
 use crate::{Limits, LoadError, WasmRuntime, lock, native};
 
 /// Changes 150 ms apart are one (a copy writes a file in several steps); the
@@ -31,11 +39,31 @@ const CADENCE: Cadence = Cadence {
 #[derive(Debug, Clone)]
 pub struct FolderConfig {
     pub dir: PathBuf,
-    /// Compiled components and private copies of native libraries.
-    pub cache_dir: PathBuf,
+    /// Compiled components and private copies of native libraries, in a
+    /// private folder outside `dir`; none: every load compiles, and native
+    /// libraries are not loaded.
+    pub cache_dir: Option<PathBuf>,
     pub limits: Limits,
     /// Load native libraries (unsandboxed) as well as WASM components.
     pub allow_native: bool,
+    /// Largest plugin file read.
+    pub max_file_bytes: u64,
+    /// Time one plugin may take to compile.
+    pub compile_time: Duration,
+}
+
+impl FolderConfig {
+    /// The folder `dir` with the default limits, caching in `cache_dir`.
+    pub fn new(dir: PathBuf, cache_dir: Option<PathBuf>) -> FolderConfig {
+        FolderConfig {
+            dir,
+            cache_dir,
+            limits: Limits::default(),
+            allow_native: false,
+            max_file_bytes: 64 << 20,
+            compile_time: Duration::from_secs(30),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -49,18 +77,37 @@ pub enum FolderError {
     Watch(#[from] WatchError),
     #[error(transparent)]
     Runtime(#[from] LoadError),
+    #[error("plugin cache: {0}")]
+    Cache(#[from] PrivateDirError),
+    #[error(
+        "the plugin cache {} is inside the plugin folder {}, where plugin authors may write; choose a plugin_cache outside it",
+        cache.display(), dir.display()
+    )]
+    CacheInFolder { cache: PathBuf, dir: PathBuf },
 }
 
 /// A watched plugin folder. Dropping it stops the watching; loaded plugins
 /// stay in the registry.
 #[derive(Debug)]
 pub struct PluginFolder {
-    scanner: Arc<Mutex<Scanner>>,
+    shared: Arc<Shared>,
     _watch: FolderWatch,
 }
 
+#[derive(Debug)]
+struct Shared {
+    loader: Loader,
+    registry: Arc<Registry>,
+    /// Held for a whole scan (the first, the watcher's, a `rescan`), so that
+    /// they follow one another; requests never wait for it.
+    scanning: Mutex<()>,
+    /// Held only to read or update what is known, never while compiling.
+    state: Mutex<Scanner>,
+}
+
 impl PluginFolder {
-    /// Creates the folder if needed, loads what it holds and starts watching.
+    /// Creates the folder if needed, starts loading what it holds (in the
+    /// background: call [`PluginFolder::rescan`] to wait) and watching.
     pub fn open(
         config: FolderConfig,
         registry: Arc<Registry>,
@@ -70,37 +117,63 @@ impl PluginFolder {
             dir: dir.clone(),
             source,
         })?;
-        let runtime = WasmRuntime::new(config.limits, Some(config.cache_dir.join("wasm")))?;
-        let scanner = Arc::new(Mutex::new(Scanner {
-            config,
-            runtime,
+        let cache = config
+            .cache_dir
+            .as_deref()
+            .map(PrivateDir::open)
+            .transpose()?;
+        if let Some(cache) = &cache {
+            let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+            if canonical(cache.path()).starts_with(canonical(&dir)) {
+                return Err(FolderError::CacheInFolder {
+                    cache: cache.path().to_path_buf(),
+                    dir,
+                });
+            }
+        }
+        let runtime = WasmRuntime::new(config.limits, cache.as_ref())?;
+        let shared = Arc::new(Shared {
+            loader: Loader {
+                config,
+                runtime,
+                cache,
+            },
             registry,
-            files: BTreeMap::new(),
-            active: BTreeMap::new(),
-        }));
-        let summary = lock(&scanner).rescan();
-        tracing::info!(folder = %dir.display(), "plugins: {summary}");
-
-        let watched = Arc::clone(&scanner);
+            scanning: Mutex::new(()),
+            state: Mutex::new(Scanner::default()),
+        });
+        let first = Arc::clone(&shared);
+        let started = std::thread::Builder::new()
+            .name("plugin-folder".into())
+            .spawn(move || {
+                let summary = first.rescan();
+                tracing::info!(folder = %first.loader.config.dir.display(), "plugins: {summary}");
+            });
+        if let Err(e) = started {
+            tracing::warn!("plugins: cannot load in the background ({e}); loading now");
+            let summary = shared.rescan();
+            tracing::info!(folder = %dir.display(), "plugins: {summary}");
+        }
+        let watched = Arc::clone(&shared);
         let watch = watch::follow(&dir, "plugin-folder", CADENCE, move || {
-            let summary = lock(&watched).rescan();
+            let summary = watched.rescan();
             tracing::debug!("plugins: {summary}");
         })?;
         Ok(PluginFolder {
-            scanner,
+            shared,
             _watch: watch,
         })
     }
 
     /// Brings the registry in step with the folder now, without waiting for
-    /// the watcher.
+    /// the watcher: returns when every file in it is loaded or refused.
     pub fn rescan(&self) -> String {
-        lock(&self.scanner).rescan()
+        self.shared.rescan()
     }
 
     /// The id and file of every plugin in the registry, by id.
     pub fn active(&self) -> Vec<(String, PathBuf)> {
-        lock(&self.scanner)
+        lock(&self.shared.state)
             .active
             .iter()
             .map(|(id, path)| (id.clone(), path.clone()))
@@ -108,11 +181,55 @@ impl PluginFolder {
     }
 }
 
-#[derive(Debug)]
-struct Scanner {
+impl Shared {
+    /// Loads new and changed files, forgets removed ones, and updates the
+    /// registry; returns a one-line summary.
+    fn rescan(&self) -> String {
+        let _scan = lock(&self.scanning);
+        let found = match self.loader.list() {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!(folder = %self.loader.config.dir.display(), "cannot list the plugin folder: {e}");
+                return "folder unreadable".into();
+            }
+        };
+        let changed: Vec<(PathBuf, Stamp)> = {
+            let mut state = lock(&self.state);
+            state.files.retain(|path, _| found.contains_key(path));
+            found
+                .into_iter()
+                .filter(|(path, stamp)| state.files.get(path).is_none_or(|e| e.stamp != *stamp))
+                .collect()
+        };
+        let loaded = self.loader.load_all(&changed);
+        let mut state = lock(&self.state);
+        for ((path, stamp), plugin) in changed.into_iter().zip(loaded) {
+            let plugin = plugin
+                .inspect_err(|e| tracing::warn!("plugin {}: skipped, it {e}", name(&path)))
+                .ok();
+            state.files.insert(
+                path,
+                Entry {
+                    stamp,
+                    plugin,
+                    refusal: None,
+                },
+            );
+        }
+        state.assign(&self.registry)
+    }
+}
+
+/// What reads and compiles plugin files; each compiling thread has a copy.
+#[derive(Debug, Clone)]
+struct Loader {
     config: FolderConfig,
     runtime: WasmRuntime,
-    registry: Arc<Registry>,
+    cache: Option<PrivateDir>,
+}
+
+#[derive(Debug, Default)]
+struct Scanner {
     /// Every plugin file seen, by path.
     files: BTreeMap<PathBuf, Entry>,
     /// Plugins in the registry: id → file.
@@ -127,38 +244,9 @@ struct Entry {
     refusal: Option<String>,
 }
 
-impl Scanner {
-    /// Loads new and changed files, forgets removed ones, and updates the
-    /// registry; returns a one-line summary.
-    fn rescan(&mut self) -> String {
-        let found = match self.list() {
-            Ok(found) => found,
-            Err(e) => {
-                tracing::warn!(folder = %self.config.dir.display(), "cannot list the plugin folder: {e}");
-                return "folder unreadable".into();
-            }
-        };
-        self.files.retain(|path, _| found.contains_key(path));
-        for (path, stamp) in found {
-            if self.files.get(&path).is_some_and(|e| e.stamp == stamp) {
-                continue;
-            }
-            let plugin = self
-                .load(&path)
-                .inspect_err(|e| tracing::warn!("plugin {}: skipped, it {e}", name(&path)))
-                .ok();
-            self.files.insert(
-                path,
-                Entry {
-                    stamp,
-                    plugin,
-                    refusal: None,
-                },
-            );
-        }
-        self.assign()
-    }
+type Loaded = Result<Arc<dyn Indicator>, LoadError>;
 
+impl Loader {
     /// Plugin files in the folder, by path. Hidden files (editors' and
     /// copies' temporaries) are ignored.
     fn list(&self) -> std::io::Result<BTreeMap<PathBuf, Stamp>> {
@@ -175,25 +263,75 @@ impl Scanner {
         Ok(found)
     }
 
-    fn load(&self, path: &Path) -> Result<Arc<dyn Indicator>, LoadError> {
-        let file = name(path);
-        match kind(path) {
-            Some(Kind::Wasm) => {
-                let bytes = std::fs::read(path)?;
-                Ok(Arc::new(self.runtime.load(&bytes, &file)?))
+    /// Loads each file on a thread of its own, waiting for each at most the
+    /// compile time limit (a thread past it finishes unheeded).
+    fn load_all(&self, files: &[(PathBuf, Stamp)]) -> Vec<Loaded> {
+        let (done, finished) = mpsc::channel();
+        let mut results: Vec<Option<Loaded>> = files.iter().map(|_| None).collect();
+        for (i, (path, _)) in files.iter().enumerate() {
+            let (done, path, loader) = (done.clone(), path.clone(), self.clone());
+            let spawned = std::thread::Builder::new()
+                .name("plugin-compile".into())
+                .spawn(move || {
+                    let _ = done.send((i, loader.load(&path)));
+                });
+            if let Err(e) = spawned {
+                results[i] = Some(Err(LoadError::Io(e)));
             }
-            Some(Kind::Native) if self.config.allow_native => Ok(Arc::new(native::load(
-                path,
-                &self.config.cache_dir.join("native"),
-                &file,
-            )?)),
-            Some(Kind::Native) => Err(LoadError::NativeDisabled),
-            None => Err(LoadError::Compile("not a plugin file".into())),
+        }
+        drop(done);
+        let deadline = Instant::now() + self.config.compile_time;
+        while results.iter().any(Option::is_none) {
+            match finished.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok((i, loaded)) => results[i] = Some(loaded),
+                Err(_) => break,
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or(Err(LoadError::CompileTime(self.config.compile_time))))
+            .collect()
+    }
+
+    fn load(&self, path: &Path) -> Loaded {
+        let file = name(path);
+        let kind = kind(path).ok_or_else(|| LoadError::Compile("not a plugin file".into()))?;
+        if kind == Kind::Native && !self.config.allow_native {
+            return Err(LoadError::NativeDisabled);
+        }
+        let bytes = self.read(path)?;
+        match kind {
+            Kind::Wasm => Ok(Arc::new(self.runtime.load(&bytes, &file)?)),
+            Kind::Native => {
+                let copies = self.cache.as_ref().ok_or(LoadError::NoNativeCopies)?;
+                let copies = copies.child("native").map_err(LoadError::Cache)?;
+                Ok(Arc::new(native::load(path, &bytes, copies.path(), &file)?))
+            }
         }
     }
 
+    /// The file's bytes, if it is no larger than the limit (checked again
+    /// while reading: the file may grow in between).
+    fn read(&self, path: &Path) -> Result<Vec<u8>, LoadError> {
+        let max = self.config.max_file_bytes;
+        let too_large = |bytes| LoadError::TooLarge { bytes, max };
+        let file = std::fs::File::open(path)?;
+        let size = file.metadata()?.len();
+        if size > max {
+            return Err(too_large(size));
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > max {
+            return Err(too_large(bytes.len() as u64));
+        }
+        Ok(bytes)
+    }
+}
+
+impl Scanner {
     /// Decides which file serves each id, and makes the registry agree.
-    fn assign(&mut self) -> String {
+    fn assign(&mut self, registry: &Registry) -> String {
         let mut wanted: BTreeMap<String, PathBuf> = BTreeMap::new();
         let mut refused = 0;
         let mut broken = 0;
@@ -203,8 +341,7 @@ impl Scanner {
                 continue;
             };
             let id = &plugin.spec().id;
-            let refusal = if self
-                .registry
+            let refusal = if registry
                 .get(id)
                 .is_some_and(|i| i.spec().origin == Origin::Builtin)
             {
@@ -232,7 +369,7 @@ impl Scanner {
         }
         for (id, path) in &self.active {
             if !wanted.contains_key(id) {
-                self.registry.remove(id);
+                registry.remove(id);
                 tracing::info!("plugin '{id}' unloaded ({} is gone or changed)", name(path));
             }
         }
@@ -240,7 +377,7 @@ impl Scanner {
             let Some(plugin) = self.files.get(path).and_then(|e| e.plugin.clone()) else {
                 continue;
             };
-            let current = self.registry.get(id);
+            let current = registry.get(id);
             if current.is_some_and(|c| Arc::ptr_eq(&c, &plugin)) {
                 continue;
             }
@@ -269,7 +406,7 @@ impl Scanner {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
-            match self.registry.insert(plugin) {
+            match registry.insert(plugin) {
                 Ok(()) => tracing::info!("{summary}"),
                 Err(e) => tracing::warn!("plugin {}: refused, {e}", name(path)),
             }

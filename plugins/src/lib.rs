@@ -8,6 +8,7 @@
 pub mod folder;
 mod metadata;
 pub mod native;
+pub mod private_dir;
 pub mod wasm;
 
 use std::path::Path;
@@ -17,6 +18,7 @@ use sha2::{Digest, Sha256};
 
 pub use folder::{FolderConfig, PluginFolder};
 pub use native::NativeIndicator;
+pub use private_dir::{PrivateDir, PrivateDirError};
 pub use wasm::{WasmIndicator, WasmRuntime};
 
 /// What one plugin call may use.
@@ -72,6 +74,21 @@ pub enum LoadError {
     NativeDisabled,
     #[error("cannot be loaded as a native library: {0}")]
     Native(String),
+    #[error("cannot use the plugin cache: {0}")]
+    Cache(PrivateDirError),
+    #[error(
+        "is {} MiB, more than max_plugin_mb ({} MiB) allows; raise it in candela.toml if the plugin is really this large",
+        .bytes >> 20, .max >> 20
+    )]
+    TooLarge { bytes: u64, max: u64 },
+    #[error(
+        "took longer than {0:?} to compile and was given up; a plugin this slow to compile is likely hostile (raise plugin_compile_time_limit_ms if not)"
+    )]
+    CompileTime(Duration),
+    #[error(
+        "is a native library, and native plugins need a plugin_cache for their private copies; set plugin_cache in candela.toml"
+    )]
+    NoNativeCopies,
 }
 
 impl LoadError {

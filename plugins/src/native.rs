@@ -44,13 +44,18 @@ impl NativeLibrary {
     }
 }
 
-/// Loads the library at `path` from a private copy in `copies`.
-pub fn load(path: &Path, copies: &Path, file: &str) -> Result<NativeIndicator, LoadError> {
-    let bytes = std::fs::read(path)?;
+/// Loads the library at `path`, whose content is `bytes`, from a private
+/// copy in `copies`.
+pub fn load(
+    path: &Path,
+    bytes: &[u8],
+    copies: &Path,
+    file: &str,
+) -> Result<NativeIndicator, LoadError> {
     let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("so");
-    let copy = copies.join(format!("{}.{extension}", content_hash(&bytes)));
+    let copy = copies.join(format!("{}.{extension}", content_hash(bytes)));
     if !copy.exists() {
-        write_atomically(&copy, &bytes)?;
+        write_atomically(&copy, bytes)?;
     }
     let native = |e: libloading::Error| LoadError::Native(e.to_string());
     // SAFETY: loading a library runs its initialisers: this is the trust the

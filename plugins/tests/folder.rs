@@ -35,6 +35,7 @@ fn the_folder_is_followed_while_it_is_watched() {
     let registry = Arc::new(candela_indicators::registry());
     let folder = PluginFolder::open(support::folder(dir.path(), false), Arc::clone(&registry))
         .expect("folder opens");
+    folder.rescan();
 
     // Loaded at start; the broken file and the text file are skipped.
     assert_eq!(
@@ -109,16 +110,18 @@ fn native_plugins_load_only_when_allowed() {
     std::fs::copy(library, dir.path().join(file)).expect("copy");
 
     let registry = Arc::new(candela_indicators::registry());
-    let _folder = PluginFolder::open(support::folder(dir.path(), false), Arc::clone(&registry))
-        .expect("folder opens");
+    PluginFolder::open(support::folder(dir.path(), false), Arc::clone(&registry))
+        .expect("folder opens")
+        .rescan();
     assert!(
         registry.get("native_sma").is_none(),
         "native plugins are off by default"
     );
 
     let registry = Arc::new(candela_indicators::registry());
-    let _folder = PluginFolder::open(support::folder(dir.path(), true), Arc::clone(&registry))
+    let folder = PluginFolder::open(support::folder(dir.path(), true), Arc::clone(&registry))
         .expect("folder opens");
+    folder.rescan();
     let native = registry.get("native_sma").expect("loaded when allowed");
     assert_eq!(native.spec().origin, Origin::Native);
 
@@ -145,4 +148,74 @@ fn native_plugins_load_only_when_allowed() {
         .compute_window(&frame, chrono_tz::UTC, 100..200)
         .expect("window");
     assert_eq!(window[0], ours[0][100..200]);
+}
+
+#[test]
+fn a_file_too_large_or_too_slow_to_compile_is_skipped_alone_and_start_up_never_waits() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::copy(support::wasm("hma"), dir.path().join("hma.wasm")).expect("copy");
+    let mut large = std::fs::read(support::wasm("cci")).expect("built");
+    large.resize(3 << 20, 0);
+    std::fs::write(dir.path().join("large.wasm"), &large).expect("write");
+    let registry = Arc::new(candela_indicators::registry());
+    let config = candela_plugins::FolderConfig {
+        max_file_bytes: 2 << 20,
+        ..support::folder(dir.path(), false)
+    };
+    let folder = PluginFolder::open(config, Arc::clone(&registry)).expect("folder opens");
+    assert!(
+        folder
+            .rescan()
+            .contains("1 loaded (hma), 0 refused, 1 skipped")
+    );
+
+    // Nothing compiles within a microsecond: every file is given up, and
+    // opening the folder returned before any compile.
+    let fresh = tempfile::tempdir().expect("dir");
+    std::fs::copy(support::wasm("keltner"), fresh.path().join("keltner.wasm")).expect("copy");
+    let registry = Arc::new(candela_indicators::registry());
+    let config = candela_plugins::FolderConfig {
+        cache_dir: None,
+        compile_time: Duration::from_micros(1),
+        ..support::folder(fresh.path(), false)
+    };
+    let started = Instant::now();
+    let folder = PluginFolder::open(config, Arc::clone(&registry)).expect("folder opens");
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "open does not compile"
+    );
+    assert!(
+        folder
+            .rescan()
+            .contains("none loaded, 0 refused, 1 skipped")
+    );
+    assert!(registry.get("keltner").is_none());
+}
+
+#[test]
+fn a_cache_others_may_write_or_inside_the_plugin_folder_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("dir");
+    let plugins = dir.path().join("plugins");
+    let shared = dir.path().join("shared");
+    std::fs::create_dir(&shared).expect("mkdir");
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let registry = Arc::new(candela_indicators::registry());
+    let open = |cache: std::path::PathBuf| {
+        let config = candela_plugins::FolderConfig::new(plugins.clone(), Some(cache));
+        PluginFolder::open(config, Arc::clone(&registry)).map(|_| ())
+    };
+    let refused = open(shared).expect_err("world-writable");
+    assert!(
+        refused
+            .to_string()
+            .contains("may be written by other users"),
+        "{refused}"
+    );
+    let refused = open(plugins.join(".cache")).expect_err("inside the plugin folder");
+    assert!(
+        refused.to_string().contains("inside the plugin folder"),
+        "{refused}"
+    );
 }

@@ -32,7 +32,9 @@ fn a_c_plugin_loads_and_an_unknown_abi_version_is_refused() {
     let copies = dir.path().join("copies");
 
     let library = build(dir.path(), "negate", &[]);
-    let plugin = native::load(&library, &copies, "negate.so").expect("version 1 loads");
+    let read = |path: &std::path::Path| std::fs::read(path).expect("built");
+    let plugin =
+        native::load(&library, &read(&library), &copies, "negate.so").expect("version 1 loads");
     assert_eq!(plugin.spec().origin, Origin::Native);
     let frame = BarFrame::from_columns(
         vec![0, 60_000_000_000, 120_000_000_000],
@@ -55,7 +57,8 @@ fn a_c_plugin_loads_and_an_unknown_abi_version_is_refused() {
     assert_eq!(outputs, [vec![-1.5, -2.5, -3.5]]);
 
     let future = build(dir.path(), "future", &["-DCANDELA_TEST_VERSION=99"]);
-    let refused = native::load(&future, &copies, "future.so").expect_err("version 99 is refused");
+    let refused = native::load(&future, &read(&future), &copies, "future.so")
+        .expect_err("version 99 is refused");
     assert!(matches!(refused, LoadError::Native(_)), "{refused:?}");
     let message = refused.to_string();
     assert!(

@@ -90,11 +90,12 @@ fn the_plugin_tutorial_works_as_written() {
     let plugins = tempfile::tempdir().expect("plugin folder");
     std::fs::copy(&wasm, plugins.path().join("momentum.wasm")).expect("copy");
     let registry = Arc::new(candela_indicators::registry());
-    let _folder = PluginFolder::open(
+    PluginFolder::open(
         support::folder(plugins.path(), false),
         Arc::clone(&registry),
     )
-    .expect("folder");
+    .expect("folder")
+    .rescan();
     let momentum = registry
         .get("momentum")
         .expect("the tutorial's plugin is loaded");

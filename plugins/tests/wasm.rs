@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use candela_core::BarFrame;
 use candela_core::indicator::{ComputeError, ComputeErrorKind, Indicator, Origin, Registry};
-use candela_plugins::{Limits, LoadError, WasmIndicator, WasmRuntime};
+use candela_plugins::{Limits, LoadError, PrivateDir, WasmIndicator, WasmRuntime};
+use sha2::Digest;
 
 fn load(runtime: &WasmRuntime, name: &str) -> WasmIndicator {
     let bytes = std::fs::read(support::wasm(name)).expect("example built");
@@ -176,51 +177,74 @@ fn files_that_are_not_plugins_are_refused_with_a_reason() {
     assert!(message.contains("wasm32-wasip2"), "{message}");
 }
 
+/// The compiled entries of a cache folder.
+fn entries(cache: &PrivateDir) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(cache.path().join("wasm"))
+        .map(|dir| {
+            dir.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "cwasm"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 #[test]
-fn compiled_components_are_cached_by_content() {
-    let cache = tempfile::tempdir().expect("temp dir");
+fn compiled_components_are_cached_and_trusted_only_if_this_server_wrote_them() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let cache = PrivateDir::open(temp.path().join("ours")).expect("private");
     let bytes = std::fs::read(support::wasm("hma")).expect("built");
-    let cached = || {
-        std::fs::read_dir(cache.path().join("wasm"))
-            .map(|d| d.count())
-            .unwrap_or(0)
-    };
-    let runtime =
-        WasmRuntime::new(Limits::default(), Some(cache.path().join("wasm"))).expect("runtime");
+    let runtime = WasmRuntime::new(Limits::default(), Some(&cache)).expect("runtime");
     runtime.load(&bytes, "hma.wasm").expect("compiles");
-    assert_eq!(cached(), 1);
-    let entry = std::fs::read_dir(cache.path().join("wasm"))
-        .expect("cache")
-        .next()
-        .expect("an entry")
-        .expect("entry")
-        .path();
+    let [entry] = entries(&cache).try_into().expect("one entry");
+    let written = std::fs::read(&entry).expect("entry");
     // A fresh runtime with the same settings takes the compiled code.
-    let again =
-        WasmRuntime::new(Limits::default(), Some(cache.path().join("wasm"))).expect("runtime");
+    let again = WasmRuntime::new(Limits::default(), Some(&cache)).expect("runtime");
     assert_eq!(
         again.load(&bytes, "hma.wasm").expect("cached").spec().id,
         "hma"
     );
-    // A damaged entry is noticed, compiled again and replaced.
-    let mut damaged = std::fs::read(&entry).expect("read entry");
+    assert_eq!(
+        std::fs::read(&entry).expect("entry"),
+        written,
+        "taken as it is"
+    );
+
+    // Entries the server did not write are compiled again and replaced:
+    // damaged, compiled by another server (another key), or in the format
+    // that carried only its own SHA-256.
+    let other = PrivateDir::open(temp.path().join("theirs")).expect("private");
+    WasmRuntime::new(Limits::default(), Some(&other))
+        .expect("runtime")
+        .load(&bytes, "hma.wasm")
+        .expect("compiles");
+    let [theirs] = entries(&other).try_into().expect("one entry");
+    let code = written[32..].to_vec();
+    let mut damaged = written.clone();
     let middle = damaged.len() / 2;
     damaged[middle] ^= 0xff;
-    std::fs::write(&entry, &damaged).expect("damage");
-    assert_eq!(
-        again
-            .load(&bytes, "hma.wasm")
-            .expect("recompiled")
-            .spec()
-            .id,
-        "hma"
-    );
-    assert_ne!(
-        std::fs::read(&entry).expect("entry"),
-        damaged,
-        "entry rewritten"
-    );
-    assert_eq!(cached(), 1);
+    let mut self_checked = sha2::Sha256::digest(&code).to_vec();
+    self_checked.extend_from_slice(&code);
+    for (what, planted) in [
+        ("damaged", damaged),
+        ("another server's", std::fs::read(&theirs).expect("entry")),
+        ("self-checked", self_checked),
+    ] {
+        std::fs::write(&entry, &planted).expect("plant");
+        assert_eq!(
+            again
+                .load(&bytes, "hma.wasm")
+                .expect("recompiled")
+                .spec()
+                .id,
+            "hma"
+        );
+        assert_ne!(
+            std::fs::read(&entry).expect("entry"),
+            planted,
+            "{what} entry rewritten"
+        );
+    }
+    assert_eq!(entries(&cache).len(), 1);
 }
 
 #[test]

@@ -17,14 +17,24 @@ use datafusion::arrow::error::ArrowError;
 use serde::{Deserialize, Serialize, Serializer};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
+use crate::budget::{Reservation, ResponseBudget};
 use crate::error::{ApiError, ErrorBody};
+use crate::http_policy::HttpPolicy;
+use crate::json_stream::{self, CHUNK_BYTES, CHUNKS_AHEAD};
 use crate::time_param::{TimeBound, parse_time};
 
 /// Largest `limit` accepted: a million bars is already ~60 MB of JSON.
 pub const MAX_LIMIT: usize = 1_000_000;
 
-/// Serialise larger answers on a blocking thread, not an async worker.
-const BLOCKING_SERIALISE_ROWS: usize = 20_000;
+/// Answers up to this many bars without indicators are encoded where they
+/// are asked for, on the async worker: it takes less than handing them on.
+const INLINE_ROWS: usize = 20_000;
+
+/// The memory all answers in flight may hold together, unless configured.
+pub const DEFAULT_RESPONSE_BUDGET_MB: u64 = 512;
+
+/// The columns of the bars in an answer (time, OHLC, volume).
+const BAR_COLUMNS: usize = 6;
 
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -33,6 +43,30 @@ pub struct AppState {
     pub sql: Arc<SqlService>,
     /// The watched runs folder, when the server has one.
     pub runs: Option<Arc<RunsFolder>>,
+    pub data_limits: DataLimits,
+    pub http: HttpPolicy,
+}
+
+/// The bounds of `/api/data`.
+#[derive(Debug, Clone)]
+pub struct DataLimits {
+    /// Indicator calls one request may make.
+    pub max_indicator_calls: usize,
+    /// Bars answered when a request names no `limit`: the last ones of the
+    /// range.
+    pub default_limit: usize,
+    /// The memory all answers in flight may hold together.
+    pub budget: ResponseBudget,
+}
+
+impl Default for DataLimits {
+    fn default() -> Self {
+        DataLimits {
+            max_indicator_calls: 32,
+            default_limit: 100_000,
+            budget: ResponseBudget::new(DEFAULT_RESPONSE_BUDGET_MB << 20),
+        }
+    }
 }
 
 impl AppState {
@@ -77,7 +111,18 @@ impl AppState {
             indicators,
             sql: Arc::new(sql),
             runs,
+            data_limits: DataLimits::default(),
+            http: HttpPolicy::default(),
         })
+    }
+
+    /// The same state with other bounds for `/api/data` and HTTP.
+    pub fn with_limits(self, data_limits: DataLimits, http: HttpPolicy) -> AppState {
+        AppState {
+            data_limits,
+            http,
+            ..self
+        }
     }
 
     /// The runs as they are now (none without a runs folder).
@@ -278,13 +323,15 @@ pub struct DataParams {
     symbol: Option<String>,
     /// e.g. `1m`, `4h`, `1d`, `1w`, `1M`; defaults to the finest stored one.
     timeframe: Option<String>,
-    /// Comma-separated calls, e.g. `sma(20),macd(fast=12,slow=26,signal=9)`.
+    /// Comma-separated calls, e.g. `sma(20),macd(fast=12,slow=26,signal=9)`;
+    /// at most `max_indicator_calls` (32 unless configured).
     indicators: Option<String>,
     /// First bar time to include: RFC 3339, a date, or Unix seconds.
     start: Option<String>,
     /// Last bar time to include: RFC 3339, a date, or Unix seconds.
     end: Option<String>,
-    /// Only the last `limit` bars of the range (1 to 1000000).
+    /// Only the last `limit` bars of the range (1 to 1000000); the last
+    /// `default_limit` (100000 unless configured) when absent.
     limit: Option<String>,
 }
 
@@ -298,7 +345,54 @@ pub struct DataResponse {
     bars: FrameColumns,
     /// Indicator outputs, one entry per requested call.
     #[schema(value_type = Vec<Object>)]
-    indicators: Vec<IndicatorValues>,
+    indicators: CallOutputs,
+    /// Bars of the range were left out: it holds more than `limit` (or the
+    /// default limit) bars, and only the last ones are answered.
+    truncated: bool,
+    /// The memory this answer holds until it is sent.
+    #[serde(skip)]
+    _held: Reservation,
+}
+
+/// Each call's outputs in the order asked; identical calls (by key) are
+/// computed once and answered at each place they were asked.
+#[derive(Debug)]
+struct CallOutputs {
+    computed: Vec<IndicatorValues>,
+    asked: Vec<usize>,
+}
+
+impl Serialize for CallOutputs {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.asked.iter().filter_map(|&i| self.computed.get(i)))
+    }
+}
+
+/// The distinct calls of `calls`, and for each call the place of its
+/// distinct one.
+fn distinct_calls(calls: Vec<ResolvedCall>) -> (Vec<ResolvedCall>, Vec<usize>) {
+    let mut distinct: Vec<ResolvedCall> = Vec::with_capacity(calls.len());
+    let asked = calls
+        .into_iter()
+        .map(
+            |call| match distinct.iter().position(|d| d.key == call.key) {
+                Some(place) => place,
+                None => {
+                    distinct.push(call);
+                    distinct.len() - 1
+                }
+            },
+        )
+        .collect();
+    (distinct, asked)
+}
+
+/// What an answer of `rows` bars and `outputs` indicator series holds
+/// while it is computed and sent: the values as f64, and the chunks of JSON
+/// encoded ahead of the client.
+fn answer_bytes(rows: usize, outputs: usize) -> u64 {
+    let values = (BAR_COLUMNS + outputs) as u64 * rows as u64 * 8;
+    values + (CHUNK_BYTES * (CHUNKS_AHEAD + 2)) as u64
 }
 
 /// One call's outputs over the window, in declared order.
@@ -355,19 +449,23 @@ impl Serialize for FrameColumns {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let frame = &self.0;
-        let seconds: Vec<i64> = frame
-            .time()
-            .iter()
-            .map(|t| t.div_euclid(1_000_000_000))
-            .collect();
-        let mut s = serializer.serialize_struct("BarColumns", 6)?;
-        s.serialize_field("time", &seconds)?;
+        let mut s = serializer.serialize_struct("BarColumns", BAR_COLUMNS)?;
+        s.serialize_field("time", &Seconds(frame.time()))?;
         s.serialize_field("open", &Floats(frame.open()))?;
         s.serialize_field("high", &Floats(frame.high()))?;
         s.serialize_field("low", &Floats(frame.low()))?;
         s.serialize_field("close", &Floats(frame.close()))?;
         s.serialize_field("volume", &Floats(frame.volume()))?;
         s.end()
+    }
+}
+
+/// Nanosecond times as Unix seconds.
+struct Seconds<'a>(&'a [i64]);
+
+impl Serialize for Seconds<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|t| t.div_euclid(1_000_000_000)))
     }
 }
 
@@ -385,10 +483,12 @@ impl Serialize for Floats<'_> {
     get, path = "/api/data", params(DataParams),
     responses(
         (status = 200, body = DataResponse),
-        (status = 400, body = ErrorBody, description = "a parameter is missing or invalid, or the symbol is ambiguous"),
+        (status = 400, body = ErrorBody, description = "a parameter is missing or invalid, the symbol is ambiguous, or too many indicator calls"),
         (status = 404, body = ErrorBody, description = "unknown symbol"),
-        (status = 422, body = ErrorBody, description = "the timeframe cannot be built from the stored ones"),
-        (status = 500, body = ErrorBody, description = "the stored data cannot be read"),
+        (status = 413, body = ErrorBody, description = "the answer would hold more memory than all answers may at once"),
+        (status = 422, body = ErrorBody, description = "the timeframe cannot be built from the stored ones, or a plugin refused the input"),
+        (status = 500, body = ErrorBody, description = "the stored data cannot be read, or an indicator failed"),
+        (status = 503, body = ErrorBody, description = "the server holds as many answers as it may; retry after `Retry-After` seconds"),
     )
 )]
 pub async fn data(
@@ -409,30 +509,35 @@ pub async fn data(
             .map_err(|e| ApiError::bad_parameter("timeframe", format!("timeframe: {e}")))?,
         None => state.finest_stored(symbol)?,
     };
-    let calls = state
-        .indicators
-        .resolve(params.indicators.as_deref().unwrap_or(""))?;
+    let calls = resolve_calls(&state, params.indicators.unwrap_or_default()).await?;
     let start = parse_time("start", params.start.as_deref(), TimeBound::Start)?;
     let end = parse_time("end", params.end.as_deref(), TimeBound::End)?;
     if start > end {
         return Err(ApiError::bad_parameter("start", "start is after end"));
     }
-    let limit = parse_limit(params.limit.as_deref())?;
+    let limit = parse_limit(params.limit.as_deref())?.unwrap_or(state.data_limits.default_limit);
 
     let bars = state.engine.bars(symbol, timeframe).await?;
-    let mut rows = bars.frame.rows_between(start, end.saturating_add(1));
-    if let Some(limit) = limit {
-        rows.start = rows.start.max(rows.end.saturating_sub(limit));
-    }
-    // Indicators and large answers are computed and serialised on a blocking
-    // thread, so that they never stall the async workers.
-    let light = calls.is_empty() && rows.len() < BLOCKING_SERIALISE_ROWS;
-    let respond = move || -> Result<Response, ApiError> {
-        let indicators = calls
+    let in_range = bars.frame.rows_between(start, end.saturating_add(1));
+    let rows = in_range.end.saturating_sub(limit).max(in_range.start)..in_range.end;
+    let truncated = rows.len() < in_range.len();
+    let inline = calls.is_empty() && rows.len() <= INLINE_ROWS;
+    let budget = state.data_limits.budget.clone();
+    let respond = move |client: Option<&json_stream::Client<'_>>| {
+        let (distinct, asked) = distinct_calls(calls);
+        let outputs = distinct
             .iter()
-            .map(|call| indicator_values(call, &bars, rows.clone()))
-            .collect::<Result<_, _>>()?;
-        let body = DataResponse {
+            .map(|call| call.indicator.spec().outputs.len())
+            .sum();
+        let held = budget.reserve(answer_bytes(rows.len(), outputs))?;
+        let mut computed = Vec::with_capacity(distinct.len());
+        for call in &distinct {
+            if client.is_some_and(|client| client.gone()) {
+                return Err(ApiError::client_gone());
+            }
+            computed.push(indicator_values(call, &bars, rows.clone())?);
+        }
+        Ok(DataResponse {
             symbol: bars.symbol.to_string(),
             timeframe,
             source: Source {
@@ -440,16 +545,30 @@ pub async fn data(
                 aggregated: bars.aggregated(),
             },
             bars: FrameColumns(bars.frame.slice(rows)),
-            indicators,
-        };
-        Ok(Json(body).into_response())
+            indicators: CallOutputs { computed, asked },
+            truncated,
+            _held: held,
+        })
     };
-    if light {
-        return respond();
+    if inline {
+        return respond(None).map(|body| Json(body).into_response());
     }
-    tokio::task::spawn_blocking(respond)
-        .await
-        .map_err(ApiError::internal)?
+    json_stream::answer(move |client| respond(Some(client))).await
+}
+
+/// The calls of an `indicators` parameter, checked; off the async workers,
+/// since a plugin's check may take as long as its time limit allows.
+async fn resolve_calls(state: &AppState, text: String) -> Result<Vec<ResolvedCall>, ApiError> {
+    let max = state.data_limits.max_indicator_calls;
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let registry = Arc::clone(&state.indicators);
+    Ok(
+        tokio::task::spawn_blocking(move || registry.resolve_at_most(&text, max))
+            .await
+            .map_err(ApiError::internal)??,
+    )
 }
 
 /// One call's outputs over `rows` of the bars.

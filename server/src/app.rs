@@ -1,17 +1,28 @@
 //! The HTTP application: routes, shared state and middleware.
 
+use std::time::Duration;
+
 use axum::Router;
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::middleware;
 use axum::routing::get;
+use tower::{BoxError, ServiceBuilder};
 use tower_http::CompressionLevel;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::api::{self, AppState};
+use crate::error::ApiError;
+use crate::http_policy;
 use crate::{runs_api, sql_api, web};
 
 /// Builds the router serving the API and the UI.
 pub fn router(state: AppState) -> Router {
+    let http = state.http.clone();
+    let timeout = http.request_timeout;
     Router::new()
         .route("/api/symbols", get(api::symbols))
         .route("/api/timeframes/{symbol}", get(api::timeframes))
@@ -25,13 +36,44 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(api::openapi))
         .fallback(web::asset)
         .with_state(state)
+        .layer(DefaultBodyLimit::max(http.max_body_bytes))
+        .layer(middleware::from_fn(http_policy::refuse_cross_site))
         // Bars are JSON numbers: the fastest level already shrinks them about
         // fourfold, while the default level costs more time than it saves
         // on all but slow links (50,000 bars: ~10 MB of JSON).
         .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
+        // A request that times out is dropped, and with it the work it started.
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(move |error| async move {
+                    timed_out(error, timeout)
+                }))
+                .timeout(timeout),
+        )
+        .layer(middleware::from_fn_with_state(
+            http.hosts,
+            http_policy::check_host,
+        ))
+        .layer(middleware::from_fn(http_policy::security_headers))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+}
+
+fn timed_out(error: BoxError, timeout: Duration) -> ApiError {
+    if error.is::<tower::timeout::error::Elapsed>() {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timed_out",
+            format!(
+                "the answer was not ready within {} ms (request_timeout_ms in the [http] settings)",
+                timeout.as_millis()
+            ),
+        )
+        .retry_after(1)
+    } else {
+        ApiError::internal(error)
+    }
 }

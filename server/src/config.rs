@@ -14,6 +14,11 @@ use candela_sql::SqlLimits;
 use chrono_tz::Tz;
 use serde::Deserialize;
 
+use crate::api::DataLimits;
+use crate::budget::ResponseBudget;
+use crate::http_policy::{HostAllowlist, HttpPolicy};
+use crate::serve::ConnectionLimits;
+
 /// The file read from the working directory when `--config` is not given.
 pub const DEFAULT_FILE: &str = "candela.toml";
 
@@ -45,8 +50,13 @@ pub struct Config {
     pub providers: BTreeMap<String, ProviderConfig>,
     /// Folder of indicator plugins (`.wasm`, and native libraries if allowed).
     pub plugins: PathBuf,
-    /// Compiled plugins; default: the user's cache folder.
+    /// Compiled plugins, in a private folder; default: the user's cache
+    /// folder (none without `HOME`: every start compiles).
     pub plugin_cache: Option<PathBuf>,
+    /// Largest plugin file loaded, in MiB.
+    pub max_plugin_mb: u64,
+    /// Time one plugin may take to compile, in milliseconds.
+    pub plugin_compile_time_limit_ms: u64,
     /// Load native libraries from the plugin folder. They run unsandboxed.
     pub allow_native_plugins: bool,
     /// Memory one WASM plugin instance may use, in MiB.
@@ -61,6 +71,76 @@ pub struct Config {
     pub max_run_rows: u64,
     /// Bounds of `/api/sql`.
     pub sql: SqlConfig,
+    /// Bounds of `/api/data`.
+    pub api: ApiConfig,
+    /// What the listener accepts.
+    pub http: HttpConfig,
+}
+
+/// `[api]`: the bounds of `/api/data`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiConfig {
+    /// Indicator calls one request may make.
+    pub max_indicator_calls: usize,
+    /// Bars answered when a request names no `limit` (the last of its range).
+    pub default_limit: usize,
+    /// Memory all answers in flight may hold together, in MiB; a request
+    /// over what is free gets a 503 with `Retry-After`.
+    pub response_budget_mb: u64,
+    /// Threads that compute indicators and encode answers.
+    pub work_threads: usize,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        let limits = DataLimits::default();
+        ApiConfig {
+            max_indicator_calls: limits.max_indicator_calls,
+            default_limit: limits.default_limit,
+            response_budget_mb: crate::api::DEFAULT_RESPONSE_BUDGET_MB,
+            work_threads: std::thread::available_parallelism().map_or(2, usize::from),
+        }
+    }
+}
+
+/// `[http]`: what the listener accepts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Host names requests may be addressed to besides IP addresses and
+    /// `localhost`, e.g. `["charts.example.org"]` behind a proxy; `["*"]`
+    /// allows any.
+    pub allowed_hosts: Vec<String>,
+    /// Connections open at once; more wait.
+    pub max_connections: usize,
+    /// Time a client has to send a request's headers, and the longest an
+    /// idle connection is kept, in milliseconds.
+    pub header_timeout_ms: u64,
+    /// Time a request has until its answer starts, in milliseconds.
+    pub request_timeout_ms: u64,
+    /// Largest request body, in KiB.
+    pub max_body_kb: usize,
+    /// Time answers in flight have to finish on shutdown, in milliseconds.
+    pub shutdown_grace_ms: u64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        let (policy, connections) = (HttpPolicy::default(), ConnectionLimits::default());
+        HttpConfig {
+            allowed_hosts: Vec::new(),
+            max_connections: connections.max_connections,
+            header_timeout_ms: millis(connections.header_timeout),
+            request_timeout_ms: millis(policy.request_timeout),
+            max_body_kb: policy.max_body_bytes >> 10,
+            shutdown_grace_ms: millis(connections.shutdown_grace),
+        }
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// `[sql]`: the bounds every SQL query runs inside.
@@ -87,10 +167,10 @@ impl Default for SqlConfig {
         let limits = SqlLimits::default();
         SqlConfig {
             max_rows: limits.max_rows,
-            time_limit_ms: u64::try_from(limits.time_limit.as_millis()).unwrap_or(u64::MAX),
+            time_limit_ms: millis(limits.time_limit),
             memory_limit_mb: (limits.memory_bytes >> 20) as u64,
             max_concurrent: limits.max_concurrent,
-            queue_timeout_ms: u64::try_from(limits.queue_timeout.as_millis()).unwrap_or(u64::MAX),
+            queue_timeout_ms: millis(limits.queue_timeout),
             max_query_bytes: limits.max_query_bytes,
             threads: limits.threads,
         }
@@ -115,6 +195,8 @@ impl Default for Config {
             providers: BTreeMap::new(),
             plugins: PathBuf::from(DEFAULT_PLUGINS),
             plugin_cache: None,
+            max_plugin_mb: 64,
+            plugin_compile_time_limit_ms: 30_000,
             allow_native_plugins: false,
             plugin_memory_mb: 256,
             plugin_time_limit_ms: 2000,
@@ -122,6 +204,8 @@ impl Default for Config {
             max_run_file_mb: FileLimits::default().max_bytes >> 20,
             max_run_rows: FileLimits::default().max_rows,
             sql: SqlConfig::default(),
+            api: ApiConfig::default(),
+            http: HttpConfig::default(),
         }
     }
 }
@@ -208,28 +292,32 @@ impl Config {
         if plugins.starts_with(&data) {
             return Err(ConfigError::PluginsInData { plugins, data });
         }
-        if self.plugin_memory_mb == 0 {
-            return Err(ConfigError::Zero {
-                what: "plugin_memory_mb",
-            });
-        }
-        if self.plugin_time_limit_ms == 0 {
-            return Err(ConfigError::Zero {
-                what: "plugin_time_limit_ms",
-            });
-        }
+        nonzero(&[
+            ("plugin_memory_mb", self.plugin_memory_mb),
+            ("plugin_time_limit_ms", self.plugin_time_limit_ms),
+            ("max_plugin_mb", self.max_plugin_mb),
+            (
+                "plugin_compile_time_limit_ms",
+                self.plugin_compile_time_limit_ms,
+            ),
+        ])?;
         let memory_mb = usize::try_from(self.plugin_memory_mb).unwrap_or(usize::MAX);
+        let cache_dir = self.plugin_cache.clone().or_else(user_cache);
+        if cache_dir.is_none() {
+            tracing::info!(
+                "no plugin cache (neither plugin_cache nor HOME is set): plugins compile at every start"
+            );
+        }
         Ok(FolderConfig {
-            cache_dir: self
-                .plugin_cache
-                .clone()
-                .unwrap_or_else(|| user_cache().unwrap_or_else(|| plugins.join(".cache"))),
+            cache_dir,
             dir: plugins,
             limits: Limits {
                 memory_bytes: memory_mb.saturating_mul(1 << 20),
                 time: Duration::from_millis(self.plugin_time_limit_ms),
             },
             allow_native: self.allow_native_plugins,
+            max_file_bytes: self.max_plugin_mb.saturating_mul(1 << 20),
+            compile_time: Duration::from_millis(self.plugin_compile_time_limit_ms),
         })
     }
 }
@@ -238,18 +326,14 @@ impl Config {
     /// The SQL bounds, checked: each above zero.
     pub fn sql_limits(&self) -> Result<SqlLimits, ConfigError> {
         let sql = &self.sql;
-        for (what, value) in [
+        nonzero(&[
             ("sql.max_rows", sql.max_rows as u64),
             ("sql.time_limit_ms", sql.time_limit_ms),
             ("sql.memory_limit_mb", sql.memory_limit_mb),
             ("sql.max_concurrent", sql.max_concurrent as u64),
             ("sql.max_query_bytes", sql.max_query_bytes as u64),
             ("sql.threads", sql.threads as u64),
-        ] {
-            if value == 0 {
-                return Err(ConfigError::Zero { what });
-            }
-        }
+        ])?;
         Ok(SqlLimits {
             max_rows: sql.max_rows,
             time_limit: Duration::from_millis(sql.time_limit_ms),
@@ -261,6 +345,60 @@ impl Config {
             max_query_bytes: sql.max_query_bytes,
             threads: sql.threads,
         })
+    }
+}
+
+impl Config {
+    /// The bounds of `/api/data`, checked: each above zero.
+    pub fn data_limits(&self) -> Result<DataLimits, ConfigError> {
+        let api = &self.api;
+        nonzero(&[
+            ("api.max_indicator_calls", api.max_indicator_calls as u64),
+            ("api.default_limit", api.default_limit as u64),
+            ("api.response_budget_mb", api.response_budget_mb),
+            ("api.work_threads", api.work_threads as u64),
+        ])?;
+        Ok(DataLimits {
+            max_indicator_calls: api.max_indicator_calls,
+            default_limit: api.default_limit.min(crate::api::MAX_LIMIT),
+            budget: ResponseBudget::new(api.response_budget_mb.saturating_mul(1 << 20)),
+        })
+    }
+
+    /// What the router asks of every request, checked.
+    pub fn http_policy(&self) -> Result<HttpPolicy, ConfigError> {
+        let http = &self.http;
+        nonzero(&[
+            ("http.request_timeout_ms", http.request_timeout_ms),
+            ("http.max_body_kb", http.max_body_kb as u64),
+        ])?;
+        Ok(HttpPolicy {
+            hosts: HostAllowlist::new(&http.allowed_hosts),
+            request_timeout: Duration::from_millis(http.request_timeout_ms),
+            max_body_bytes: http.max_body_kb.saturating_mul(1 << 10),
+        })
+    }
+
+    /// How the listener bounds connections, checked.
+    pub fn connection_limits(&self) -> Result<ConnectionLimits, ConfigError> {
+        let http = &self.http;
+        nonzero(&[
+            ("http.max_connections", http.max_connections as u64),
+            ("http.header_timeout_ms", http.header_timeout_ms),
+        ])?;
+        Ok(ConnectionLimits {
+            max_connections: http.max_connections,
+            header_timeout: Duration::from_millis(http.header_timeout_ms),
+            shutdown_grace: Duration::from_millis(http.shutdown_grace_ms),
+        })
+    }
+}
+
+/// The first of `settings` that is zero, as an error.
+fn nonzero(settings: &[(&'static str, u64)]) -> Result<(), ConfigError> {
+    match settings.iter().find(|(_, value)| *value == 0) {
+        Some(&(what, _)) => Err(ConfigError::Zero { what }),
+        None => Ok(()),
     }
 }
 

@@ -79,6 +79,10 @@ impl ApiError {
         }
     }
 
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
     pub fn retry_after(mut self, seconds: u64) -> Self {
         self.retry_after = Some(seconds);
         self
@@ -117,6 +121,12 @@ impl ApiError {
     /// or body that does not parse).
     pub fn bad_request(message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::BAD_REQUEST, "bad_parameter", message)
+    }
+
+    /// The client went away before its answer was ready; nobody reads this.
+    pub fn client_gone() -> Self {
+        let status = StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST);
+        ApiError::new(status, "client_gone", "the client closed the connection")
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
@@ -187,6 +197,12 @@ impl From<CallError> for ApiError {
             CallError::Param(param) => {
                 ApiError::bad_parameter("indicators", message).indicator(param.call)
             }
+            CallError::TooMany { .. } => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "too_many_indicators",
+                format!("{message} (max_indicator_calls in the [api] settings)"),
+            )
+            .param("indicators"),
         }
     }
 }

@@ -229,10 +229,15 @@ fn serve(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     let engine = Arc::new(Engine::new(Arc::new(store), config.query_threads)?);
     let indicators = Arc::new(candela_indicators::registry());
     let runs = watch_runs(&config, engine.store())?;
-    let state = AppState::new(engine, Arc::clone(&indicators), config.sql_limits()?, runs)?;
+    let state = AppState::new(engine, Arc::clone(&indicators), config.sql_limits()?, runs)?
+        .with_limits(config.data_limits()?, config.http_policy()?);
+    let connections = config.connection_limits()?;
     // Watches the folder for as long as the server runs.
     let _plugins = watch_plugins(&config, &indicators)?;
+    // Indicators and the encoding of answers run on the blocking pool: as
+    // many threads as cores, not the hundreds tokio would grow it to.
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(config.api.work_threads)
         .enable_all()
         .build()?;
     runtime.block_on(async {
@@ -240,9 +245,8 @@ fn serve(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}; choose another address with --bind", config.bind))?;
         tracing::info!(data = %config.data.display(), symbols, indicators = indicators.list().len(), "serving http://{}", listener.local_addr()?);
-        axum::serve(listener, candela_server::app::router(state))
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+        let app = candela_server::app::router(state);
+        candela_server::serve::serve(listener, app, connections, shutdown_signal()).await;
         tracing::info!("stopped");
         Ok::<_, Box<dyn std::error::Error>>(())
     })

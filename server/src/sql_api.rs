@@ -53,6 +53,13 @@ pub async fn post(
     body: Result<Json<SqlRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(request) = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                "the request body is larger than max_body_kb of the [http] settings allows",
+            );
+        }
         ApiError::bad_parameter(
             "sql",
             format!(

@@ -3,7 +3,10 @@
 
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use rust_embed::RustEmbed;
+use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 
@@ -70,4 +73,45 @@ fn content_type(path: &str) -> String {
     mime_guess::from_path(path)
         .first_or_octet_stream()
         .to_string()
+}
+
+/// The SHA-256 (base64) of each inline script of the page (the theme read
+/// before the first paint, the import map), for its `Content-Security-Policy`.
+pub fn inline_script_hashes() -> Vec<String> {
+    let page = Assets::get("index.html")
+        .map(|file| file.data)
+        .unwrap_or_default();
+    let page = String::from_utf8_lossy(&page);
+    page.split("<script")
+        .skip(1)
+        .filter_map(|tag| {
+            let (attributes, rest) = tag.split_once('>')?;
+            let (body, _) = rest.split_once("</script>")?;
+            (!attributes.contains("src=")).then(|| sha256_base64(body))
+        })
+        .collect()
+}
+
+/// The SHA-256 (base64) of each style sheet lightweight-charts writes into
+/// the page (its attribution logo's), for the `Content-Security-Policy`.
+pub fn inline_style_hashes() -> Vec<String> {
+    const STYLE_ELEMENT: &str = "createElement(\"style\")";
+    const TEXT: &str = ".innerText=\"";
+    let module = Vendor::get("lightweight-charts.standalone.production.mjs")
+        .map(|file| file.data)
+        .unwrap_or_default();
+    let module = String::from_utf8_lossy(&module);
+    module
+        .split(STYLE_ELEMENT)
+        .skip(1)
+        .filter_map(|after| {
+            let (_, text) = after.split_once(TEXT)?;
+            let (css, _) = text.split_once('"')?;
+            Some(sha256_base64(css))
+        })
+        .collect()
+}
+
+fn sha256_base64(text: &str) -> String {
+    BASE64.encode(Sha256::digest(text.as_bytes()))
 }

@@ -1,7 +1,7 @@
 // @ts-check
 // What every browser test shares: Debian's Chromium, headless, with the page
-// failing the test on any script error, failed request or request to
-// anywhere but the server under test. Screenshots go to artifacts/ at the
+// failing the test on any script error, failed request, request to anywhere
+// but the server under test, or anything its Content-Security-Policy blocks. Screenshots go to artifacts/ at the
 // repository root (git-ignored). Also what several scripts use: waits on
 // the page (whose functions run in the page, so each names the element it
 // misses itself) and `present` for what a script needs to go on.
@@ -37,6 +37,9 @@ export async function openBrowser(base, { expectErrors = false } = {}) {
   const failures = [];
   const check = (/** @type {unknown} */ ok, /** @type {string} */ what) => { if (!ok) failures.push(what); console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`); };
   const page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
+  // Anything the server's Content-Security-Policy blocks fails the test.
+  await page.addInitScript(() => document.addEventListener('securitypolicyviolation',
+    (e) => console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`)));
   page.on('pageerror', (e) => failures.push(`page error: ${e.message}`));
   page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) failures.push(`console error: ${m.text()}`); });
   page.on('response', (r) => {

@@ -34,6 +34,8 @@ pub enum CallError {
     Unknown(String),
     #[error(transparent)]
     Param(#[from] ParamError),
+    #[error("{count} calls, more than the {max} one request may make; ask for fewer")]
+    TooMany { count: usize, max: usize },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -99,7 +101,24 @@ impl Registry {
 
     /// Parses and validates a whole `indicators` parameter.
     pub fn resolve(&self, text: &str) -> Result<Vec<ResolvedCall>, CallError> {
-        parse_calls(text)?
+        self.resolve_at_most(text, usize::MAX)
+    }
+
+    /// Parses and validates an `indicators` parameter of at most `max_calls`
+    /// calls, counted before any indicator checks its parameters.
+    pub fn resolve_at_most(
+        &self,
+        text: &str,
+        max_calls: usize,
+    ) -> Result<Vec<ResolvedCall>, CallError> {
+        let calls = parse_calls(text)?;
+        if calls.len() > max_calls {
+            return Err(CallError::TooMany {
+                count: calls.len(),
+                max: max_calls,
+            });
+        }
+        calls
             .iter()
             .map(|call| {
                 let indicator = self

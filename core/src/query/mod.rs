@@ -76,8 +76,12 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// An engine over `store` running queries on `threads` threads.
     pub fn new(store: Arc<Store>, threads: usize) -> Result<Engine> {
+        // Reads wait on the blocking pool, some for a read another request
+        // started: a bound of twice the threads, not the hundreds tokio
+        // would grow it to, each with an allocator heap of its own.
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads.max(1))
+            .max_blocking_threads(threads.max(1) * 2)
             .thread_name("candela-query")
             .enable_all()
             .build()?;

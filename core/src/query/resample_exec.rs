@@ -47,13 +47,10 @@ impl ResampleInput {
             ResampleInput::Frame(source) => Ok(resample(&source, timeframe, zone)),
             // Reading parquet blocks: off the runtime's threads.
             ResampleInput::Stored { store, plan } => {
-                tokio::task::spawn_blocking(move || match store.cached_source(&plan) {
-                    Some(source) => Ok(resample(&source, timeframe, zone)),
-                    None => store.read_resampled(&plan),
-                })
-                .await
-                .map_err(|e| DataFusionError::External(Box::new(e)))?
-                .map_err(|e| DataFusionError::External(Box::new(e)))
+                tokio::task::spawn_blocking(move || store.resampled_frame(&plan))
+                    .await
+                    .map_err(|e| DataFusionError::External(Box::new(e)))?
+                    .map_err(|e| DataFusionError::External(Box::new(e)))
             }
         }
     }

@@ -1,8 +1,8 @@
 //! One call into a plugin: its store, the limits it runs under, what it logs,
 //! and how a failure is told to the user.
 
-use std::sync::mpsc;
-use std::time::Duration;
+use std::sync::{Mutex, mpsc};
+use std::time::{Duration, Instant};
 
 use candela_core::indicator::ComputeErrorKind;
 use wasmtime::{Engine, ResourceLimiter, Store, Trap};
@@ -15,6 +15,14 @@ const TICK: Duration = Duration::from_millis(10);
 
 /// What a plugin may log per call; the rest is dropped.
 const LOG_CAPACITY: usize = 4096;
+
+/// Lines one plugin may write to the server's log per second, over all its
+/// calls; the rest are counted, and the count logged.
+const LOG_LINES_PER_SECOND: u32 = 50;
+
+/// Characters of a plugin's reason for refusing an input that reach the
+/// user; a plugin could otherwise answer megabytes.
+const REASON_CHARS: usize = 500;
 
 /// The data of one call's store.
 pub(super) struct CallState {
@@ -41,12 +49,15 @@ impl CallState {
         store
     }
 
-    /// Writes the plugin's log lines to the server's log.
-    pub(super) fn log_lines(&self, file: &str) {
+    /// Writes the plugin's log lines to the server's log, as many as `rate`
+    /// lets through.
+    pub(super) fn log_lines(&self, file: &str, rate: &LogRate) {
         for line in self.log.lines() {
-            tracing::info!(plugin = file, "{line}");
+            if rate.admit(file) {
+                tracing::info!(plugin = file, "{line}");
+            }
         }
-        if self.log_dropped {
+        if self.log_dropped && rate.admit(file) {
             tracing::info!(
                 plugin = file,
                 "(more than {LOG_CAPACITY} bytes logged in one call; the rest was dropped)"
@@ -86,6 +97,54 @@ impl host::Host for CallState {
 }
 
 impl types::Host for CallState {}
+
+/// How many lines a plugin has logged this second.
+#[derive(Debug)]
+pub(super) struct LogRate(Mutex<LogWindow>);
+
+#[derive(Debug)]
+struct LogWindow {
+    started: Instant,
+    lines: u32,
+    dropped: u64,
+}
+
+impl LogRate {
+    pub(super) fn new() -> LogRate {
+        LogRate(Mutex::new(LogWindow {
+            started: Instant::now(),
+            lines: 0,
+            dropped: 0,
+        }))
+    }
+
+    /// Whether one more line may be logged now; when a second has passed,
+    /// says how many were dropped in the one before.
+    fn admit(&self, file: &str) -> bool {
+        let mut window = crate::lock(&self.0);
+        if window.started.elapsed() >= Duration::from_secs(1) {
+            if window.dropped > 0 {
+                tracing::info!(
+                    plugin = file,
+                    "({} lines dropped: a plugin may log {LOG_LINES_PER_SECOND} lines a second)",
+                    window.dropped
+                );
+            }
+            *window = LogWindow {
+                started: Instant::now(),
+                lines: 0,
+                dropped: 0,
+            };
+        }
+        if window.lines < LOG_LINES_PER_SECOND {
+            window.lines += 1;
+            true
+        } else {
+            window.dropped += 1;
+            false
+        }
+    }
+}
 
 /// Refuses growth beyond the limit, and remembers that it did so the error
 /// can name the limit rather than a bare trap.
@@ -148,6 +207,15 @@ fn trap_message(trap: &str, last_words: Option<&str>) -> String {
 }
 
 impl Failure {
+    /// The plugin declined, for `reason` cut to [`REASON_CHARS`].
+    pub(super) fn refused(mut reason: String) -> Failure {
+        if let Some((cut, _)) = reason.char_indices().nth(REASON_CHARS) {
+            reason.truncate(cut);
+            reason.push('…');
+        }
+        Failure::Refused(reason)
+    }
+
     pub(super) fn kind(&self) -> ComputeErrorKind {
         match self {
             Failure::Refused(_) => ComputeErrorKind::Refused,

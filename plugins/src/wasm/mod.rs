@@ -11,7 +11,6 @@ mod cache;
 mod call;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use candela_core::indicator::{
@@ -21,9 +20,10 @@ use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::metadata::Description;
+use crate::private_dir::PrivateDir;
 use crate::{Limits, LoadError, lock};
 use cache::ComponentCache;
-use call::{CallState, Failure, Ticker};
+use call::{CallState, Failure, LogRate, Ticker};
 
 /// Types and calls generated from `plugins/wit/indicator.wit`.
 #[allow(clippy::too_many_arguments)] // `compute` takes each column apart
@@ -76,9 +76,9 @@ impl std::fmt::Debug for WasmRuntime {
 }
 
 impl WasmRuntime {
-    /// A runtime enforcing `limits`, caching compiled components in
-    /// `cache_dir` (none: compile on every load).
-    pub fn new(limits: Limits, cache_dir: Option<PathBuf>) -> Result<WasmRuntime, LoadError> {
+    /// A runtime enforcing `limits`, caching compiled components in the
+    /// `wasm` folder of `cache` (none: compile on every load).
+    pub fn new(limits: Limits, cache: Option<&PrivateDir>) -> Result<WasmRuntime, LoadError> {
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(MAX_INSTANCES)
             .total_core_instances(MAX_INSTANCES * 8)
@@ -96,7 +96,12 @@ impl WasmRuntime {
         let mut linker = Linker::new(&engine);
         Plugin::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |state| state)
             .map_err(LoadError::engine)?;
-        let cache = cache_dir.map(|dir| ComponentCache::new(dir, &engine));
+        let cache = cache
+            .map(|dir| {
+                let dir = dir.child("wasm").map_err(LoadError::Cache)?;
+                ComponentCache::open(dir, &engine)
+            })
+            .transpose()?;
         let ticker = Ticker::start(engine.clone()).map_err(LoadError::engine)?;
         Ok(WasmRuntime {
             shared: Arc::new(Shared {
@@ -131,6 +136,7 @@ impl WasmRuntime {
             pre,
             runtime: self.clone(),
             file: file.to_owned(),
+            log_rate: LogRate::new(),
         };
         let metadata = program
             .call(|plugin, store| plugin.call_describe(store))
@@ -170,6 +176,7 @@ struct Program {
     pre: PluginPre<CallState>,
     runtime: WasmRuntime,
     file: String,
+    log_rate: LogRate,
 }
 
 impl Program {
@@ -186,7 +193,7 @@ impl Program {
             .instantiate(&mut store)
             .and_then(|plugin| f(&plugin, &mut store));
         let state = store.into_data();
-        state.log_lines(&self.file);
+        state.log_lines(&self.file, &self.log_rate);
         result.map_err(|error| state.failure(error, shared.limits))
     }
 }
@@ -225,7 +232,7 @@ impl WasmIndicator {
         {
             Ok(wit::History::Bars(n)) => History::Bars(n as usize),
             Ok(wit::History::Whole) => History::Whole,
-            Err(reason) => return Err(Failure::Refused(reason)),
+            Err(reason) => return Err(Failure::refused(reason)),
         };
         let mut histories = lock(&self.histories);
         if histories.len() >= HISTORY_MEMORY {
@@ -284,7 +291,7 @@ impl Indicator for WasmIndicator {
                 )
             })
             .map_err(|failure| self.error(failure))?;
-        let outputs = outputs.map_err(|reason| self.error(Failure::Refused(reason)))?;
+        let outputs = outputs.map_err(|reason| self.error(Failure::refused(reason)))?;
         let (expected, len) = (self.spec.outputs.len(), bars.len());
         if outputs.len() != expected || outputs.iter().any(|o| o.len() != len) {
             let lengths: Vec<usize> = outputs.iter().map(Vec::len).collect();

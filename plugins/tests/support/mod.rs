@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use candela_plugins::{FolderConfig, Limits};
+use candela_plugins::FolderConfig;
 
 /// The repository root (both crates that use this live one level below it).
 pub fn repo() -> PathBuf {
@@ -73,12 +73,12 @@ pub fn native_sma() -> &'static Path {
     })
 }
 
-/// A plugin folder at `dir` with the default limits, caching inside it.
+/// A plugin folder at `dir` with the default limits, caching in a private
+/// folder that the tests share (so that each plugin compiles once).
 pub fn folder(dir: &Path, allow_native: bool) -> FolderConfig {
+    let cache = std::env::temp_dir().join("candela-plugin-tests-cache");
     FolderConfig {
-        dir: dir.to_path_buf(),
-        cache_dir: dir.join(".cache"),
-        limits: Limits::default(),
         allow_native,
+        ..FolderConfig::new(dir.to_path_buf(), Some(cache))
     }
 }

@@ -21,6 +21,16 @@ pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// The server over `tests/data/market/parquet` (zones UTC), without runs.
+pub fn serve_market() -> AppState {
+    let store = Arc::new(
+        Store::open(StoreConfig::new(repo().join("tests/data/market/parquet"))).expect("store"),
+    );
+    let engine = Arc::new(Engine::new(store, 2).expect("engine"));
+    let indicators = Arc::new(candela_indicators::registry());
+    AppState::new(engine, indicators, SqlLimits::default(), None).expect("state")
+}
+
 /// The server over `tests/data/market/parquet` (zones UTC) and the runs in
 /// `runs`, with the folder it watches.
 pub fn serve_runs(runs: &Path) -> (AppState, Arc<RunsFolder>) {

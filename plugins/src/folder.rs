@@ -17,7 +17,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
@@ -117,19 +117,29 @@ impl PluginFolder {
             dir: dir.clone(),
             source,
         })?;
+        // Checked before the cache is created, and again once it exists
+        // (through any symbolic link in its path).
+        let inside = |cache: &Path| {
+            let resolved = |p: &Path| p.canonicalize().or_else(|_| lexical(p));
+            match (resolved(cache), resolved(&dir)) {
+                (Ok(cache), Ok(dir)) => cache.starts_with(dir),
+                _ => false,
+            }
+        };
+        let in_folder = |cache: &Path| FolderError::CacheInFolder {
+            cache: cache.to_path_buf(),
+            dir: dir.clone(),
+        };
+        if let Some(cache) = config.cache_dir.as_deref().filter(|c| inside(c)) {
+            return Err(in_folder(cache));
+        }
         let cache = config
             .cache_dir
             .as_deref()
             .map(PrivateDir::open)
             .transpose()?;
-        if let Some(cache) = &cache {
-            let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-            if canonical(cache.path()).starts_with(canonical(&dir)) {
-                return Err(FolderError::CacheInFolder {
-                    cache: cache.path().to_path_buf(),
-                    dir,
-                });
-            }
+        if let Some(cache) = cache.as_ref().filter(|c| inside(c.path())) {
+            return Err(in_folder(cache.path()));
         }
         let runtime = WasmRuntime::new(config.limits, cache.as_ref())?;
         let shared = Arc::new(Shared {
@@ -435,6 +445,21 @@ fn kind(path: &Path) -> Option<Kind> {
         "so" | "dylib" | "dll" => Some(Kind::Native),
         _ => None,
     }
+}
+
+/// `path` made absolute, with `.` and `..` taken out as written.
+fn lexical(path: &Path) -> std::io::Result<PathBuf> {
+    let mut resolved = PathBuf::new();
+    for component in std::path::absolute(path)?.components() {
+        match component {
+            Component::ParentDir => {
+                resolved.pop();
+            }
+            Component::CurDir => {}
+            other => resolved.push(other),
+        }
+    }
+    Ok(resolved)
 }
 
 /// The file name, for messages.

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use candela_core::store::Caching;
 use candela_core::{BarFrame, Store, SymbolId};
 use chrono_tz::Tz;
 
@@ -152,9 +153,9 @@ fn derived_equity(
             .plan(&name, timeframe)
             .and_then(|plan| {
                 if plan.aggregated() {
-                    store.resampled_frame(&plan).map(Arc::new)
+                    store.resampled_frame(&plan, &Caching::Keep).map(Arc::new)
                 } else {
-                    store.source_frame(&plan)
+                    store.source_frame(&plan, &Caching::Keep)
                 }
             })
             .map_err(|e| in_manifest(Problem::Bars(e.to_string())))?;

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use chrono_tz::Tz;
@@ -15,7 +15,7 @@ use moka::sync::Cache;
 use crate::catalog::{Catalog, FolderState, SymbolId};
 use crate::error::{Error, Result};
 use crate::frame::BarFrame;
-use crate::load::{DEFAULT_MAX_SERIES_ROWS, LoadError, StoredSeries};
+use crate::load::{DEFAULT_MAX_SERIES_ROWS, LoadError, Stop, StoredSeries};
 use crate::resample::resample;
 use crate::timeframe::Timeframe;
 
@@ -43,6 +43,28 @@ impl StoreConfig {
             default_zone: Tz::UTC,
             cache_bytes: 512 << 20,
             max_series_rows: DEFAULT_MAX_SERIES_ROWS,
+        }
+    }
+}
+
+/// How a read uses the frame cache.
+#[derive(Debug, Clone)]
+pub enum Caching {
+    /// Served from the cache, or read once for everyone asking at the same
+    /// time and kept: the charts' way.
+    Keep,
+    /// Served from the cache if there, else read for this caller alone,
+    /// kept nowhere, and given up when the [`Stop`] says so: SQL's way, so
+    /// that a scan over every series neither evicts the frames the charts
+    /// use nor outlives its query.
+    Peek(Stop),
+}
+
+impl Caching {
+    fn stop(&self) -> &Stop {
+        match self {
+            Caching::Keep => Stop::never(),
+            Caching::Peek(stop) => stop,
         }
     }
 }
@@ -84,6 +106,10 @@ pub struct Store {
     catalog: RwLock<(Instant, Arc<Catalog>)>,
     cache: Option<Cache<FrameKey, Arc<BarFrame>>>,
     parquet_reads: AtomicU64,
+    /// Reads that peek ([`Caching::Peek`]) go one at a time: a SQL scan
+    /// over every series takes one share of the loading threads, and the
+    /// charts' reads keep the rest.
+    peek_reads: Mutex<()>,
 }
 
 impl Store {
@@ -102,6 +128,7 @@ impl Store {
             catalog: RwLock::new((Instant::now(), Arc::new(catalog))),
             cache,
             parquet_reads: AtomicU64::new(0),
+            peek_reads: Mutex::new(()),
         })
     }
 
@@ -170,42 +197,58 @@ impl Store {
     }
 
     /// The stored source frame of a plan, from the cache or read from disk.
-    /// Concurrent requests for a series not yet cached share one read.
+    /// With [`Caching::Keep`], concurrent requests for a series not yet
+    /// cached share one read, which the cache keeps.
     /// Blocking: call it off the async runtime.
-    pub fn source_frame(&self, plan: &SeriesPlan) -> Result<Arc<BarFrame>> {
-        let read = || {
+    pub fn source_frame(&self, plan: &SeriesPlan, caching: &Caching) -> Result<Arc<BarFrame>> {
+        let read = |stop: &Stop| {
+            let _turn = self.turn(caching);
             let started = Instant::now();
-            let frame = Arc::new(self.stored(plan).load()?);
+            let frame = Arc::new(self.stored(plan, stop).load()?);
             self.count_read(plan, frame.len(), started, "read stored bars");
             Ok::<_, LoadError>(frame)
         };
-        match &self.cache {
-            Some(cache) => cache.try_get_with(plan.key(plan.source), read),
-            None => read().map_err(Arc::new),
+        let key = plan.key(plan.source);
+        match (&self.cache, caching) {
+            (Some(cache), Caching::Keep) => cache.try_get_with(key, || read(Stop::never())),
+            (Some(cache), Caching::Peek(stop)) => match cache.get(&key) {
+                Some(frame) => Ok(frame),
+                None => read(stop).map_err(Arc::new),
+            },
+            (None, caching) => read(caching.stop()).map_err(Arc::new),
         }
         .map_err(|source| load_error(plan, source))
     }
 
     /// The bars of an aggregated plan: its cached source folded, or else the
-    /// source read from disk and folded while it is decoded (and cached, if
-    /// the store caches anything). Concurrent requests for a source not yet
-    /// cached share one read: the one that reads it gets the bars folded
-    /// while decoding, the others fold the source it leaves in the cache.
-    /// Blocking: call it off the async runtime.
-    pub fn resampled_frame(&self, plan: &SeriesPlan) -> Result<BarFrame> {
-        let stored = self.stored(plan);
+    /// source read from disk and folded while it is decoded (and, with
+    /// [`Caching::Keep`], cached). Concurrent requests that keep a source
+    /// not yet cached share one read: the one that reads it gets the bars
+    /// folded while decoding, the others fold the source it leaves in the
+    /// cache. Blocking: call it off the async runtime.
+    pub fn resampled_frame(&self, plan: &SeriesPlan, caching: &Caching) -> Result<BarFrame> {
         let started = Instant::now();
-        let Some(cache) = &self.cache else {
-            let bars = stored
-                .load_aggregated(plan.timeframe)
-                .map_err(|source| load_error(plan, Arc::new(source)))?;
-            self.count_read(plan, bars.len(), started, &folded(plan, &bars));
-            return Ok(bars);
+        let cache = match (&self.cache, caching) {
+            (Some(cache), Caching::Keep) => cache,
+            (cache, caching) => {
+                if let Some(source) = cache.as_ref().and_then(|c| c.get(&plan.key(plan.source))) {
+                    return Ok(resample(&source, plan.timeframe, plan.zone));
+                }
+                let _turn = self.turn(caching);
+                let bars = self
+                    .stored(plan, caching.stop())
+                    .load_aggregated(plan.timeframe)
+                    .map_err(|source| load_error(plan, Arc::new(source)))?;
+                self.count_read(plan, bars.len(), started, &folded(plan, &bars));
+                return Ok(bars);
+            }
         };
         let mut folded_here = None;
         let source = cache
             .try_get_with(plan.key(plan.source), || {
-                let read = stored.load_with_source(plan.timeframe)?;
+                let read = self
+                    .stored(plan, Stop::never())
+                    .load_with_source(plan.timeframe)?;
                 self.count_read(
                     plan,
                     read.source.len(),
@@ -219,12 +262,22 @@ impl Store {
         Ok(folded_here.unwrap_or_else(|| resample(&source, plan.timeframe, plan.zone)))
     }
 
-    fn stored<'a>(&'a self, plan: &'a SeriesPlan) -> StoredSeries<'a> {
+    /// Waits for a peeking read's turn; a read that keeps needs none.
+    fn turn(&self, caching: &Caching) -> Option<std::sync::MutexGuard<'_, ()>> {
+        matches!(caching, Caching::Peek(_)).then(|| {
+            self.peek_reads
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+        })
+    }
+
+    fn stored<'a>(&'a self, plan: &'a SeriesPlan, stop: &'a Stop) -> StoredSeries<'a> {
         StoredSeries {
             files: &plan.folder.files,
             zone: plan.zone,
             root: &self.config.root,
             max_rows: self.config.max_series_rows,
+            stop,
         }
     }
 

@@ -60,6 +60,19 @@ pub struct ParseTimeframeError {
 const MAX_DAYS: u64 = 366;
 
 impl Timeframe {
+    /// What [`Timeframe::from_str`] accepts, as a regular expression (ECMA
+    /// and Rust dialects alike) for the OpenAPI document: a count of 1 to
+    /// 366 days' worth (leading zeros allowed) of minutes, hours or days, or
+    /// a single week or month. A test holds it to the parser.
+    pub const PATTERN: &'static str = concat!(
+        "^0*(?:",
+        "(?:[1-9][0-9]{0,4}|[1-4][0-9]{5}|5[01][0-9]{4}|52[0-6][0-9]{3}|5270[0-3][0-9]|527040)(?:m|min)",
+        "|(?:[1-9][0-9]{0,2}|[1-7][0-9]{3}|8[0-6][0-9]{2}|87[0-7][0-9]|878[0-4])h",
+        "|(?:[1-9][0-9]?|[12][0-9]{2}|3[0-5][0-9]|36[0-6])[dD]",
+        "|1(?:[wWM]|mo)",
+        ")$"
+    );
+
     /// The timeframes offered in pickers, in ascending order.
     pub const STANDARD: [Timeframe; 9] = [
         Timeframe::new_unchecked(1, Unit::Minute),
@@ -191,6 +204,40 @@ mod tests {
 
     fn tf(s: &str) -> Timeframe {
         s.parse().expect("valid timeframe")
+    }
+
+    #[test]
+    fn the_pattern_accepts_exactly_what_the_parser_does() {
+        let pattern = regex::Regex::new(Timeframe::PATTERN).expect("a valid pattern");
+        let units = [
+            "m", "min", "h", "d", "D", "w", "W", "M", "mo", "", "s", "y", "hh", " h",
+        ];
+        let mut texts: Vec<String> = Vec::new();
+        for unit in units {
+            for count in
+                (0u64..10_000)
+                    .chain(527_030..527_050)
+                    .chain([99_999, 100_000, 4_294_967_296])
+            {
+                texts.push(format!("{count}{unit}"));
+                texts.push(format!("00{count}{unit}"));
+            }
+            texts.push(unit.to_owned());
+            texts.push(format!("-1{unit}"));
+            texts.push(format!("+1{unit}"));
+            texts.push(format!("1{unit}\n"));
+            texts.push(format!("١{unit}"));
+        }
+        let mut checked = 0;
+        for text in &texts {
+            assert_eq!(
+                pattern.is_match(text),
+                text.parse::<Timeframe>().is_ok(),
+                "{text:?}"
+            );
+            checked += 1;
+        }
+        assert!(checked > 250_000);
     }
 
     #[test]

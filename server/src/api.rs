@@ -15,7 +15,7 @@ use candela_sql::{SqlError, SqlLimits, SqlService};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::error::ArrowError;
 use serde::{Deserialize, Serialize, Serializer};
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 
 use crate::budget::{Reservation, ResponseBudget};
 use crate::error::{ApiError, ErrorBody};
@@ -148,6 +148,7 @@ fn snapshot_of(folder: Option<&Arc<RunsFolder>>) -> Arc<RunSet> {
 
 #[derive(Debug, OpenApi)]
 #[openapi(
+    modifiers(&TimeframePattern),
     info(
         title = "Candela",
         description = "Charting server for OHLCV bars stored as parquet"
@@ -174,6 +175,8 @@ fn snapshot_of(folder: Option<&Arc<RunsFolder>>) -> Arc<RunSet> {
         BarColumns,
         ErrorBody,
         crate::sql_api::SqlRequest,
+        crate::sql_api::SqlAnswer,
+        crate::sql_api::SqlColumn,
         crate::runs_api::RunsResponse,
         crate::runs_api::RunSummary,
         crate::runs_api::RunResponse,
@@ -182,6 +185,32 @@ fn snapshot_of(folder: Option<&Arc<RunsFolder>>) -> Arc<RunSet> {
     ))
 )]
 pub struct ApiDoc;
+
+/// Gives every `timeframe` parameter the pattern the parser accepts
+/// ([`Timeframe::PATTERN`]): attributes take only literals, not a constant.
+/// The runs' endpoints also take an empty one, as the default.
+#[derive(Debug)]
+struct TimeframePattern;
+
+impl Modify for TimeframePattern {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{RefOr, Schema};
+        for (path, item) in &mut openapi.paths.paths {
+            let pattern = if path.starts_with("/api/runs/") {
+                format!("^$|{}", Timeframe::PATTERN)
+            } else {
+                Timeframe::PATTERN.to_owned()
+            };
+            let operations = [&mut item.get, &mut item.post].into_iter().flatten();
+            let parameters = operations.flat_map(|o| o.parameters.iter_mut().flatten());
+            for parameter in parameters.filter(|p| p.name == "timeframe") {
+                if let Some(RefOr::T(Schema::Object(object))) = &mut parameter.schema {
+                    object.pattern = Some(pattern.clone());
+                }
+            }
+        }
+    }
+}
 
 /// `GET /api/openapi.json`
 pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
@@ -234,7 +263,7 @@ pub struct TimeframesResponse {
 /// Stored and servable timeframes of a symbol.
 #[utoipa::path(
     get, path = "/api/timeframes/{symbol}",
-    params(("symbol" = String, Path, description = "`PROVIDER:SYMBOL`, or `SYMBOL` when one provider has it")),
+    params(("symbol" = String, Path, min_length = 1, description = "`PROVIDER:SYMBOL`, or `SYMBOL` when one provider has it")),
     responses((status = 200, body = TimeframesResponse), (status = 404, body = ErrorBody), (status = 400, body = ErrorBody))
 )]
 pub async fn timeframes(
@@ -320,18 +349,24 @@ pub async fn indicators(State(state): State<AppState>) -> Json<IndicatorsRespons
 #[into_params(parameter_in = Query)]
 pub struct DataParams {
     /// `PROVIDER:SYMBOL`, or `SYMBOL` when one provider has it.
+    #[param(required = true, min_length = 1, example = "NFLX")]
     symbol: Option<String>,
     /// e.g. `1m`, `4h`, `1d`, `1w`, `1M`; defaults to the finest stored one.
+    #[param(example = "1h")]
     timeframe: Option<String>,
     /// Comma-separated calls, e.g. `sma(20),macd(fast=12,slow=26,signal=9)`;
     /// at most `max_indicator_calls` (32 unless configured).
+    #[param(example = "sma(20),rsi(14)")]
     indicators: Option<String>,
     /// First bar time to include: RFC 3339, a date, or Unix seconds.
+    #[param(example = "2024-01-02")]
     start: Option<String>,
     /// Last bar time to include: RFC 3339, a date, or Unix seconds.
+    #[param(example = "2024-06-28T16:00:00-04:00")]
     end: Option<String>,
-    /// Only the last `limit` bars of the range (1 to 1000000); the last
-    /// `default_limit` (100000 unless configured) when absent.
+    /// Only the last `limit` bars of the range; the last `default_limit`
+    /// (100000 unless configured) when absent.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000000)]
     limit: Option<String>,
 }
 
@@ -605,8 +640,11 @@ fn parse_limit(text: Option<&str>) -> Result<Option<usize>, ApiError> {
             ),
         )
     };
-    let limit: i64 = text.trim().parse().map_err(|_| bad())?;
-    match usize::try_from(limit) {
+    // Digits only, as the OpenAPI document's integer: no sign, no spaces.
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    match text.parse::<usize>() {
         Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(Some(n)),
         _ => Err(bad()),
     }

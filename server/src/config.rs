@@ -160,6 +160,14 @@ pub struct SqlConfig {
     pub max_query_bytes: usize,
     /// Threads that run SQL, apart from those serving `/api/data`.
     pub threads: usize,
+    /// Rows a `generate_series` or `range` table may produce.
+    pub max_generated_rows: u64,
+    /// Values one call of `repeat`, `lpad`, `array_repeat` and the like may
+    /// build, in MiB.
+    pub max_value_mb: u64,
+    /// A result's size, in memory and once encoded, in MiB; a larger one is
+    /// cut and marked truncated.
+    pub max_result_mb: u64,
 }
 
 impl Default for SqlConfig {
@@ -173,6 +181,9 @@ impl Default for SqlConfig {
             queue_timeout_ms: millis(limits.queue_timeout),
             max_query_bytes: limits.max_query_bytes,
             threads: limits.threads,
+            max_generated_rows: limits.max_generated_rows,
+            max_value_mb: (limits.max_value_bytes >> 20) as u64,
+            max_result_mb: (limits.max_result_bytes >> 20) as u64,
         }
     }
 }
@@ -333,17 +344,26 @@ impl Config {
             ("sql.max_concurrent", sql.max_concurrent as u64),
             ("sql.max_query_bytes", sql.max_query_bytes as u64),
             ("sql.threads", sql.threads as u64),
+            ("sql.max_generated_rows", sql.max_generated_rows),
+            ("sql.max_value_mb", sql.max_value_mb),
+            ("sql.max_result_mb", sql.max_result_mb),
         ])?;
+        let mebibytes = |mb: u64| {
+            usize::try_from(mb)
+                .unwrap_or(usize::MAX)
+                .saturating_mul(1 << 20)
+        };
         Ok(SqlLimits {
             max_rows: sql.max_rows,
             time_limit: Duration::from_millis(sql.time_limit_ms),
-            memory_bytes: usize::try_from(sql.memory_limit_mb)
-                .unwrap_or(usize::MAX)
-                .saturating_mul(1 << 20),
+            memory_bytes: mebibytes(sql.memory_limit_mb),
             max_concurrent: sql.max_concurrent,
             queue_timeout: Duration::from_millis(sql.queue_timeout_ms),
             max_query_bytes: sql.max_query_bytes,
             threads: sql.threads,
+            max_generated_rows: sql.max_generated_rows,
+            max_value_bytes: mebibytes(sql.max_value_mb),
+            max_result_bytes: mebibytes(sql.max_result_mb),
         })
     }
 }

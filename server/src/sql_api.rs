@@ -25,6 +25,7 @@ const TRUNCATED_HEADER: &str = "candela-truncated";
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SqlRequest {
     /// One read-only query, e.g. `SELECT * FROM bars('NFLX', '1d') LIMIT 5`.
+    #[schema(min_length = 1, example = "SELECT * FROM bars('NFLX', '1d') LIMIT 5")]
     sql: String,
 }
 
@@ -32,19 +33,55 @@ pub struct SqlRequest {
 #[into_params(parameter_in = Query)]
 pub struct SqlParams {
     /// The query, URL-encoded.
+    #[param(
+        required = true,
+        min_length = 1,
+        example = "SELECT * FROM bars LIMIT 5"
+    )]
     q: Option<String>,
     /// `json` (default), `csv` or `arrow`; overrides `Accept`.
+    #[param(pattern = "^(json|csv|arrow)$")]
     format: Option<String>,
+}
+
+/// A query's answer as JSON (written by Arrow's encoders, not serde).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // describes the JSON that `json` writes
+pub struct SqlAnswer {
+    columns: Vec<SqlColumn>,
+    /// One array per row, a value per column (`null` when missing).
+    #[schema(value_type = Vec<Vec<Value>>)]
+    rows: Vec<()>,
+    /// The result was cut at the row or byte cap.
+    truncated: bool,
+}
+
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // describes the JSON that `json` writes
+pub struct SqlColumn {
+    name: String,
+    /// `timestamp`, `number`, `integer`, `string`, `boolean`, `date`,
+    /// `struct`, `list`, else Arrow's own name of the type.
+    #[schema(rename = "type")]
+    kind: String,
 }
 
 /// Runs a read-only SQL query over the bars.
 #[utoipa::path(
     post, path = "/api/sql", request_body = SqlRequest,
     responses(
-        (status = 200, description = "`{\"columns\": [{\"name\", \"type\"}], \"rows\": [[...]], \"truncated\": false}`; CSV or an Arrow IPC stream per `Accept`"),
+        (status = 200, description = "the rows, as JSON, CSV or an Arrow IPC stream per `Accept`",
+            content(
+                (SqlAnswer = "application/json"),
+                (String = "text/csv"),
+                (Vec<u8> = "application/vnd.apache.arrow.stream"),
+            ),
+            headers(("candela-truncated" = String, description = "`true` when the result was cut at the row or byte cap"))),
         (status = 400, body = ErrorBody, description = "not a read-only query, or it does not parse or plan"),
-        (status = 422, body = ErrorBody, description = "the query hit its time or memory limit"),
-        (status = 503, body = ErrorBody, description = "too many queries are running"),
+        (status = 413, body = ErrorBody, description = "the request body is over `max_body_kb`"),
+        (status = 422, body = ErrorBody, description = "the query hit its time, memory or output limit"),
+        (status = 500, body = ErrorBody, description = "the server failed while answering"),
+        (status = 503, body = ErrorBody, description = "too many queries are running; retry after `Retry-After` seconds"),
     )
 )]
 pub async fn post(
@@ -74,7 +111,19 @@ pub async fn post(
 /// The same as `POST /api/sql`, with the query in `q`.
 #[utoipa::path(
     get, path = "/api/sql", params(SqlParams),
-    responses((status = 200, description = "as POST /api/sql"), (status = 400, body = ErrorBody))
+    responses(
+        (status = 200, description = "the rows, as JSON, CSV or an Arrow IPC stream per `format` or `Accept`",
+            content(
+                (SqlAnswer = "application/json"),
+                (String = "text/csv"),
+                (Vec<u8> = "application/vnd.apache.arrow.stream"),
+            ),
+            headers(("candela-truncated" = String, description = "`true` when the result was cut at the row or byte cap"))),
+        (status = 400, body = ErrorBody, description = "no query, a bad `format`, not a read-only query, or it does not parse or plan"),
+        (status = 422, body = ErrorBody, description = "the query hit its time, memory or output limit"),
+        (status = 500, body = ErrorBody, description = "the server failed while answering"),
+        (status = 503, body = ErrorBody, description = "too many queries are running; retry after `Retry-After` seconds"),
+    )
 )]
 pub async fn get(
     State(state): State<AppState>,
@@ -97,7 +146,8 @@ pub async fn get(
 
 async fn answer(state: &AppState, sql: &str, format: Format) -> Result<Response, ApiError> {
     let result = state.sql.query(sql).await?;
-    tokio::task::spawn_blocking(move || format.encode(&result))
+    let max_bytes = state.sql.limits().max_result_bytes;
+    tokio::task::spawn_blocking(move || format.encode(&result, max_bytes))
         .await
         .map_err(ApiError::internal)?
 }
@@ -139,23 +189,53 @@ impl Format {
         }
     }
 
-    fn encode(self, result: &QueryResult) -> Result<Response, ApiError> {
+    /// The answer, cut (and marked truncated) once its body passes
+    /// `max_bytes`: a text encoding can be many times larger than the
+    /// values it writes (`null` for one bit of a validity mask).
+    fn encode(self, result: &QueryResult, max_bytes: usize) -> Result<Response, ApiError> {
         let (content_type, body) = match self {
-            Format::Json => ("application/json", json(result)?),
-            Format::Csv => ("text/csv; charset=utf-8", csv(result)?),
-            Format::Arrow => (ARROW_STREAM, arrow_stream(result)?),
+            Format::Json => ("application/json", json(result, max_bytes)?),
+            Format::Csv => ("text/csv; charset=utf-8", csv(result, max_bytes)?),
+            // Arrow's layout is the values' own: no larger than the result
+            // held, which the SQL service already bounds.
+            Format::Arrow => (
+                ARROW_STREAM,
+                Encoded {
+                    bytes: arrow_stream(result)?,
+                    cut: false,
+                },
+            ),
         };
+        let truncated = result.truncated || body.cut;
         let mut response = (
             [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
-            body,
+            body.bytes,
         )
             .into_response();
         response.headers_mut().insert(
             TRUNCATED_HEADER,
-            HeaderValue::from_static(if result.truncated { "true" } else { "false" }),
+            HeaderValue::from_static(if truncated { "true" } else { "false" }),
         );
         Ok(response)
     }
+}
+
+/// An encoded body, and whether it was cut at the byte cap.
+struct Encoded {
+    bytes: Vec<u8>,
+    cut: bool,
+}
+
+/// Rows encoded between two checks of the body's size.
+const SLICE_ROWS: usize = 1024;
+
+/// The result's rows in slices of [`SLICE_ROWS`].
+fn slices(result: &QueryResult) -> impl Iterator<Item = RecordBatch> + '_ {
+    result.batches.iter().flat_map(|batch| {
+        (0..batch.num_rows())
+            .step_by(SLICE_ROWS)
+            .map(|start| batch.slice(start, SLICE_ROWS.min(batch.num_rows() - start)))
+    })
 }
 
 fn encoding_failed(error: impl std::fmt::Display) -> ApiError {
@@ -169,28 +249,33 @@ fn encoding_failed(error: impl std::fmt::Display) -> ApiError {
 /// `{"columns": [{"name", "type"}], "rows": [[...]], "truncated": bool}`,
 /// written row by row with Arrow's JSON encoders: no value is `null`,
 /// timestamps are ISO 8601 in their column's zone, structs are objects.
-fn json(result: &QueryResult) -> Result<Vec<u8>, ApiError> {
+fn json(result: &QueryResult, max_bytes: usize) -> Result<Encoded, ApiError> {
     let columns: Vec<serde_json::Value> = result
         .schema
         .fields()
         .iter()
         .map(|f| serde_json::json!({"name": f.name(), "type": type_name(f.data_type())}))
         .collect();
-    let mut out = Vec::with_capacity(64 + result.rows() * result.schema.fields().len() * 12);
+    let mut out =
+        Vec::with_capacity((64 + result.rows() * result.schema.fields().len() * 12).min(max_bytes));
     out.extend_from_slice(b"{\"columns\":");
     serde_json::to_writer(&mut out, &columns).map_err(encoding_failed)?;
     out.extend_from_slice(b",\"rows\":[");
     let options = EncoderOptions::default();
-    let mut first_row = true;
-    for batch in &result.batches {
-        let fields = batch.schema_ref().fields().clone();
+    let (mut first_row, mut cut) = (true, false);
+    for slice in slices(result) {
+        if out.len() >= max_bytes {
+            cut = true;
+            break;
+        }
+        let fields = slice.schema_ref().fields().clone();
         let mut encoders = fields
             .iter()
-            .zip(batch.columns())
+            .zip(slice.columns())
             .map(|(field, column)| make_encoder(field, column.as_ref(), &options))
             .collect::<Result<Vec<_>, _>>()
             .map_err(encoding_failed)?;
-        for row in 0..batch.num_rows() {
+        for row in 0..slice.num_rows() {
             if !std::mem::take(&mut first_row) {
                 out.push(b',');
             }
@@ -209,9 +294,13 @@ fn json(result: &QueryResult) -> Result<Vec<u8>, ApiError> {
         }
     }
     out.extend_from_slice(b"],\"truncated\":");
-    out.extend_from_slice(if result.truncated { b"true" } else { b"false" });
+    out.extend_from_slice(if result.truncated || cut {
+        b"true"
+    } else {
+        b"false"
+    });
     out.push(b'}');
-    Ok(out)
+    Ok(Encoded { bytes: out, cut })
 }
 
 /// A column type as a script reads it: `timestamp`, `number`, `integer`,
@@ -235,7 +324,7 @@ fn type_name(data_type: &DataType) -> String {
     }
 }
 
-fn csv(result: &QueryResult) -> Result<Vec<u8>, ApiError> {
+fn csv(result: &QueryResult, max_bytes: usize) -> Result<Encoded, ApiError> {
     if let Some(field) = result
         .schema
         .fields()
@@ -253,20 +342,21 @@ fn csv(result: &QueryResult) -> Result<Vec<u8>, ApiError> {
         ));
     }
     let mut out = Vec::new();
-    {
-        let mut writer = datafusion::arrow::csv::WriterBuilder::new()
-            .with_header(true)
-            .build(&mut out);
-        if result.batches.is_empty() {
-            writer
-                .write(&RecordBatch::new_empty(result.schema.clone()))
-                .map_err(encoding_failed)?;
+    let mut cut = false;
+    let empty = RecordBatch::new_empty(result.schema.clone());
+    for (i, slice) in std::iter::once(empty).chain(slices(result)).enumerate() {
+        if out.len() >= max_bytes {
+            cut = true;
+            break;
         }
-        for batch in &result.batches {
-            writer.write(batch).map_err(encoding_failed)?;
-        }
+        // The first, empty, writes the header alone.
+        datafusion::arrow::csv::WriterBuilder::new()
+            .with_header(i == 0)
+            .build(&mut out)
+            .write(&slice)
+            .map_err(encoding_failed)?;
     }
-    Ok(out)
+    Ok(Encoded { bytes: out, cut })
 }
 
 /// An Arrow IPC stream; a cut result says so in the schema's metadata too.
@@ -310,6 +400,7 @@ impl From<SqlError> for ApiError {
             SqlError::Failed(_) => (StatusCode::BAD_REQUEST, "sql_failed"),
             SqlError::TimeLimit(_) => (StatusCode::UNPROCESSABLE_ENTITY, "sql_time_limit"),
             SqlError::MemoryLimit { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "sql_memory_limit"),
+            SqlError::OutputLimit(_) => (StatusCode::UNPROCESSABLE_ENTITY, "sql_output_limit"),
             SqlError::Busy(_) => {
                 return ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,

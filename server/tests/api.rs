@@ -581,6 +581,37 @@ async fn serves_the_ui_and_the_openapi_document() {
     for path in ["/api/symbols", "/api/timeframes/{symbol}", "/api/data"] {
         assert!(doc["paths"][path].is_object(), "{path} documented");
     }
+    // Parameters as the server enforces them (schemathesis holds the rest
+    // of the document to the server: server/tests/contract.rs).
+    let parameter = |path: &str, name: &str| -> Value {
+        doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .find(|p| p["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{path} documents {name}"))
+    };
+    let symbol = parameter("/api/data", "symbol");
+    assert_eq!(
+        (&symbol["required"], &symbol["schema"]["minLength"]),
+        (&json!(true), &json!(1))
+    );
+    let limit = parameter("/api/data", "limit");
+    assert_eq!(limit["schema"]["type"], "integer");
+    assert_eq!(
+        (&limit["schema"]["minimum"], &limit["schema"]["maximum"]),
+        (&json!(1), &json!(1_000_000))
+    );
+    assert_eq!(
+        parameter("/api/data", "timeframe")["schema"]["pattern"],
+        candela_core::Timeframe::PATTERN
+    );
+    assert_eq!(
+        parameter("/api/runs/{run}/equity", "timeframe")["schema"]["pattern"],
+        format!("^$|{}", candela_core::Timeframe::PATTERN)
+    );
+    assert_eq!(parameter("/api/sql", "q")["required"], true);
 }
 
 #[tokio::test]

@@ -3,64 +3,38 @@
 //! and computed like a built-in; a misbehaving plugin fails only its own
 //! requests, with the plugin named; a removed plugin is gone.
 
+mod process;
 #[path = "../../plugins/tests/support/mod.rs"]
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use process::Candela;
 use serde_json::Value;
 
 /// The server, stopped when dropped.
-struct Server {
-    child: Child,
-    address: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+struct Server(Candela);
 
 impl Server {
     fn start(config: &Path) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_candela"))
-            .arg("--config")
-            .arg(config)
-            .env("RUST_LOG", "info")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start candela");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let address = loop {
-            let line = lines
-                .next()
-                .expect("candela exited before serving")
-                .expect("log line");
-            println!("{line}");
-            if let Some((_, url)) = line.split_once("serving http://") {
-                break url.split_whitespace().next().expect("address").to_owned();
-            }
-        };
-        // Keep draining the log so the server never blocks on a full pipe.
-        std::thread::spawn(move || lines.map_while(Result::ok).for_each(|l| println!("{l}")));
-        Server { child, address }
+        Server(Candela::serve(
+            Candela::command()
+                .arg("--config")
+                .arg(config)
+                .env("RUST_LOG", "info"),
+        ))
     }
 
     /// GET `path`: the status and the JSON body.
     fn get(&self, path: &str) -> (u16, Value) {
-        let mut stream = TcpStream::connect(&self.address).expect("connect");
+        let mut stream = TcpStream::connect(&self.0.address).expect("connect");
         write!(
             stream,
             "GET {path} HTTP/1.0\r\nHost: {}\r\n\r\n",
-            self.address
+            self.0.address
         )
         .expect("send");
         let mut response = String::new();

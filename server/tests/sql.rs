@@ -281,6 +281,18 @@ async fn refusals_and_limits_have_their_status_code_and_message() {
             "sql_memory_limit",
             "limit of 16 MiB",
         ),
+        (
+            "SELECT count(*) FROM range(100000000)",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "sql_output_limit",
+            "sql.max_generated_rows",
+        ),
+        (
+            "SELECT repeat('x', 2000000000)",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "sql_output_limit",
+            "sql.max_value_mb",
+        ),
     ] {
         let answer = post(&state, sql, "application/json").await;
         let body = answer.json();
@@ -311,4 +323,48 @@ async fn refusals_and_limits_have_their_status_code_and_message() {
     assert_eq!(bad_format.status, StatusCode::BAD_REQUEST);
     let docs = get(&state, "/api/openapi.json").await.json();
     assert!(docs["paths"]["/api/sql"]["post"].is_object(), "documented");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_encoding_larger_than_the_byte_cap_is_cut_and_says_so() {
+    let state = state(SqlLimits {
+        max_result_bytes: 1 << 20,
+        ..SqlLimits::default()
+    });
+    // Null columns hold next to nothing in memory, and write 4 bytes each.
+    let nulls: Vec<String> = (0..40).map(|i| format!("NULL AS n{i}")).collect();
+    let sql = format!(
+        "SELECT value, {} FROM generate_series(1, 50000)",
+        nulls.join(", ")
+    );
+    let json = post(&state, &sql, "application/json").await;
+    assert_eq!(json.status, StatusCode::OK);
+    let body = json.json();
+    let rows = body["rows"].as_array().expect("rows").len();
+    assert_eq!(body["truncated"], true);
+    assert!(
+        (1_000..50_000).contains(&rows) && json.body.len() < (1 << 20) + (512 << 10),
+        "{rows} rows in {} bytes",
+        json.body.len()
+    );
+    let csv = post(&state, &sql, "text/csv").await;
+    assert_eq!(csv.headers["candela-truncated"], "true");
+    assert!(
+        csv.body.len() < (1 << 20) + (256 << 10),
+        "{}",
+        csv.body.len()
+    );
+    let lines = csv
+        .body
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count();
+    assert!((1_000..50_000).contains(&lines), "{lines} lines");
+    let small = post(
+        &state,
+        "SELECT value FROM generate_series(1, 1000)",
+        "text/csv",
+    )
+    .await;
+    assert_eq!(small.headers["candela-truncated"], "false");
 }

@@ -5,7 +5,9 @@ use std::time::Duration;
 use candela_core::indicator::{ComputeError, ComputeErrorKind};
 use datafusion::error::DataFusionError;
 
+use crate::generated::GeneratedRowsExceeded;
 use crate::interrupt::TimeLimitExceeded;
+use crate::value_size::ValueTooLarge;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SqlError {
@@ -37,6 +39,10 @@ pub enum SqlError {
          ({detail}); narrow it or raise sql.memory_limit_mb"
     )]
     MemoryLimit { limit_mb: usize, detail: String },
+    /// The query would generate more rows, or build larger values, than
+    /// the limits allow.
+    #[error("{0}")]
+    OutputLimit(String),
     #[error(
         "{0} SQL queries are already running, the most allowed at once \
          (sql.max_concurrent); retry shortly"
@@ -100,6 +106,12 @@ impl SqlError {
         let message = clean(&error);
         if let Some(limit) = find::<TimeLimitExceeded>(&error) {
             return SqlError::TimeLimit(limit.0);
+        }
+        if let Some(limit) = find::<GeneratedRowsExceeded>(&error) {
+            return SqlError::OutputLimit(limit.to_string());
+        }
+        if let Some(limit) = find::<ValueTooLarge>(&error) {
+            return SqlError::OutputLimit(limit.to_string());
         }
         if let Some(compute) = find::<ComputeError>(&error) {
             return SqlError::Indicator(compute.clone());

@@ -6,15 +6,16 @@ use std::ops::ControlFlow;
 
 use candela_core::query::BarsTable;
 use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::datasource::cte_worktable::CteWorkTable;
 use datafusion::datasource::source_as_provider;
 use datafusion::execution::context::SQLOptions;
-use datafusion::functions_table::generate_series::GenerateSeriesTable;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::sql::parser::{DFParserBuilder, Statement};
 use datafusion::sql::sqlparser::ast::{self, Visit, Visitor};
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 
 use crate::error::{Position, SqlError};
+use crate::generated::GeneratedTable;
 use crate::snapshot_table::SnapshotTable;
 use crate::stored_bars::StoredBars;
 
@@ -195,7 +196,9 @@ pub fn check_plan(plan: &LogicalPlan) -> Result<(), SqlError> {
             let ours = source_as_provider(&scan.source).is_ok_and(|provider| {
                 provider.is::<BarsTable>()
                     || provider.is::<StoredBars>()
-                    || provider.is::<GenerateSeriesTable>()
+                    || provider.is::<GeneratedTable>()
+                    // What a recursive query has found so far.
+                    || provider.is::<CteWorkTable>()
                     || provider.is::<SnapshotTable>()
             });
             if !ours {

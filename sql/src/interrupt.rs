@@ -4,26 +4,21 @@
 //! can keep producing batches for its parent inside one poll without ever
 //! returning to the executor, so neither a timeout around the future nor the
 //! abort of its task takes effect. Instead every operator of the physical plan
-//! is wrapped in an `InterruptibleExec` whose stream checks the query's
-//! [`Interrupt`] each time it is polled, and fails with [`TimeLimitExceeded`]
+//! is watched ([`crate::watch`]) by the query's [`Interrupt`], checked each
+//! time the operator is polled, and fails with [`TimeLimitExceeded`]
 //! once the deadline has passed or the query was cancelled: the error travels
 //! up through the operators, each of which stops, and their tasks end.
 
-use std::fmt;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::error::{DataFusionError, Result};
-use datafusion::execution::{RecordBatchStream, SendableRecordBatchStream, TaskContext};
-use datafusion::physical_expr::PhysicalExpr;
-use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
-use futures::{Stream, StreamExt};
+use datafusion::execution::TaskContext;
+use datafusion::physical_plan::ExecutionPlan;
+
+use crate::watch::{Watch, WatchedExec, Watcher};
 
 /// A query ran past its time limit (or was cancelled when it did).
 #[derive(Debug, Clone, Copy, thiserror::Error)]
@@ -68,106 +63,25 @@ pub fn make_interruptible(
     interrupt: &Arc<Interrupt>,
 ) -> Result<Arc<dyn ExecutionPlan>> {
     plan.transform_up(|node| {
-        Ok(Transformed::yes(Arc::new(InterruptibleExec {
-            input: node,
-            interrupt: Arc::clone(interrupt),
-        }) as Arc<dyn ExecutionPlan>))
+        Ok(Transformed::yes(WatchedExec::wrap(
+            node,
+            Arc::clone(interrupt),
+        )))
     })
     .map(|t| t.data)
 }
 
-/// An operator whose output stream fails once its query is interrupted.
-/// Otherwise invisible: same properties, and downcasts reach the operator.
-#[derive(Debug)]
-struct InterruptibleExec {
-    input: Arc<dyn ExecutionPlan>,
-    interrupt: Arc<Interrupt>,
-}
+impl Watch for Interrupt {
+    const NAME: &'static str = "InterruptibleExec";
+    type Watcher = Arc<Interrupt>;
 
-impl DisplayAs for InterruptibleExec {
-    fn fmt_as(&self, _: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "InterruptibleExec")
+    fn watcher(self: &Arc<Self>, _context: &Arc<TaskContext>) -> Result<Arc<Interrupt>> {
+        Ok(Arc::clone(self))
     }
 }
 
-impl ExecutionPlan for InterruptibleExec {
-    fn name(&self) -> &'static str {
-        "InterruptibleExec"
-    }
-
-    fn downcast_delegate(&self) -> Option<&dyn ExecutionPlan> {
-        Some(self.input.as_ref())
-    }
-
-    fn properties(&self) -> &Arc<PlanProperties> {
-        self.input.properties()
-    }
-
-    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
-        vec![&self.input]
-    }
-
-    fn maintains_input_order(&self) -> Vec<bool> {
-        vec![true]
-    }
-
-    fn apply_expressions(
-        &self,
-        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
-    ) -> Result<TreeNodeRecursion> {
-        Ok(TreeNodeRecursion::Continue)
-    }
-
-    fn with_new_children(
-        self: Arc<Self>,
-        mut children: Vec<Arc<dyn ExecutionPlan>>,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        match (children.pop(), children.is_empty()) {
-            (Some(input), true) => Ok(Arc::new(InterruptibleExec {
-                input,
-                interrupt: Arc::clone(&self.interrupt),
-            })),
-            _ => Err(DataFusionError::Internal(
-                "InterruptibleExec wraps exactly one operator".into(),
-            )),
-        }
-    }
-
-    fn execute(
-        &self,
-        partition: usize,
-        context: Arc<TaskContext>,
-    ) -> Result<SendableRecordBatchStream> {
-        self.interrupt.check()?;
-        Ok(Box::pin(InterruptibleStream {
-            input: self.input.execute(partition, context)?,
-            interrupt: Arc::clone(&self.interrupt),
-        }))
-    }
-}
-
-struct InterruptibleStream {
-    input: SendableRecordBatchStream,
-    interrupt: Arc<Interrupt>,
-}
-
-impl Stream for InterruptibleStream {
-    type Item = Result<RecordBatch>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if let Err(e) = self.interrupt.check() {
-            return Poll::Ready(Some(Err(e)));
-        }
-        self.input.poll_next_unpin(cx)
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.input.size_hint()
-    }
-}
-
-impl RecordBatchStream for InterruptibleStream {
-    fn schema(&self) -> SchemaRef {
-        self.input.schema()
+impl Watcher for Arc<Interrupt> {
+    fn before_poll(&mut self) -> Result<()> {
+        self.check()
     }
 }

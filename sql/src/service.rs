@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use candela_core::Store;
 use candela_core::indicator::Registry;
+use candela_core::load::Stop;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::error::DataFusionError;
@@ -23,11 +24,12 @@ use tokio::sync::Semaphore;
 
 use crate::bars_function::BarsFunction;
 use crate::error::SqlError;
-use crate::guard;
 use crate::indicator_window::IndicatorWindow;
 use crate::interrupt::{Interrupt, make_interruptible};
 use crate::snapshot_table::SnapshotTable;
 use crate::stored_bars::StoredBars;
+use crate::window_memory::count_window_input;
+use crate::{generated, guard, held_bytes, value_size};
 
 /// Stack of the query threads. The planner and optimizer recurse over the
 /// expression tree; nesting is bounded ([`guard::MAX_NESTING`]), and the
@@ -54,6 +56,14 @@ pub struct SqlLimits {
     pub max_query_bytes: usize,
     /// Threads that run queries, apart from the HTTP and bar-loading ones.
     pub threads: usize,
+    /// Rows a `generate_series` or `range` table may produce.
+    pub max_generated_rows: u64,
+    /// Bytes one call of a function such as `repeat` or `array_repeat` may
+    /// build ([`crate::value_size`]).
+    pub max_value_bytes: usize,
+    /// Bytes of result held at most (and, once encoded, sent at most); a
+    /// larger result is cut and marked truncated, as at the row cap.
+    pub max_result_bytes: usize,
 }
 
 impl Default for SqlLimits {
@@ -66,11 +76,15 @@ impl Default for SqlLimits {
             queue_timeout: Duration::from_secs(5),
             max_query_bytes: 64 << 10,
             threads: std::thread::available_parallelism().map_or(2, usize::from),
+            max_generated_rows: 10_000_000,
+            max_value_bytes: 64 << 20,
+            max_result_bytes: 64 << 20,
         }
     }
 }
 
-/// A query's answer: at most `max_rows` rows.
+/// A query's answer: at most `max_rows` rows, holding at most
+/// `max_result_bytes`.
 #[derive(Debug)]
 pub struct QueryResult {
     pub schema: SchemaRef,
@@ -133,14 +147,17 @@ impl SqlService {
                 .with_default_features()
                 .build(),
         );
+        let internal = |e: DataFusionError| SqlError::Internal(e.to_string());
+        generated::cap_generators(&context, limits.max_generated_rows).map_err(internal)?;
+        value_size::cap_growing_functions(&context, limits.max_value_bytes);
         context.register_udtf("bars", Arc::new(BarsFunction::new(Arc::clone(&store))));
         context
             .register_table("bars", Arc::new(StoredBars::new(store)))
-            .map_err(|e| SqlError::Internal(e.to_string()))?;
+            .map_err(internal)?;
         for (name, table) in tables {
             context
                 .register_table(name, Arc::new(table))
-                .map_err(|e| SqlError::Internal(e.to_string()))?;
+                .map_err(internal)?;
         }
         Ok(SqlService {
             indicators,
@@ -172,7 +189,7 @@ impl SqlService {
         .map_err(|_| SqlError::Internal("the SQL service is shut down".into()))?;
         let interrupt = Interrupt::after(self.limits.time_limit);
         let _cancel_when_dropped = CancelOnDrop(Arc::clone(&interrupt));
-        let context = self.session()?;
+        let context = self.session(&interrupt)?;
         let (sql, limits) = (sql.to_owned(), self.limits.clone());
         let running = Arc::clone(&interrupt);
         let task = runtime.spawn(async move {
@@ -196,9 +213,10 @@ impl SqlService {
         }
     }
 
-    /// A session over the catalog with the indicators registered now and a
-    /// memory pool of its own. Spilling is off: no query writes files.
-    fn session(&self) -> Result<SessionContext, SqlError> {
+    /// A session over the catalog with the indicators registered now, a
+    /// memory pool of its own, and reads of stored bars that stop with the
+    /// query. Spilling is off: no query writes files.
+    fn session(&self, interrupt: &Arc<Interrupt>) -> Result<SessionContext, SqlError> {
         let pool = TrackConsumersPool::new(
             GreedyMemoryPool::new(self.limits.memory_bytes),
             NonZeroUsize::MIN,
@@ -213,6 +231,10 @@ impl SqlService {
         let mut state = SessionStateBuilder::new_from_existing(self.base.clone())
             .with_runtime_env(runtime)
             .build();
+        let interrupt = Arc::clone(interrupt);
+        state
+            .config_mut()
+            .set_extension(Arc::new(Stop::when(move || interrupt.check().is_err())));
         for indicator in self.indicators.list() {
             let function = WindowUDF::new_from_impl(IndicatorWindow::new(indicator));
             datafusion::execution::FunctionRegistry::register_udwf(&mut state, Arc::new(function))
@@ -247,28 +269,35 @@ async fn run(
     limits: &SqlLimits,
 ) -> Result<QueryResult, SqlError> {
     let memory_mb = limits.memory_bytes >> 20;
-    let df = |e: DataFusionError| SqlError::from_datafusion(e, memory_mb);
+    // Past the deadline, whatever failed first (a read given up, say)
+    // failed because of it.
+    let df = |e: DataFusionError| {
+        SqlError::from_datafusion(interrupt.check().err().unwrap_or(e), memory_mb)
+    };
     let statement = guard::parse(sql)?;
     let state = context.state();
     let plan = state.statement_to_plan(statement).await.map_err(df)?;
     guard::check_plan(&plan)?;
     let physical = state.create_physical_plan(&plan).await.map_err(df)?;
     interrupt.check().map_err(df)?;
+    let physical = count_window_input(physical).map_err(df)?;
     let physical = make_interruptible(physical, interrupt).map_err(df)?;
     let mut stream = execute_stream(physical, context.task_ctx()).map_err(df)?;
     let schema = stream.schema();
-    let (mut batches, mut rows, mut truncated) = (Vec::new(), 0, false);
+    let (mut batches, mut rows, mut bytes, mut truncated) = (Vec::new(), 0, 0, false);
     while let Some(batch) = stream.next().await {
         let batch = batch.map_err(df)?;
-        let room = limits.max_rows - rows;
+        let room =
+            (limits.max_rows - rows).min(rows_within(&batch, limits.max_result_bytes - bytes));
         if batch.num_rows() > room {
             batches.push(batch.slice(0, room));
             truncated = true;
             break;
         }
         rows += batch.num_rows();
+        bytes += held_bytes(&batch);
         batches.push(batch);
-        if rows == limits.max_rows {
+        if rows == limits.max_rows || bytes >= limits.max_result_bytes {
             truncated = next_has_rows(&mut stream).await.map_err(df)?;
             break;
         }
@@ -278,6 +307,16 @@ async fn run(
         batches,
         truncated,
     })
+}
+
+/// How many of `batch`'s first rows fit in `bytes`, taking its rows as
+/// equally large.
+fn rows_within(batch: &RecordBatch, bytes: usize) -> usize {
+    let held = held_bytes(batch);
+    if held <= bytes {
+        return batch.num_rows();
+    }
+    (batch.num_rows() as u128 * bytes as u128 / held as u128) as usize
 }
 
 async fn next_has_rows(

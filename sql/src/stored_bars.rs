@@ -1,14 +1,17 @@
 //! The `bars` table: every stored bar, with its provider, symbol and
 //! timeframe. Filters on those three columns are evaluated against the
 //! catalog before anything is read, so `WHERE symbol = 'NFLX'` opens only
-//! NFLX's files. Each selected series is one partition, read when executed.
+//! NFLX's files. Each selected series is one partition, read when executed,
+//! from the cache if it is there, else from disk without filling the cache
+//! (which would evict the charts' frames), and given up with its query.
 
 use std::fmt;
 use std::sync::{Arc, LazyLock};
 
 use async_trait::async_trait;
 use candela_core::frame::{TIME, VALUE_COLUMNS, time_type};
-use candela_core::store::{SeriesPlan, Store};
+use candela_core::load::Stop;
+use candela_core::store::{Caching, SeriesPlan, Store};
 use datafusion::arrow::array::{
     ArrayRef, AsArray, BooleanArray, DictionaryArray, Int32Array, RecordBatch, StringArray,
 };
@@ -246,9 +249,15 @@ impl ExecutionPlan for StoredBarsExec {
     fn execute(
         &self,
         partition: usize,
-        _context: Arc<TaskContext>,
+        context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
         let schema = self.schema();
+        let caching = Caching::Peek(
+            context
+                .session_config()
+                .get_extension::<Stop>()
+                .map_or_else(Stop::default, |stop| stop.as_ref().clone()),
+        );
         let Some(plan) = self.series.get(partition).cloned() else {
             let nothing = futures::stream::empty();
             return Ok(Box::pin(RecordBatchStreamAdapter::new(schema, nothing)));
@@ -258,7 +267,7 @@ impl ExecutionPlan for StoredBarsExec {
         let batch = futures::stream::once(async move {
             let frame = tokio::task::spawn_blocking({
                 let plan = plan.clone();
-                move || store.source_frame(&plan)
+                move || store.source_frame(&plan, &caching)
             })
             .await
             .map_err(|e| DataFusionError::External(Box::new(e)))?

@@ -224,3 +224,228 @@ async fn heavy_sql_holds_its_slots_but_never_the_bars_path() {
     let heavy = heavy.await.expect("task");
     assert!(matches!(heavy, Err(SqlError::TimeLimit(_))), "{heavy:?}");
 }
+
+async fn output_limit(sql: &SqlService, query: &str) -> String {
+    match sql.query(query).await {
+        Err(e @ SqlError::OutputLimit(_)) => e.to_string(),
+        other => panic!("{query}: expected an output limit, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn generated_tables_stop_at_their_row_cap() {
+    let (_, sql) = service(SqlLimits {
+        max_generated_rows: 1_000,
+        ..SqlLimits::default()
+    });
+    for query in [
+        "SELECT count(*) FROM generate_series(1, 5000)",
+        "SELECT count(*) FROM range(1001)",
+        "SELECT value FROM range(1000000000000) ORDER BY value DESC LIMIT 1",
+        "SELECT count(*) FROM generate_series(TIMESTAMP '2020-01-01', TIMESTAMP '2021-01-01', INTERVAL '1 minute')",
+    ] {
+        let message = output_limit(&sql, query).await;
+        assert!(
+            message.contains("more than 1000 rows") && message.contains("sql.max_generated_rows"),
+            "{query}: {message}"
+        );
+    }
+    for (query, rows) in [
+        ("SELECT * FROM generate_series(1, 1000)", 1_000),
+        ("SELECT * FROM range(1000)", 1_000),
+        // Each scan has its own count.
+        (
+            "SELECT * FROM range(600) a JOIN range(600) b ON a.value = b.value",
+            600,
+        ),
+    ] {
+        let result = sql.query(query).await.expect(query);
+        assert_eq!(result.rows(), rows, "{query}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn functions_that_outgrow_their_input_are_capped_before_they_allocate() {
+    let (_, sql) = service(SqlLimits {
+        max_value_bytes: 1 << 20,
+        ..SqlLimits::default()
+    });
+    for (query, function) in [
+        ("SELECT repeat('ab', 1000000)", "repeat"),
+        ("SELECT repeat('ab', 9223372036854775807)", "repeat"),
+        ("SELECT lpad('x', 10000000)", "lpad"),
+        ("SELECT rpad('x', 2000000000, 'yz')", "rpad"),
+        (
+            "SELECT replace(repeat('a', 1000), 'a', repeat('b', 10000))",
+            "replace",
+        ),
+        ("SELECT array_repeat(1, 1000000)", "array_repeat"),
+        (
+            "SELECT array_repeat(array_repeat(1.5, 1000), 1000)",
+            "array_repeat",
+        ),
+        (
+            "SELECT array_resize(make_array(1), 1000000, 7)",
+            "array_resize",
+        ),
+        ("SELECT range(1, 10000000)", "range"),
+        (
+            "SELECT generate_series(DATE '0001-01-01', DATE '9999-12-31', INTERVAL '1 day')",
+            "generate_series",
+        ),
+        (
+            "SELECT generate_series(TIMESTAMP '2000-01-01', TIMESTAMP '2100-01-01', INTERVAL '1 minute')",
+            "generate_series",
+        ),
+        // A column: the bound is over the whole batch.
+        ("SELECT repeat(symbol, 100000) FROM bars", "repeat"),
+        (
+            "SELECT array_repeat(close, 1000) FROM bars('NFLX', '1h')",
+            "array_repeat",
+        ),
+    ] {
+        let message = output_limit(&sql, query).await;
+        assert!(
+            message.starts_with(function) && message.contains("1 MiB that sql.max_value_mb"),
+            "{query}: {message}"
+        );
+    }
+    let small = sql
+        .query(
+            "SELECT repeat('ab', 3) AS r, lpad('7', 3, '0') AS p, cardinality(range(1, 11)) AS n, \
+             cardinality(array_repeat('x', 5)) AS a, \
+             cardinality(generate_series(DATE '2024-01-01', DATE '2024-12-31', INTERVAL '1 day')) AS d",
+        )
+        .await
+        .expect("small values are built");
+    let row = |i: usize| {
+        datafusion::arrow::util::display::array_value_to_string(small.batches[0].column(i), 0)
+            .expect("display")
+    };
+    assert_eq!(
+        [row(0), row(1), row(2), row(3), row(4)],
+        ["ababab", "007", "10", "5", "366"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn what_a_window_buffers_counts_against_the_memory_limit() {
+    let (_, sql) = service(SqlLimits {
+        memory_bytes: 16 << 20,
+        ..SqlLimits::default()
+    });
+    for query in [
+        "SELECT value, sum(value) OVER () FROM generate_series(1, 5000000)",
+        "SELECT value, max(value) OVER (ORDER BY value ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) \
+         FROM generate_series(1, 5000000) LIMIT 3",
+    ] {
+        let err = sql.query(query).await.expect_err(query);
+        assert!(
+            matches!(err, SqlError::MemoryLimit { .. }),
+            "{query}: {err:?}"
+        );
+    }
+    let within = sql
+        .query("SELECT time, sma(close, 5) OVER (ORDER BY time) FROM bars('NFLX', '1d')")
+        .await
+        .expect("a window within the limit");
+    assert!(within.rows() > 100);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_result_is_cut_at_its_byte_cap() {
+    let (_, sql) = service(SqlLimits {
+        max_result_bytes: 1 << 20,
+        ..SqlLimits::default()
+    });
+    let cut = sql
+        .query("SELECT value, repeat('x', 1000) AS filler FROM generate_series(1, 5000)")
+        .await
+        .expect("query");
+    let held: usize = cut.batches.iter().map(candela_sql::held_bytes).sum();
+    assert!(cut.truncated, "cut");
+    assert!(
+        (500..1_100).contains(&cut.rows()) && held <= (1 << 20) + (64 << 10),
+        "{} rows, {held} bytes",
+        cut.rows()
+    );
+    let whole = sql
+        .query("SELECT value, repeat('x', 100) FROM generate_series(1, 5000)")
+        .await
+        .expect("query");
+    assert_eq!((whole.rows(), whole.truncated), (5_000, false));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn recursive_queries_run_within_the_limits() {
+    let (_, sql) = service(SqlLimits {
+        memory_bytes: 16 << 20,
+        time_limit: Duration::from_secs(2),
+        ..SqlLimits::default()
+    });
+    let counted = sql
+        .query(
+            "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t WHERE n < 100) \
+             SELECT count(*) AS c, max(n) AS m FROM t",
+        )
+        .await
+        .expect("a bounded recursion");
+    let value = |i: usize| {
+        datafusion::arrow::util::display::array_value_to_string(counted.batches[0].column(i), 0)
+            .expect("display")
+    };
+    assert_eq!([value(0), value(1)], ["100", "100"]);
+    for query in [
+        // Never ends.
+        "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t) SELECT count(*) FROM t",
+        // Doubles a value every step.
+        "WITH RECURSIVE t(s) AS (SELECT 'x' UNION ALL SELECT s || s FROM t) \
+         SELECT max(length(s)) FROM t",
+        // Grows the working table tenfold every step.
+        "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n FROM t, range(10)) SELECT count(*) FROM t",
+    ] {
+        let err = sql.query(query).await.expect_err(query);
+        assert!(
+            matches!(
+                err,
+                SqlError::TimeLimit(_) | SqlError::MemoryLimit { .. } | SqlError::OutputLimit(_)
+            ),
+            "{query}: {err:?}"
+        );
+    }
+    assert!(sql.query("SELECT 1").await.is_ok(), "still serving");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sql_reads_peek_at_the_cache_but_never_fill_it() {
+    let (store, sql) = service(SqlLimits::default());
+    let engine = Engine::new(Arc::clone(&store), 1).expect("engine");
+    for query in [
+        "SELECT count(*) FROM bars WHERE symbol = 'NFLX'",
+        "SELECT count(*) FROM bars('NFLX', '1h')",
+        "SELECT count(*) FROM bars('NFLX', '1d')",
+    ] {
+        for _ in 0..2 {
+            let before = store.parquet_reads();
+            sql.query(query).await.expect(query);
+            assert_eq!(store.parquet_reads() - before, 1, "{query}: read, not kept");
+        }
+    }
+    engine
+        .bars("NFLX", "1d".parse().expect("tf"))
+        .await
+        .expect("the chart reads and keeps");
+    let before = store.parquet_reads();
+    for query in [
+        "SELECT count(*) FROM bars WHERE symbol = 'NFLX'",
+        "SELECT count(*) FROM bars('NFLX', '1h')",
+        "SELECT count(*) FROM bars('NFLX', '4h')",
+    ] {
+        sql.query(query).await.expect(query);
+    }
+    assert_eq!(
+        store.parquet_reads(),
+        before,
+        "served from what the chart cached"
+    );
+}

@@ -16,7 +16,9 @@ mod footer_bounds;
 mod pipeline;
 mod source;
 
+use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono_tz::Tz;
 use datafusion::arrow::datatypes::DataType;
@@ -75,6 +77,41 @@ pub enum Problem {
     TimeOutOfRange,
     #[error("the parquet decoder failed on it ({0})")]
     DecoderPanicked(String),
+    #[error("the read was given up: what it was for was cancelled or ran out of time")]
+    Stopped,
+}
+
+/// Asked between the batches of a read whether to give it up: the read of
+/// a SQL query that was cancelled or ran past its deadline. DataFusion
+/// carries it to a scan as a session config extension.
+#[derive(Clone, Default)]
+pub struct Stop(Option<Arc<dyn Fn() -> bool + Send + Sync>>);
+
+impl Stop {
+    /// A read that runs to its end.
+    pub fn never() -> &'static Stop {
+        static NEVER: Stop = Stop(None);
+        &NEVER
+    }
+
+    /// A read given up once `requested` returns true.
+    pub fn when(requested: impl Fn() -> bool + Send + Sync + 'static) -> Stop {
+        Stop(Some(Arc::new(requested)))
+    }
+
+    pub fn requested(&self) -> bool {
+        self.0.as_ref().is_some_and(|requested| requested())
+    }
+}
+
+impl fmt::Debug for Stop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Stop::when(…)"
+        } else {
+            "Stop::never()"
+        })
+    }
 }
 
 /// The files of one stored series, and how to read them.
@@ -89,6 +126,8 @@ pub struct StoredSeries<'a> {
     pub root: &'a Path,
     /// Most bars the series may hold, all files together.
     pub max_rows: u64,
+    /// When to give the read up.
+    pub stop: &'a Stop,
 }
 
 /// A series read whole and aggregated in the same pass.
@@ -106,6 +145,7 @@ impl StoredSeries<'_> {
             zone,
             root,
             max_rows: DEFAULT_MAX_SERIES_ROWS,
+            stop: Stop::never(),
         }
     }
 
@@ -145,7 +185,8 @@ impl StoredSeries<'_> {
     fn read(&self, timeframe: Option<Timeframe>, keep: bool) -> Result<Read, LoadError> {
         let mut opened = Vec::with_capacity(self.files.len());
         for path in self.files {
-            let file = SeriesFile::open(path, self.zone).map_err(|p| self.error(path, p))?;
+            let file =
+                SeriesFile::open(path, self.zone, self.stop).map_err(|p| self.error(path, p))?;
             opened.extend(file.map(|file| (path, file)));
         }
         let rows: u64 = opened.iter().map(|(_, file)| file.rows() as u64).sum();
@@ -318,6 +359,25 @@ mod tests {
             ..series
         };
         assert_eq!(at_limit.load().expect("at the limit").len(), 200_000);
+    }
+
+    #[test]
+    fn a_read_is_given_up_when_its_stop_is_requested() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (_, path) = file(dir.path(), false);
+        let files = [path];
+        let stop = Stop::when(|| true);
+        let series = StoredSeries {
+            stop: &stop,
+            ..StoredSeries::new(&files, Tz::UTC, dir.path())
+        };
+        let error = series.load().expect_err("given up");
+        assert!(matches!(error.problem, Problem::Stopped), "{error}");
+        let whole = StoredSeries {
+            stop: &Stop::when(|| false),
+            ..series
+        };
+        assert_eq!(whole.load().expect("read to the end").len(), 200_000);
     }
 
     #[test]

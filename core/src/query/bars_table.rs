@@ -18,8 +18,20 @@ use datafusion::physical_plan::projection::ProjectionExec;
 
 use super::resample_exec::{ResampleExec, ResampleInput};
 use crate::frame::{BarFrame, TIME};
-use crate::store::{SeriesPlan, Store};
+use crate::load::Stop;
+use crate::store::{Caching, SeriesPlan, Store};
 use crate::timeframe::Timeframe;
+
+/// Who scans a stored series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    /// [`super::Engine::bars`]: times in UTC, what is read kept in the cache.
+    Charts,
+    /// SQL: times labelled in the provider's zone, the cache only peeked at,
+    /// and the read given up with its query ([`Stop`] in the session's
+    /// config).
+    Sql,
+}
 
 /// One series at one timeframe, scanned in time order.
 #[derive(Debug)]
@@ -29,12 +41,11 @@ pub struct BarsTable {
 
 #[derive(Debug)]
 enum Source {
-    /// Read through the store when scanned, with times labelled in the
-    /// provider's zone if `labelled` (the SQL path), else in UTC.
+    /// Read through the store when scanned, for `reader`.
     Stored {
         store: Arc<Store>,
         plan: SeriesPlan,
-        labelled: bool,
+        reader: Reader,
     },
     /// Source bars already in memory, aggregated to a timeframe if given.
     Frame {
@@ -44,15 +55,17 @@ enum Source {
 }
 
 impl BarsTable {
-    /// The series `plan` names, read when scanned. Its times are labelled in
-    /// the provider's zone, so that SQL shows local times and indicators that
-    /// follow calendar days (VWAP) use the provider's days, as `/api/data` does.
+    /// The series `plan` names, read for SQL when scanned. Its times are
+    /// labelled in the provider's zone, so that SQL shows local times and
+    /// indicators that follow calendar days (VWAP) use the provider's days,
+    /// as `/api/data` does. What it reads is not cached, and the read stops
+    /// when the session's [`Stop`] says so.
     pub fn stored(store: Arc<Store>, plan: SeriesPlan) -> Self {
         BarsTable {
             source: Source::Stored {
                 store,
                 plan,
-                labelled: true,
+                reader: Reader::Sql,
             },
         }
     }
@@ -64,7 +77,7 @@ impl BarsTable {
             source: Source::Stored {
                 store,
                 plan,
-                labelled: false,
+                reader: Reader::Charts,
             },
         }
     }
@@ -82,7 +95,7 @@ impl TableProvider for BarsTable {
         match &self.source {
             Source::Stored {
                 plan,
-                labelled: true,
+                reader: Reader::Sql,
                 ..
             } => BarFrame::schema_in(plan.zone.name()),
             _ => BarFrame::schema(),
@@ -95,12 +108,12 @@ impl TableProvider for BarsTable {
 
     async fn scan(
         &self,
-        _state: &dyn Session,
+        state: &dyn Session,
         projection: Option<&Vec<usize>>,
         _filters: &[Expr],
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let (store, plan, labelled) = match &self.source {
+        let (store, plan, reader) = match &self.source {
             Source::Frame {
                 frame,
                 aggregate: None,
@@ -115,10 +128,19 @@ impl TableProvider for BarsTable {
             Source::Stored {
                 store,
                 plan,
-                labelled,
-            } => (store, plan, *labelled),
+                reader,
+            } => (store, plan, *reader),
         };
-        let label = labelled.then_some(plan.zone);
+        let label = (reader == Reader::Sql).then_some(plan.zone);
+        let caching = match reader {
+            Reader::Charts => Caching::Keep,
+            Reader::Sql => Caching::Peek(
+                state
+                    .config()
+                    .get_extension::<Stop>()
+                    .map_or_else(Stop::default, |stop| stop.as_ref().clone()),
+            ),
+        };
         if let Some(frame) = store.cached(plan) {
             return memory_scan(frame, label, projection);
         }
@@ -126,11 +148,12 @@ impl TableProvider for BarsTable {
             let input = ResampleInput::Stored {
                 store: Arc::clone(store),
                 plan: plan.clone(),
+                caching,
             };
             return resample_scan(input, plan.timeframe, plan.zone, label, projection);
         }
         let (store, owned_plan) = (Arc::clone(store), plan.clone());
-        let frame = tokio::task::spawn_blocking(move || store.source_frame(&owned_plan))
+        let frame = tokio::task::spawn_blocking(move || store.source_frame(&owned_plan, &caching))
             .await
             .map_err(|e| DataFusionError::External(Box::new(e)))?
             .map_err(|e| DataFusionError::External(Box::new(e)))?;

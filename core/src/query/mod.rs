@@ -37,7 +37,7 @@ pub fn leaf_with_new_children(
 use crate::catalog::SymbolId;
 use crate::error::{Error, Result};
 use crate::frame::BarFrame;
-use crate::store::Store;
+use crate::store::{Caching, Store};
 use crate::timeframe::Timeframe;
 
 /// Bars of one symbol at one timeframe, and where they came from.
@@ -117,7 +117,10 @@ impl Engine {
             let owned_plan = plan.clone();
             let source = self
                 .spawn(async move {
-                    tokio::task::spawn_blocking(move || store.source_frame(&owned_plan)).await
+                    tokio::task::spawn_blocking(move || {
+                        store.source_frame(&owned_plan, &Caching::Keep)
+                    })
+                    .await
                 })
                 .await?
                 .map_err(|e| Error::Io(std::io::Error::other(e)))??;

@@ -28,7 +28,7 @@ use datafusion::physical_plan::{
 
 use crate::frame::{BarFrame, TIME};
 use crate::resample::resample;
-use crate::store::{SeriesPlan, Store};
+use crate::store::{Caching, SeriesPlan, Store};
 use crate::timeframe::Timeframe;
 
 /// The bars a [`ResampleExec`] aggregates.
@@ -38,7 +38,11 @@ pub enum ResampleInput {
     Frame(Arc<BarFrame>),
     /// The source of an aggregated plan, read when executed: from the
     /// store's cache, or else from disk, folded while it is decoded.
-    Stored { store: Arc<Store>, plan: SeriesPlan },
+    Stored {
+        store: Arc<Store>,
+        plan: SeriesPlan,
+        caching: Caching,
+    },
 }
 
 impl ResampleInput {
@@ -46,12 +50,14 @@ impl ResampleInput {
         match self {
             ResampleInput::Frame(source) => Ok(resample(&source, timeframe, zone)),
             // Reading parquet blocks: off the runtime's threads.
-            ResampleInput::Stored { store, plan } => {
-                tokio::task::spawn_blocking(move || store.resampled_frame(&plan))
-                    .await
-                    .map_err(|e| DataFusionError::External(Box::new(e)))?
-                    .map_err(|e| DataFusionError::External(Box::new(e)))
-            }
+            ResampleInput::Stored {
+                store,
+                plan,
+                caching,
+            } => tokio::task::spawn_blocking(move || store.resampled_frame(&plan, &caching))
+                .await
+                .map_err(|e| DataFusionError::External(Box::new(e)))?
+                .map_err(|e| DataFusionError::External(Box::new(e))),
         }
     }
 }

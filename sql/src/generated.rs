@@ -1,0 +1,133 @@
+//! The table functions `generate_series` and `range`, with a cap on the rows
+//! they generate. DataFusion's own produce their rows lazily, batch by batch,
+//! but as many as asked: `range(1e12)` would run until the deadline, and a
+//! join or sort above it would hold what it produced. Each scan of a
+//! [`GeneratedTable`] is watched ([`crate::watch`]) and fails once it has
+//! produced more rows than the limit.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::{Session, TableFunctionArgs, TableFunctionImpl, TableProvider};
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::TaskContext;
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::prelude::SessionContext;
+
+use crate::watch::{Watch, WatchedExec, Watcher};
+
+/// The table functions whose rows are capped.
+const GENERATORS: [&str; 2] = ["generate_series", "range"];
+
+/// A generated table had more rows than `sql.max_generated_rows` allows.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error(
+    "a generate_series or range table produced more than {0} rows, \
+     the most sql.max_generated_rows allows; generate fewer"
+)]
+pub struct GeneratedRowsExceeded(pub u64);
+
+/// Replaces `context`'s generators with capped ones.
+pub fn cap_generators(context: &SessionContext, max_rows: u64) -> Result<()> {
+    let state = context.state();
+    for name in GENERATORS {
+        let inner = state
+            .table_functions()
+            .get(name)
+            .ok_or_else(|| DataFusionError::Internal(format!("no table function {name}")))?;
+        let capped = CappedGenerator {
+            inner: Arc::clone(inner.function()),
+            max_rows,
+        };
+        context.register_udtf(name, Arc::new(capped));
+    }
+    Ok(())
+}
+
+#[derive(Debug)]
+struct CappedGenerator {
+    inner: Arc<dyn TableFunctionImpl>,
+    max_rows: u64,
+}
+
+impl TableFunctionImpl for CappedGenerator {
+    fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
+        Ok(Arc::new(GeneratedTable {
+            inner: self.inner.call_with_args(args)?,
+            max_rows: self.max_rows,
+        }))
+    }
+}
+
+/// The rows of a generator, at most `max_rows` of them per scan.
+#[derive(Debug)]
+pub struct GeneratedTable {
+    inner: Arc<dyn TableProvider>,
+    max_rows: u64,
+}
+
+#[async_trait]
+impl TableProvider for GeneratedTable {
+    fn schema(&self) -> SchemaRef {
+        self.inner.schema()
+    }
+
+    fn table_type(&self) -> TableType {
+        self.inner.table_type()
+    }
+
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> Result<Vec<TableProviderFilterPushDown>> {
+        self.inner.supports_filters_pushdown(filters)
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let scan = self.inner.scan(state, projection, filters, limit).await?;
+        let cap = RowCap {
+            max_rows: self.max_rows,
+            produced: Arc::new(AtomicU64::new(0)),
+        };
+        Ok(WatchedExec::wrap(scan, Arc::new(cap)))
+    }
+}
+
+/// Counts the rows of all of a scan's partitions together.
+#[derive(Debug)]
+struct RowCap {
+    max_rows: u64,
+    produced: Arc<AtomicU64>,
+}
+
+impl Watch for RowCap {
+    const NAME: &'static str = "GeneratedRowsCapExec";
+    type Watcher = Arc<RowCap>;
+
+    fn watcher(self: &Arc<Self>, _context: &Arc<TaskContext>) -> Result<Arc<RowCap>> {
+        Ok(Arc::clone(self))
+    }
+}
+
+impl Watcher for Arc<RowCap> {
+    fn on_batch(&mut self, batch: &RecordBatch) -> Result<()> {
+        let rows = batch.num_rows() as u64;
+        let produced = self.produced.fetch_add(rows, Ordering::Relaxed) + rows;
+        if produced > self.max_rows {
+            return Err(DataFusionError::External(Box::new(GeneratedRowsExceeded(
+                self.max_rows,
+            ))));
+        }
+        Ok(())
+    }
+}

@@ -252,12 +252,7 @@ impl ExecutionPlan for StoredBarsExec {
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
         let schema = self.schema();
-        let caching = Caching::Peek(
-            context
-                .session_config()
-                .get_extension::<Stop>()
-                .map_or_else(Stop::default, |stop| stop.as_ref().clone()),
-        );
+        let caching = Caching::Peek(Stop::of_session(context.session_config()));
         let Some(plan) = self.series.get(partition).cloned() else {
             let nothing = futures::stream::empty();
             return Ok(Box::pin(RecordBatchStreamAdapter::new(schema, nothing)));

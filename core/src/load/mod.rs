@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use chrono_tz::Tz;
 use datafusion::arrow::datatypes::DataType;
+use datafusion::execution::config::SessionConfig;
 
 use crate::frame::BarFrame;
 use crate::resample::resample;
@@ -101,6 +102,14 @@ impl Stop {
 
     pub fn requested(&self) -> bool {
         self.0.as_ref().is_some_and(|requested| requested())
+    }
+
+    /// The stop a session's config carries (SQL sets one per query), or
+    /// none.
+    pub fn of_session(config: &SessionConfig) -> Stop {
+        config
+            .get_extension::<Stop>()
+            .map_or_else(Stop::default, |stop| stop.as_ref().clone())
     }
 }
 

@@ -134,12 +134,7 @@ impl TableProvider for BarsTable {
         let label = (reader == Reader::Sql).then_some(plan.zone);
         let caching = match reader {
             Reader::Charts => Caching::Keep,
-            Reader::Sql => Caching::Peek(
-                state
-                    .config()
-                    .get_extension::<Stop>()
-                    .map_or_else(Stop::default, |stop| stop.as_ref().clone()),
-            ),
+            Reader::Sql => Caching::Peek(Stop::of_session(state.config())),
         };
         if let Some(frame) = store.cached(plan) {
             return memory_scan(frame, label, projection);

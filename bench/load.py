@@ -25,8 +25,10 @@ connections, all at once:
 It prints, per kind, requests per second, p50 and p99 latency and errors
 (non-2xx answers, socket errors, timeouts), and for each server its threads
 and resident memory at start, after a 10 s warm-up, at the peak and at the
-end. With --swap-plugins the HMA plugin file is rewritten every 5 s while
-the load runs (each rewrite is a swap in the registry).
+end. With --swap-plugins the HMA plugin file is replaced every 5 s while
+the load runs, each time by new bytes (the same code with a numbered custom
+section), so that each replacement is compiled, cached and swapped in the
+registry; the compile cache's size at the end is printed.
 """
 
 from __future__ import annotations
@@ -161,10 +163,28 @@ def run_mix(ports: dict, seconds: int) -> dict:
     return {kind: parse_wrk(run.communicate()[0]) for kind, run in runs.items()}
 
 
+def leb128(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def variant(wasm: bytes, number: int) -> bytes:
+    """The component with a custom section naming `number` appended: the same
+    plugin, but new bytes, so each swap compiles and caches a new entry."""
+    name = b"candela-soak"
+    payload = leb128(len(name)) + name + str(number).encode()
+    return wasm + b"\x00" + leb128(len(payload)) + payload
+
+
 def swap_plugins(plugins: Path, source: Path, stop: threading.Event, swaps: list) -> None:
+    wasm = source.read_bytes()
     while not stop.wait(5):
         partial = plugins / ".hma.wasm.partial"
-        shutil.copy(source, partial)
+        partial.write_bytes(variant(wasm, len(swaps) + 1))
         partial.replace(plugins / "hma.wasm")
         swaps.append(time.time())
 
@@ -206,6 +226,8 @@ def main() -> None:
             end = {name: process_state(s.pid) for name, s in servers.items()}
             for sampler in samplers.values():
                 sampler.running = False
+            entries = list((work / "main-plugin-cache").rglob("*.cwasm"))
+            cache = (len(entries), sum(e.stat().st_size for e in entries) / 2**20)
         finally:
             for server in servers.values():
                 server.terminate()
@@ -226,6 +248,7 @@ def main() -> None:
             print(f"{name:<8}{label:>12}{threads:>9}{rss:>10.1f}")
         drift = (end[name][1] - warm[name][1]) / warm[name][1] * 100
         print(f"{name:<8}{'end vs warm':>12}{'':>9}{drift:>+9.1f}%")
+    print(f"\nthe plugin compile cache: {cache[0]} entries, {cache[1]:.1f} MiB")
     errors = sum(r["errors"] for r in results.values())
     if errors:
         sys.exit(f"{errors} errors")

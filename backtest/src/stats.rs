@@ -12,47 +12,63 @@ use candela_core::frame::bar_holding;
 use crate::equity::EquityCurve;
 use crate::trades::Trade;
 
-/// The statistics of one run; percentages are in percent.
+/// The statistics of one run; percentages are in percent. NaN, an undefined
+/// statistic, is `null` in JSON.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Stats {
     /// Return [%]: from the first point of the equity curve to the last.
     #[serde(serialize_with = "finite")]
+    #[cfg_attr(feature = "openapi", schema(nullable))]
     pub return_pct: f64,
     /// Max. Drawdown [%]: zero or negative.
     #[serde(serialize_with = "finite")]
+    #[cfg_attr(feature = "openapi", schema(nullable))]
     pub max_drawdown_pct: f64,
     /// Max. Drawdown Duration, in seconds: the longest stretch from a peak
     /// to the next (or to the end).
     #[serde(serialize_with = "finite")]
+    #[cfg_attr(feature = "openapi", schema(nullable))]
     pub max_drawdown_duration_s: f64,
     /// # Trades: closed trades (open ones are drawn, not counted).
     pub trades: usize,
     #[serde(serialize_with = "finite")]
+    #[cfg_attr(feature = "openapi", schema(nullable))]
     pub win_rate_pct: f64,
     #[serde(serialize_with = "finite")]
+    #[cfg_attr(feature = "openapi", schema(nullable))]
     pub best_trade_pct: f64,
     #[serde(serialize_with = "finite")]
+    #[cfg_attr(feature = "openapi", schema(nullable))]
     pub worst_trade_pct: f64,
     /// Avg. Trade [%]: the geometric mean of the trades' returns.
     #[serde(serialize_with = "finite")]
+    #[cfg_attr(feature = "openapi", schema(nullable))]
     pub avg_trade_pct: f64,
     /// Sum of the returns of winning trades over that of losing ones.
     #[serde(serialize_with = "finite")]
+    #[cfg_attr(feature = "openapi", schema(nullable))]
     pub profit_factor: f64,
     /// Expectancy [%]: the arithmetic mean of the trades' returns.
     #[serde(serialize_with = "finite")]
+    #[cfg_attr(feature = "openapi", schema(nullable))]
     pub expectancy_pct: f64,
     /// Exposure Time [%]: the share of the curve's bars with a position.
     #[serde(serialize_with = "finite")]
+    #[cfg_attr(feature = "openapi", schema(nullable))]
     pub exposure_time_pct: f64,
     #[serde(serialize_with = "finite")]
+    #[cfg_attr(feature = "openapi", schema(nullable))]
     pub sharpe_ratio: f64,
     #[serde(serialize_with = "finite")]
+    #[cfg_attr(feature = "openapi", schema(nullable))]
     pub sortino_ratio: f64,
     /// Equity Final [$].
     #[serde(serialize_with = "finite")]
+    #[cfg_attr(feature = "openapi", schema(nullable))]
     pub final_equity: f64,
     /// The sum of the closed trades' PnL.
+    #[cfg_attr(feature = "openapi", schema(nullable))]
     pub net_pnl: f64,
 }
 

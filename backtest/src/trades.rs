@@ -12,6 +12,7 @@ use crate::error::Problem;
 use crate::table::{Fault, Table};
 
 /// Which way a trade bets.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Side {

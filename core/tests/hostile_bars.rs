@@ -569,8 +569,8 @@ fn damaged_and_hostile_bar_files_end_in_bars_or_a_clean_error() {
     assert!(refused > cases / 4, "most damage is noticed ({refused})");
 }
 
-/// Files that were once read wrongly or crashed the reader: each is now a
-/// clean error naming the file.
+/// Files that were once read wrongly, crashed the reader or held it for
+/// seconds: each is now a clean error naming the file, given at once.
 #[test]
 fn files_that_once_failed_end_in_a_clean_error() {
     let corpus = repo().join("tests/fixtures/bars-hostile");
@@ -586,7 +586,11 @@ fn files_that_once_failed_end_in_a_clean_error() {
     let mut seen = 0;
     for path in files {
         let bytes = std::fs::read(&path).expect("read");
-        match case.read(&bytes) {
+        let started = Instant::now();
+        let outcome = case.read(&bytes);
+        let elapsed = started.elapsed();
+        assert!(elapsed < SLOW, "{}: took {elapsed:?}", path.display());
+        match outcome {
             Ok(Err(_)) => seen += 1,
             Ok(Ok(bars)) => panic!("{}: read as {} bars", path.display(), bars.len()),
             Err(failure) => panic!("{}: {failure}", path.display()),

@@ -8,7 +8,9 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use candela_backtest::{RunSet, RunsFolder, tables};
-use candela_core::indicator::{IndicatorSpec, Placement, Registry, ResolvedCall};
+use candela_core::indicator::{
+    IndicatorSpec, Input, Origin, OutputSpec, ParamKind, Placement, Registry, ResolvedCall,
+};
 use candela_core::{BarFrame, Engine, Timeframe};
 use candela_sql::snapshot_table::SnapshotTable;
 use candela_sql::{SqlError, SqlLimits, SqlService};
@@ -180,7 +182,7 @@ fn snapshot_of(folder: Option<&Arc<RunsFolder>>) -> Arc<RunSet> {
         crate::runs_api::RunsResponse,
         crate::runs_api::RunSummary,
         crate::runs_api::RunResponse,
-        crate::runs_api::TradesResponse,
+        crate::runs_api::TradesBody,
         crate::runs_api::EquityResponse
     ))
 )]
@@ -291,45 +293,69 @@ pub async fn timeframes(
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IndicatorsResponse {
-    #[schema(value_type = Vec<Object>)]
     indicators: Vec<IndicatorEntry>,
 }
 
 /// An indicator's spec as `docs/api.md` lists it: integer parameters as JSON
 /// integers, and each output's placement and style.
-#[derive(Debug)]
-struct IndicatorEntry(IndicatorSpec);
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IndicatorEntry {
+    /// Lower-case identifier used in calls, e.g. `macd`.
+    id: String,
+    name: String,
+    category: String,
+    description: String,
+    origin: Origin,
+    /// `overlay` if every output overlays the price chart, else `pane`.
+    placement: Placement,
+    /// In the order positional arguments take.
+    params: Vec<ListedParam>,
+    outputs: Vec<OutputSpec>,
+    /// The bar columns the indicator reads.
+    inputs: Vec<Input>,
+}
 
-impl Serialize for IndicatorEntry {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde_json::{Value, json};
-        let spec = &self.0;
-        let params: Vec<Value> = spec
+/// A parameter as the listing shows it: `default`, `min` and `max` are JSON
+/// integers for an `integer` parameter.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListedParam {
+    name: String,
+    #[serde(rename = "type")]
+    kind: ParamKind,
+    #[schema(value_type = f64)]
+    default: serde_json::Value,
+    #[schema(value_type = f64)]
+    min: serde_json::Value,
+    #[schema(value_type = f64)]
+    max: serde_json::Value,
+    description: String,
+}
+
+impl From<&IndicatorSpec> for IndicatorEntry {
+    fn from(spec: &IndicatorSpec) -> Self {
+        let params = spec
             .params
             .iter()
-            .map(|p| {
-                json!({
-                    "name": p.name,
-                    "type": p.kind,
-                    "default": p.kind.json(p.default),
-                    "min": p.kind.json(p.min),
-                    "max": p.kind.json(p.max),
-                    "description": p.description,
-                })
+            .map(|p| ListedParam {
+                name: p.name.clone(),
+                kind: p.kind,
+                default: p.kind.json(p.default),
+                min: p.kind.json(p.min),
+                max: p.kind.json(p.max),
+                description: p.description.clone(),
             })
             .collect();
-        json!({
-            "id": spec.id,
-            "name": spec.name,
-            "category": spec.category,
-            "description": spec.description,
-            "origin": spec.origin,
-            "placement": spec.placement(),
-            "params": params,
-            "outputs": spec.outputs,
-            "inputs": spec.inputs,
-        })
-        .serialize(serializer)
+        IndicatorEntry {
+            id: spec.id.clone(),
+            name: spec.name.clone(),
+            category: spec.category.clone(),
+            description: spec.description.clone(),
+            origin: spec.origin,
+            placement: spec.placement(),
+            params,
+            outputs: spec.outputs.clone(),
+            inputs: spec.inputs.clone(),
+        }
     }
 }
 
@@ -340,7 +366,7 @@ pub async fn indicators(State(state): State<AppState>) -> Json<IndicatorsRespons
         .indicators
         .list()
         .iter()
-        .map(|i| IndicatorEntry(i.spec().clone()))
+        .map(|i| IndicatorEntry::from(i.spec()))
         .collect();
     Json(IndicatorsResponse { indicators })
 }
@@ -379,7 +405,7 @@ pub struct DataResponse {
     #[schema(value_type = BarColumns)]
     bars: FrameColumns,
     /// Indicator outputs, one entry per requested call.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<IndicatorValues>)]
     indicators: CallOutputs,
     /// Bars of the range were left out: it holds more than `limit` (or the
     /// default limit) bars, and only the last ones are answered.
@@ -431,12 +457,17 @@ fn answer_bytes(rows: usize, outputs: usize) -> u64 {
 }
 
 /// One call's outputs over the window, in declared order.
-#[derive(Debug, Serialize)]
-struct IndicatorValues {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IndicatorValues {
     id: String,
+    /// The call's canonical form, e.g. `sma(period=20)`.
     key: String,
+    /// Every parameter by name, defaults included.
+    #[schema(value_type = Object)]
     params: serde_json::Map<String, serde_json::Value>,
     placement: Placement,
+    /// Each output by name, one value per bar; `null` where it is undefined.
+    #[schema(value_type = std::collections::BTreeMap<String, Vec<Option<f64>>>)]
     outputs: NamedSeries,
 }
 

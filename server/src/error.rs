@@ -51,7 +51,6 @@ pub struct ErrorDetail {
     /// Where in the run's files: `file`, `row` (`{"line": n}` of a CSV file,
     /// `{"row": n}` of a parquet file) and `column`, each when known.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
     place: Option<Place>,
 }
 

@@ -44,16 +44,14 @@ pub struct RunSummary {
     /// `PROVIDER:SYMBOL`s traded.
     symbols: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
     stats: Option<Stats>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
     error: Option<RunFailure>,
 }
 
 /// Why a run cannot be shown, with where in its files when known.
-#[derive(Debug, Serialize)]
-struct RunFailure {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunFailure {
     code: &'static str,
     message: String,
     #[serde(flatten)]
@@ -118,7 +116,6 @@ pub struct RunResponse {
     /// The equity curve was derived from the trades (the run has no equity file).
     equity_derived: bool,
     has_cash: bool,
-    #[schema(value_type = Object)]
     stats: Stats,
 }
 
@@ -197,31 +194,16 @@ pub struct TradesParams {
     end: Option<String>,
 }
 
-/// The answer of `/trades`, for the OpenAPI document (the handler writes
-/// [`TradesBody`], which borrows from the run).
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)] // describes the JSON of `TradesBody`
-pub struct TradesResponse {
-    run: String,
-    /// The timeframe of the bars the trades are placed on (the first
-    /// symbol's, when the run trades several and none was asked).
-    #[schema(value_type = String)]
-    timeframe: Option<Timeframe>,
-    /// `id, symbol, side, size, entry_time, entry_price, exit_time,
-    /// exit_price, pnl, return_pct, entry_bar, exit_bar, bars_held,
-    /// commission, stop_loss, take_profit, tag`.
-    #[schema(value_type = Vec<Object>)]
-    trades: Vec<()>,
-}
-
 /// A trade as the chart needs it. Times are Unix seconds; `entry_bar` and
 /// `exit_bar` are the start times of the bars holding the entry and the
 /// exit; `bars_held` counts the bars from the one to the other.
-#[derive(Debug, Serialize)]
-struct TradeRow<'a> {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TradeRow<'a> {
     /// The trade's place in the run, by entry time, from 0.
     id: usize,
+    /// `PROVIDER:SYMBOL`
     #[serde(serialize_with = "display")]
+    #[schema(value_type = String)]
     symbol: &'a SymbolId,
     side: Side,
     size: f64,
@@ -291,9 +273,12 @@ impl Placement {
 }
 
 /// The body of `/trades`, serialised from the run itself.
-#[derive(Debug, Serialize)]
-struct TradesBody<'a> {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TradesBody<'a> {
     run: &'a str,
+    /// The timeframe of the bars the trades are placed on (the first
+    /// symbol's, when the run trades several and none was asked).
+    #[schema(value_type = Option<String>)]
     timeframe: Option<Timeframe>,
     trades: Vec<TradeRow<'a>>,
 }
@@ -303,7 +288,7 @@ struct TradesBody<'a> {
     get, path = "/api/runs/{run}/trades",
     params(("run" = String, Path, description = "the run's folder name"), TradesParams),
     responses(
-        (status = 200, body = TradesResponse),
+        (status = 200, body = TradesBody),
         (status = 400, body = ErrorBody, description = "a parameter is invalid"),
         (status = 404, body = ErrorBody, description = "no such run, or a symbol it does not trade"),
         (status = 422, body = ErrorBody, description = "the run cannot be read, or the timeframe cannot be built"),
@@ -432,15 +417,14 @@ pub struct EquityResponse {
     run: String,
     #[schema(value_type = String)]
     timeframe: Timeframe,
-    #[schema(value_type = Object)]
     equity: EquityColumns,
 }
 
 /// The curve as parallel columns, one point per bar: the bar's start (Unix
 /// seconds), the equity and the drawdown at its last point (percent below
 /// the running peak, zero or negative), and the cash when the run has it.
-#[derive(Debug, Serialize)]
-struct EquityColumns {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EquityColumns {
     time: Vec<i64>,
     equity: Vec<f64>,
     drawdown_pct: Vec<f64>,

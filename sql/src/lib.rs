@@ -10,10 +10,10 @@
 //! and nesting ([`guard`]), a row cap and a byte cap on the result, a
 //! memory pool per query with spilling off, which also counts what window
 //! operators buffer ([`window_memory`]), caps on generated tables
-//! ([`generated`]) and on functions whose output outgrows their input
-//! ([`value_size`]), a deadline that stops every operator ([`interrupt`]),
-//! a bounded number of queries at once, on threads of their own with large
-//! stacks. The bounds DataFusion does not keep itself are put into the plan
+//! ([`generated`]), on functions whose output outgrows their input
+//! ([`value_size`]) and on what `unnest` repeats ([`unnest_size`]), a
+//! deadline that stops every operator ([`interrupt`]), a bounded number of
+//! queries at once, on threads of their own with large stacks. The bounds DataFusion does not keep itself are put into the plan
 //! as watched operators ([`watch`]).
 
 pub mod bars_function;
@@ -25,6 +25,7 @@ pub mod interrupt;
 mod service;
 pub mod snapshot_table;
 pub mod stored_bars;
+pub mod unnest_size;
 pub mod value_size;
 pub mod watch;
 pub mod window_memory;
@@ -40,11 +41,14 @@ pub fn held_bytes(batch: &RecordBatch) -> usize {
     batch
         .columns()
         .iter()
-        .map(|column| {
-            column
-                .to_data()
-                .get_slice_memory_size()
-                .unwrap_or_else(|_| column.get_array_memory_size())
-        })
+        .map(|column| column_held_bytes(column.as_ref()))
         .sum()
+}
+
+/// The bytes a column's rows hold, as [`held_bytes`] counts them.
+pub fn column_held_bytes(column: &dyn Array) -> usize {
+    column
+        .to_data()
+        .get_slice_memory_size()
+        .unwrap_or_else(|_| column.get_array_memory_size())
 }

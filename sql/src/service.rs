@@ -28,6 +28,7 @@ use crate::indicator_window::IndicatorWindow;
 use crate::interrupt::{Interrupt, make_interruptible};
 use crate::snapshot_table::SnapshotTable;
 use crate::stored_bars::StoredBars;
+use crate::unnest_size::cap_unnest_output;
 use crate::window_memory::count_window_input;
 use crate::{generated, guard, held_bytes, value_size};
 
@@ -281,6 +282,7 @@ async fn run(
     let physical = state.create_physical_plan(&plan).await.map_err(df)?;
     interrupt.check().map_err(df)?;
     let physical = count_window_input(physical).map_err(df)?;
+    let physical = cap_unnest_output(physical, limits.max_value_bytes).map_err(df)?;
     let physical = make_interruptible(physical, interrupt).map_err(df)?;
     let mut stream = execute_stream(physical, context.task_ctx()).map_err(df)?;
     let schema = stream.schema();

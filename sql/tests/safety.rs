@@ -329,6 +329,51 @@ async fn functions_that_outgrow_their_input_are_capped_before_they_allocate() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_unnest_repeating_its_row_too_often_is_capped_before_it_builds() {
+    let (_, sql) = service(SqlLimits {
+        max_value_bytes: 1 << 20,
+        ..SqlLimits::default()
+    });
+    // Each list is within the cap (50,000 numbers), but each of its elements
+    // would copy the row's 1,000-byte string: 50 MB.
+    for query in [
+        "SELECT s, unnest(a) FROM (SELECT repeat('x', 1000) AS s, array_repeat(1, 50000) AS a)",
+        "SELECT s, unnest(a) FROM (SELECT arrow_cast(repeat(CAST(close AS VARCHAR), 500), 'Utf8') AS s, \
+         array_repeat(1, 20000) AS a FROM (SELECT close FROM bars('NFLX', '1d') LIMIT 1))",
+        // Two levels of lists unnested at once: 250 × 200 values.
+        "SELECT s, unnest(unnest(a)) FROM \
+         (SELECT repeat('x', 1000) AS s, array_repeat(array_repeat(1, 200), 250) AS a)",
+    ] {
+        let message = output_limit(&sql, query).await;
+        assert!(
+            message.starts_with("unnest") && message.contains("1 MiB that sql.max_value_mb"),
+            "{query}: {message}"
+        );
+    }
+    // Long lists alone, short ones beside wide rows, and long ones beside
+    // string views (whose bytes each copy shares) are unnested.
+    for (query, rows) in [
+        (
+            "SELECT s, unnest(a) FROM (SELECT repeat(CAST(close AS VARCHAR), 500) AS s, \
+             array_repeat(1, 20000) AS a FROM (SELECT close FROM bars('NFLX', '1d') LIMIT 1))",
+            20_000,
+        ),
+        ("SELECT unnest(array_repeat(1, 50000))", 50_000),
+        (
+            "SELECT s, unnest(a) FROM (SELECT repeat('x', 1000) AS s, make_array(1, 2, 3) AS a)",
+            3,
+        ),
+        (
+            "SELECT time, unnest(make_array(open, close)) FROM bars('NFLX', '1d') LIMIT 10",
+            10,
+        ),
+    ] {
+        let result = sql.query(query).await.expect(query);
+        assert_eq!(result.rows(), rows, "{query}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn what_a_window_buffers_counts_against_the_memory_limit() {
     let (_, sql) = service(SqlLimits {
         memory_bytes: 16 << 20,

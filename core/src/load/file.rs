@@ -21,7 +21,7 @@ use datafusion::parquet::arrow::arrow_reader::{
 use datafusion::parquet::file::reader::Length;
 
 use super::source::Source;
-use super::{Problem, Stop, claims, footer_bounds};
+use super::{Problem, Stop, claims, thrift_bounds};
 use crate::frame::{INSTANTS, VALUE_COLUMNS};
 use crate::zone::wall_clock_to_utc;
 
@@ -60,7 +60,7 @@ impl SeriesFile {
         // decoding a damaged one panics inside arrow-ipc, and the parquet
         // schema says all the loader needs (the stored units, and whether
         // times are instants).
-        footer_bounds::check_file(source.file(), length)?;
+        thrift_bounds::check_footer(source.file(), length)?;
         let options = ArrowReaderOptions::new().with_skip_arrow_metadata(true);
         let metadata =
             guarded(|| ArrowReaderMetadata::load(&source, options))?.map_err(|e| unreadable(&e))?;

@@ -5,16 +5,16 @@
 //! ([`StoredSeries::load_aggregated`]).
 //!
 //! The parquet crate decodes every page; what is Candela's own is checking
-//! what each file's footer claims before anything is sized by it
-//! (`footer_bounds` before the crate decodes it, `claims` after), and
+//! what each file's footer and page headers claim before anything is sized
+//! by them (`thrift_bounds` before the crate decodes them, `claims` after), and
 //! cutting the work into stretches of rows folded on every core
 //! (`pipeline`).
 
 mod claims;
 mod file;
-mod footer_bounds;
 mod pipeline;
 mod source;
+mod thrift_bounds;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -8,9 +8,15 @@
 //! — forged, damaged, or renamed from another plugin's — fails the check and
 //! is compiled again and overwritten; the folder itself is private
 //! ([`PrivateDir`]).
+//!
+//! Every new version of a plugin adds an entry, so a server left running
+//! while plugins are rebuilt keeps only the [`KEPT_ENTRIES`] last used
+//! (an entry's modification time is its last use).
 
+use std::fs::File;
 use std::hash::{Hash, Hasher};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -22,6 +28,11 @@ use crate::{LoadError, content_hash, write_atomically};
 
 /// Bytes of the HMAC that starts every entry.
 const TAG_BYTES: usize = 32;
+
+/// Entries kept: far more plugins than a folder holds, each a few MiB.
+const KEPT_ENTRIES: usize = 64;
+
+const EXTENSION: &str = "cwasm";
 
 pub(super) struct ComponentCache {
     dir: PrivateDir,
@@ -48,18 +59,20 @@ impl ComponentCache {
 
     /// The component for `wasm`, from the cache or compiled (and then cached).
     pub(super) fn component(&self, engine: &Engine, wasm: &[u8]) -> Result<Component, LoadError> {
-        let name = format!("{}-{}.cwasm", content_hash(wasm), self.engine_key);
+        let name = format!("{}-{}.{EXTENSION}", content_hash(wasm), self.engine_key);
         let path = self.dir.path().join(&name);
         if let Some(component) = self.read(engine, &path, &name) {
             tracing::debug!(path = %path.display(), "compiled plugin taken from the cache");
+            mark_used(&path);
             return Ok(component);
         }
         let component = Component::new(engine, wasm).map_err(LoadError::compile)?;
-        if let Err(e) = self.write(&component, &path, &name) {
-            tracing::warn!(
+        match self.write(&component, &path, &name) {
+            Ok(()) => prune(self.dir.path(), KEPT_ENTRIES),
+            Err(e) => tracing::warn!(
                 "cannot cache the compiled plugin in {}: {e}",
                 self.dir.path().display()
-            );
+            ),
         }
         Ok(component)
     }
@@ -103,5 +116,73 @@ impl ComponentCache {
         mac.update(&[0]);
         mac.update(code);
         mac
+    }
+}
+
+/// Records a use of the entry at `path`, for [`prune`]; a failure only makes
+/// it look older.
+fn mark_used(path: &Path) {
+    let touched = File::options()
+        .append(true)
+        .open(path)
+        .and_then(|file| file.set_modified(SystemTime::now()));
+    if let Err(e) = touched {
+        tracing::debug!(path = %path.display(), "cannot mark the cache entry used: {e}");
+    }
+}
+
+/// Removes all but the `kept` most recently used entries of `dir`.
+fn prune(dir: &Path, kept: usize) {
+    let Ok(listing) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<(SystemTime, PathBuf)> = listing
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|x| x == EXTENSION))
+        .filter_map(|path| Some((path.metadata().ok()?.modified().ok()?, path)))
+        .collect();
+    if entries.len() <= kept {
+        return;
+    }
+    entries.sort_unstable_by_key(|(used, _)| std::cmp::Reverse(*used));
+    for (_, path) in &entries[kept..] {
+        match std::fs::remove_file(path) {
+            Ok(()) => {
+                tracing::debug!(path = %path.display(), "removed a cache entry unused for longest")
+            }
+            Err(e) => {
+                tracing::warn!(path = %path.display(), "cannot remove an old cache entry: {e}")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn only_the_most_recently_used_entries_are_kept() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let epoch = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        for (name, age) in [("a", 5), ("b", 1), ("c", 4), ("d", 2), ("e", 3)] {
+            let path = dir.path().join(format!("{name}.{EXTENSION}"));
+            std::fs::write(&path, name).expect("entry");
+            let file = File::options().append(true).open(&path).expect("open");
+            file.set_modified(epoch - Duration::from_secs(age))
+                .expect("set time");
+        }
+        std::fs::write(dir.path().join("key"), "secret").expect("key");
+        // `c` is used: now the newest.
+        mark_used(&dir.path().join(format!("c.{EXTENSION}")));
+        prune(dir.path(), 3);
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("listing")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["b.cwasm", "c.cwasm", "d.cwasm", "key"]);
     }
 }

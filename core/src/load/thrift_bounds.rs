@@ -1,14 +1,20 @@
-//! Whether every count a footer's Thrift encoding declares fits in its bytes.
+//! Whether every count that a footer or a page header declares in its
+//! Thrift encoding fits in the bytes there are.
 //!
-//! The parquet crate (59.x, which DataFusion 55 brings) reserves room for the
-//! footer's list of row groups by the count the list declares, before
-//! reading a single entry: a footer of a few hundred bytes declaring 2^31 row
-//! groups asks for 200 GB, and the failed allocation aborts the process.
-//! parquet 60 bounds that count by the bytes left; until DataFusion moves to
-//! it, this walk checks the same bound from outside. It only skips over the
-//! encoding (Thrift's compact protocol), checking that no list, set, map or
-//! string claims more entries or bytes than remain, and never allocates; the
-//! crate still decodes the footer.
+//! The parquet crate (59.x, which DataFusion 55 brings) trusts two such
+//! counts:
+//! - It reserves room for the footer's list of row groups by the count the
+//!   list declares, before reading a single entry: a footer of a few hundred
+//!   bytes declaring 2^31 row groups asks for 200 GB, and the failed
+//!   allocation aborts the process. (parquet 60 bounds that count.)
+//! - It skips the fields of a page header it does not know, and skips a
+//!   boolean in a list as if it took no byte: a header declaring a list of
+//!   2^31 booleans spins for 10 seconds or more without reading anything.
+//!
+//! This walk checks the bound from outside: it only skips over the encoding
+//! (Thrift's compact protocol), checking that no list, set, map or string
+//! claims more entries or bytes than remain, and never allocates; the crate
+//! still decodes the footer and the headers.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -18,9 +24,13 @@ use super::Problem;
 /// Nesting deeper than any parquet footer's (its deepest is about 6).
 const MAX_DEPTH: usize = 32;
 
+/// Longest page header checked: a page of numbers has one of well under a
+/// KiB (its statistics are a few numbers).
+pub(super) const PAGE_HEADER_WINDOW: usize = 64 * 1024;
+
 /// Checks the footer of `file`, of `length` bytes. A file without a plain
 /// parquet footer is left to the parquet crate to refuse.
-pub(super) fn check_file(file: &File, length: u64) -> Result<(), Problem> {
+pub(super) fn check_footer(file: &File, length: u64) -> Result<(), Problem> {
     let unreadable = |e: std::io::Error| Problem::Unreadable(e.to_string());
     let Some(tail_at) = length.checked_sub(8) else {
         return Ok(());
@@ -55,13 +65,47 @@ fn check(footer: &[u8]) -> Result<(), Problem> {
             "its metadata declares {what}, more than its {} bytes can hold",
             footer.len()
         ))),
-        Ok(()) | Err(Stop::Malformed) => Ok(()),
+        Ok(()) | Err(Stop::Malformed | Stop::Short) => Ok(()),
     }
+}
+
+/// Checks the page header at the start of `window`, the next bytes of the
+/// file (at most [`PAGE_HEADER_WINDOW`]; `to_the_end` when they are all the
+/// file has left). The error says what is wrong; a header that is not valid
+/// Thrift is left to the parquet crate to refuse.
+///
+/// Returns the header's length if the crate reads a page's data after it
+/// (a data or a dictionary page): the crate skips the data of other pages,
+/// such as index pages, and reads a header there instead.
+pub(super) fn check_page_header(window: &[u8], to_the_end: bool) -> Result<Option<usize>, String> {
+    let mut walk = Walk { bytes: window };
+    match walk.skip(STRUCT, 0) {
+        Ok(()) => Ok(has_data(window).then(|| window.len() - walk.bytes.len())),
+        Err(Stop::TooMany(what)) => Err(format!(
+            "a page header declares {what}, more than the file holds there"
+        )),
+        Err(Stop::Short) if !to_the_end => Err(format!(
+            "a page header is longer than {} KiB",
+            PAGE_HEADER_WINDOW / 1024
+        )),
+        Err(Stop::Malformed | Stop::Short) => Ok(None),
+    }
+}
+
+/// Whether the header at the start of `header` is of a data page (v1 or v2)
+/// or a dictionary page: its first field, `1: i32 type`, is 0, 2 or 3.
+fn has_data(header: &[u8]) -> bool {
+    let mut walk = Walk { bytes: header };
+    let first = walk.byte();
+    let zigzag = walk.varint();
+    matches!((first, zigzag), (Ok(0x15), Ok(0 | 4 | 6)))
 }
 
 enum Stop {
     /// A count beyond the bytes left, described.
     TooMany(String),
+    /// The bytes ended inside a value.
+    Short,
     /// Not valid compact Thrift: for the parquet crate to report.
     Malformed,
 }
@@ -86,7 +130,7 @@ struct Walk<'a> {
 
 impl Walk<'_> {
     fn byte(&mut self) -> Result<u8, Stop> {
-        let (&first, rest) = self.bytes.split_first().ok_or(Stop::Malformed)?;
+        let (&first, rest) = self.bytes.split_first().ok_or(Stop::Short)?;
         self.bytes = rest;
         Ok(first)
     }
@@ -104,8 +148,8 @@ impl Walk<'_> {
     }
 
     fn advance(&mut self, n: u64) -> Result<(), Stop> {
-        let n = usize::try_from(n).map_err(|_| Stop::Malformed)?;
-        self.bytes = self.bytes.get(n..).ok_or(Stop::Malformed)?;
+        let n = usize::try_from(n).map_err(|_| Stop::Short)?;
+        self.bytes = self.bytes.get(n..).ok_or(Stop::Short)?;
         Ok(())
     }
 
@@ -187,6 +231,27 @@ mod tests {
         assert!(error.to_string().contains("2147483647 entries"), "{error}");
         // The same list of two empty structs fits.
         assert!(check(&[0x49, 0x2c, 0x00, 0x00, 0x00]).is_ok());
+    }
+
+    #[test]
+    fn a_page_header_listing_more_booleans_than_bytes_is_refused() {
+        // struct { 1: i32 0, 9: list<bool> of 2^31 - 1 } then stop.
+        let hostile = [0x15, 0x00, 0x89, 0xf1, 0xff, 0xff, 0xff, 0xff, 0x07, 0x00];
+        let error = check_page_header(&hostile, true).expect_err("refused");
+        assert!(error.contains("2147483647 entries"), "{error}");
+        // A data page's header with two booleans, a byte each, then the stop.
+        let fits = [0x15, 0x00, 0x89, 0x21, 0x01, 0x02, 0x00];
+        assert_eq!(check_page_header(&fits, true), Ok(Some(fits.len())));
+        let mut followed = fits.to_vec();
+        followed.extend_from_slice(b"the page's data");
+        assert_eq!(check_page_header(&followed, false), Ok(Some(fits.len())));
+        // An index page's (type 1): what follows it is read as a header.
+        let index = [0x15, 0x02, 0x00];
+        assert_eq!(check_page_header(&index, true), Ok(None));
+        // Cut short: the end of the file is the crate's to report, but a
+        // header running past the window is refused.
+        assert_eq!(check_page_header(&fits[..3], true), Ok(None));
+        assert!(check_page_header(&fits[..3], false).is_err());
     }
 
     #[test]

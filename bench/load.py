@@ -25,7 +25,8 @@ connections, all at once:
 It prints, per kind, requests per second, p50 and p99 latency and errors
 (non-2xx answers, socket errors, timeouts), and for each server its threads
 and resident memory at start, after a 10 s warm-up, at the peak and at the
-end. With --swap-plugins the HMA plugin file is replaced every 5 s while
+end, and its resident memory at each tenth of the run (a leak climbs, churn
+does not). With --swap-plugins the HMA plugin file is replaced every 5 s while
 the load runs, each time by new bytes (the same code with a numbered custom
 section), so that each replacement is compiled, cached and swapped in the
 registry; the compile cache's size at the end is printed.
@@ -248,6 +249,8 @@ def main() -> None:
             print(f"{name:<8}{label:>12}{threads:>9}{rss:>10.1f}")
         drift = (end[name][1] - warm[name][1]) / warm[name][1] * 100
         print(f"{name:<8}{'end vs warm':>12}{'':>9}{drift:>+9.1f}%")
+        tenths = [samples[min(len(samples) - 1, i * len(samples) // 10)][2] for i in range(11)]
+        print(f"{name:<8}{'each tenth':>12}  " + " ".join(f"{rss:.0f}" for rss in tenths))
     print(f"\nthe plugin compile cache: {cache[0]} entries, {cache[1]:.1f} MiB")
     errors = sum(r["errors"] for r in results.values())
     if errors:

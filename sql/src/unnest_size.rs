@@ -19,40 +19,28 @@ use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, GenericListArray, OffsetSizeTrait, RecordBatch,
 };
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::TaskContext;
 use datafusion::physical_plan::ExecutionPlan;
-use datafusion::physical_plan::execution_plan::{ChildrenPropertiesMode, ReplaceChildrenOptions};
 use datafusion::physical_plan::unnest::UnnestExec;
 
 use crate::column_held_bytes;
 use crate::value_size::ValueTooLarge;
-use crate::watch::{Watch, WatchedExec, Watcher};
+use crate::watch::{Watch, Watcher, watch_inputs_of};
 
 /// `plan` with the input of every `UnnestExec` watched.
 pub fn cap_unnest_output(
     plan: Arc<dyn ExecutionPlan>,
     max_bytes: usize,
 ) -> Result<Arc<dyn ExecutionPlan>> {
-    plan.transform_up(|node| {
-        let Some(unnest) = node.downcast_ref::<UnnestExec>() else {
-            return Ok(Transformed::no(node));
-        };
-        let watch = Arc::new(UnnestInput {
-            lists: unnest
-                .list_column_indices()
-                .iter()
-                .map(|list| (list.index_in_input_schema, list.depth))
-                .collect(),
-            max_bytes,
-        });
-        let input = WatchedExec::wrap(Arc::clone(unnest.input()), watch);
-        // The watched input is the same operator, with the same properties.
-        let keep = ReplaceChildrenOptions::new(ChildrenPropertiesMode::Keep);
-        Ok(Transformed::yes(node.replace_children(vec![input], keep)?))
+    watch_inputs_of(plan, |unnest: &UnnestExec| UnnestInput {
+        lists: unnest
+            .list_column_indices()
+            .iter()
+            .map(|list| (list.index_in_input_schema, list.depth))
+            .collect(),
+        max_bytes,
     })
-    .map(|t| t.data)
 }
 
 #[derive(Debug)]

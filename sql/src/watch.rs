@@ -15,10 +15,11 @@ use std::task::{Context, Poll};
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{RecordBatchStream, SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_plan::execution_plan::{ChildrenPropertiesMode, ReplaceChildrenOptions};
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 use futures::{Stream, StreamExt};
 
@@ -59,6 +60,29 @@ impl<W: Watch> WatchedExec<W> {
     pub fn wrap(input: Arc<dyn ExecutionPlan>, watch: Arc<W>) -> Arc<dyn ExecutionPlan> {
         Arc::new(WatchedExec { input, watch })
     }
+}
+
+/// `plan` with the inputs of every `T` operator watched, by the watch
+/// `watch_of` makes for that operator.
+pub fn watch_inputs_of<T: ExecutionPlan, W: Watch>(
+    plan: Arc<dyn ExecutionPlan>,
+    watch_of: impl Fn(&T) -> W,
+) -> Result<Arc<dyn ExecutionPlan>> {
+    plan.transform_up(|node| {
+        let Some(operator) = node.downcast_ref::<T>() else {
+            return Ok(Transformed::no(node));
+        };
+        let watch = Arc::new(watch_of(operator));
+        let children = node
+            .children()
+            .into_iter()
+            .map(|child| WatchedExec::wrap(Arc::clone(child), Arc::clone(&watch)))
+            .collect();
+        // The watched children are the same operators, with the same properties.
+        let keep = ReplaceChildrenOptions::new(ChildrenPropertiesMode::Keep);
+        Ok(Transformed::yes(node.replace_children(children, keep)?))
+    })
+    .map(|t| t.data)
 }
 
 impl<W: Watch> DisplayAs for WatchedExec<W> {

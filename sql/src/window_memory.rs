@@ -11,33 +11,18 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
-use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::error::Result;
 use datafusion::execution::TaskContext;
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::physical_plan::ExecutionPlan;
-use datafusion::physical_plan::execution_plan::{ChildrenPropertiesMode, ReplaceChildrenOptions};
 use datafusion::physical_plan::windows::WindowAggExec;
 
 use crate::held_bytes;
-use crate::watch::{Watch, WatchedExec, Watcher};
+use crate::watch::{Watch, Watcher, watch_inputs_of};
 
 /// `plan` with the input of every `WindowAggExec` counted.
 pub fn count_window_input(plan: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
-    plan.transform_up(|node| {
-        if !node.is::<WindowAggExec>() {
-            return Ok(Transformed::no(node));
-        }
-        let children = node
-            .children()
-            .into_iter()
-            .map(|child| WatchedExec::wrap(Arc::clone(child), Arc::new(WindowInput)))
-            .collect();
-        // The watched children are the same operators, with the same properties.
-        let keep = ReplaceChildrenOptions::new(ChildrenPropertiesMode::Keep);
-        Ok(Transformed::yes(node.replace_children(children, keep)?))
-    })
-    .map(|t| t.data)
+    watch_inputs_of(plan, |_: &WindowAggExec| WindowInput)
 }
 
 #[derive(Debug)]

@@ -6,6 +6,7 @@
 //! ([`query`], [`resample`], [`bins`]) into the frames requests are served from.
 //! [`write`](mod@write) writes bars in the layout it reads.
 
+pub mod align;
 pub mod bins;
 pub mod catalog;
 pub mod error;

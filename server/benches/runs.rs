@@ -18,7 +18,7 @@ use axum::body::Body;
 use axum::http::Request;
 use candela_backtest::{FileLimits, RunsFolder};
 use candela_core::{Engine, Store, StoreConfig};
-use candela_server::api::AppState;
+use candela_server::state::AppState;
 use candela_server::sample_runs::LONG_RUN;
 use candela_sql::SqlLimits;
 use criterion::{Criterion, criterion_group, criterion_main};

@@ -15,7 +15,7 @@ use axum::body::Body;
 use axum::http::{Request, header};
 use candela_core::synthetic::{continuous_minutes, write_parquet};
 use candela_core::{Engine, Store, StoreConfig, Timeframe};
-use candela_server::api::AppState;
+use candela_server::state::AppState;
 use candela_sql::{SqlLimits, SqlService};
 use chrono_tz::Tz;
 use criterion::{Criterion, criterion_group, criterion_main};

@@ -14,26 +14,26 @@ use tower_http::compression::CompressionLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::api::{self, AppState};
 use crate::error::ApiError;
-use crate::http_policy;
-use crate::{runs_api, sql_api, web};
+use crate::routes::{catalog, data, openapi, runs, sql};
+use crate::state::AppState;
+use crate::{http_policy, web};
 
 /// Builds the router serving the API and the UI.
 pub fn router(state: AppState) -> Router {
     let http = state.http.clone();
     let timeout = http.request_timeout;
     Router::new()
-        .route("/api/symbols", get(api::symbols))
-        .route("/api/timeframes/{symbol}", get(api::timeframes))
-        .route("/api/indicators", get(api::indicators))
-        .route("/api/data", get(api::data))
-        .route("/api/sql", get(sql_api::get).post(sql_api::post))
-        .route("/api/runs", get(runs_api::list))
-        .route("/api/runs/{run}", get(runs_api::detail))
-        .route("/api/runs/{run}/trades", get(runs_api::trades))
-        .route("/api/runs/{run}/equity", get(runs_api::equity))
-        .route("/api/openapi.json", get(api::openapi))
+        .route("/api/symbols", get(catalog::symbols))
+        .route("/api/timeframes/{symbol}", get(catalog::timeframes))
+        .route("/api/indicators", get(catalog::indicators))
+        .route("/api/data", get(data::data))
+        .route("/api/sql", get(sql::get).post(sql::post))
+        .route("/api/runs", get(runs::list))
+        .route("/api/runs/{run}", get(runs::detail))
+        .route("/api/runs/{run}/trades", get(runs::trades))
+        .route("/api/runs/{run}/equity", get(runs::equity))
+        .route("/api/openapi.json", get(openapi::openapi))
         .fallback(web::asset)
         .with_state(state)
         .layer(DefaultBodyLimit::max(http.max_body_bytes))

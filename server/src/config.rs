@@ -14,7 +14,7 @@ use candela_sql::SqlLimits;
 use chrono_tz::Tz;
 use serde::Deserialize;
 
-use crate::api::DataLimits;
+use crate::state::DataLimits;
 use crate::budget::ResponseBudget;
 use crate::http_policy::{HostAllowlist, HttpPolicy};
 use crate::serve::ConnectionLimits;
@@ -98,7 +98,7 @@ impl Default for ApiConfig {
         ApiConfig {
             max_indicator_calls: limits.max_indicator_calls,
             default_limit: limits.default_limit,
-            response_budget_mb: crate::api::DEFAULT_RESPONSE_BUDGET_MB,
+            response_budget_mb: crate::state::DEFAULT_RESPONSE_BUDGET_MB,
             work_threads: std::thread::available_parallelism().map_or(2, usize::from),
         }
     }
@@ -380,7 +380,7 @@ impl Config {
         ])?;
         Ok(DataLimits {
             max_indicator_calls: api.max_indicator_calls,
-            default_limit: api.default_limit.min(crate::api::MAX_LIMIT),
+            default_limit: api.default_limit.min(crate::routes::data::MAX_LIMIT),
             budget: ResponseBudget::new(api.response_budget_mb.saturating_mul(1 << 20)),
         })
     }

@@ -99,6 +99,13 @@ impl ApiError {
         self
     }
 
+    /// Says the error came from the indicator call `call` (as written): its
+    /// message, `param` and `indicator` name it.
+    pub fn caused_by_call(mut self, call: &str) -> Self {
+        self.detail.message = format!("indicators: {call}: {}", self.detail.message);
+        self.param("indicators").indicator(call)
+    }
+
     /// Points at a place in the SQL query.
     pub fn position(mut self, position: Option<SqlPosition>) -> Self {
         self.detail.position = position;

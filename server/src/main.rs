@@ -14,7 +14,7 @@ use candela_core::indicator::Registry;
 use candela_core::{Engine, Store, SymbolId, Timeframe};
 use candela_plugins::PluginFolder;
 use candela_plugins::folder::FolderError;
-use candela_server::api::AppState;
+use candela_server::state::AppState;
 use candela_server::config::{Config, ConfigError, DEFAULT_PLUGINS, DEFAULT_RUNS, ProviderConfig};
 use candela_server::import::{Owner, Request};
 use clap::{Parser, Subcommand};

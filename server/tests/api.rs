@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use candela_core::synthetic::{SeriesSpec, write_parquet};
 use candela_core::{Engine, Store, StoreConfig};
-use candela_server::api::AppState;
+use candela_server::state::AppState;
 use candela_sql::SqlLimits;
 use chrono::{NaiveDate, NaiveTime, TimeDelta};
 use serde_json::{Value, json};

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use candela_backtest::{FileLimits, RunsFolder};
 use candela_core::{Engine, Store, StoreConfig};
 use candela_plugins::PluginFolder;
-use candela_server::api::AppState;
+use candela_server::state::AppState;
 use candela_sql::SqlLimits;
 
 #[path = "../../plugins/tests/support/mod.rs"]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use candela_core::{Engine, Store, StoreConfig};
-use candela_server::api::AppState;
+use candela_server::state::AppState;
 use candela_sql::SqlLimits;
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use http_body_util::BodyExt;

@@ -13,7 +13,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use candela_core::frame::BarColumns;
-use candela_core::indicator::call::Arg;
+use candela_core::indicator::call::{Arg, ArgValue};
 use candela_core::indicator::{
     Indicator, IndicatorCall, IndicatorSpec, Input, Params, ResolvedCall,
 };
@@ -177,9 +177,10 @@ impl WindowUDFImpl for IndicatorWindow {
                 .iter()
                 .map(|v| Arg {
                     name: None,
-                    value: v.to_string(),
+                    value: ArgValue::Text(v.to_string()),
                 })
                 .collect(),
+            output: None,
         };
         let params =
             Params::from_call(spec, &call).map_err(|e| DataFusionError::Plan(e.to_string()))?;
@@ -197,11 +198,7 @@ impl WindowUDFImpl for IndicatorWindow {
             })
             .unwrap_or(Tz::UTC);
         Ok(Box::new(IndicatorEvaluator {
-            call: ResolvedCall {
-                key: params.key(&spec.id),
-                indicator: Arc::clone(&self.indicator),
-                params,
-            },
+            call: ResolvedCall::new(Arc::clone(&self.indicator), params),
             zone: time_zone,
         }))
     }

@@ -4,15 +4,21 @@
 //! UI and SQL never care where an indicator came from.
 
 pub mod call;
+mod evaluate;
 pub mod params;
 mod registry;
+mod resolve;
+pub mod source;
 pub mod spec;
 
 use chrono_tz::Tz;
 
-pub use call::{IndicatorCall, parse_calls};
+pub use call::{Arg, ArgValue, IndicatorCall, parse_calls};
+pub use evaluate::{CallValues, Evaluation, Frames, HigherTimeframe, ResolvedCall};
 pub use params::{ParamError, Params};
-pub use registry::{Builtin, CallError, Registry, RegistryError, ResolvedCall};
+pub use registry::{Builtin, CallError, Registry, RegistryError};
+pub use resolve::{RESERVED, takes_source};
+pub use source::{PriceColumn, Source};
 pub use spec::{IndicatorSpec, Input, Origin, OutputSpec, ParamKind, ParamSpec, Placement, Style};
 
 use crate::frame::BarColumns;

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::call::IndicatorCall;
+use super::call::{Arg, ArgValue, IndicatorCall};
 use super::spec::{IndicatorSpec, ParamKind, ParamSpec};
 
 /// The arguments of one call, validated, in the order the spec declares them,
@@ -48,14 +48,24 @@ impl Params {
     /// Validates `call`'s arguments against `spec`: positional ones in
     /// declared order, then named ones, each once, typed and in range.
     pub fn from_call(spec: &IndicatorSpec, call: &IndicatorCall) -> Result<Params, ParamError> {
+        Params::from_args(spec, call.args.iter(), &call.to_string())
+    }
+
+    /// Validates `args` as [`Params::from_call`] does; errors name `call`.
+    pub fn from_args<'a>(
+        spec: &IndicatorSpec,
+        args: impl ExactSizeIterator<Item = &'a Arg>,
+        call: &str,
+    ) -> Result<Params, ParamError> {
         let fail = |problem: String| ParamError {
-            call: call.to_string(),
+            call: call.to_owned(),
             problem,
         };
+        let count = args.len();
         let mut params = Params::defaults(spec);
         let mut given = vec![false; spec.params.len()];
         let mut named_seen = false;
-        for (position, arg) in call.args.iter().enumerate() {
+        for (position, arg) in args.enumerate() {
             let index = match &arg.name {
                 Some(name) => {
                     named_seen = true;
@@ -83,7 +93,7 @@ impl Params {
                         spec.params.len(),
                         if spec.params.len() == 1 { "" } else { "s" },
                         names(&spec.params),
-                        call.args.len()
+                        count
                     )));
                 }
                 None => position,
@@ -92,7 +102,17 @@ impl Params {
             if std::mem::replace(&mut given[index], true) {
                 return Err(fail(format!("'{}' is given twice", param.name)));
             }
-            params.values[index].value = parse_value(param, &arg.value).map_err(fail)?;
+            let text = match &arg.value {
+                ArgValue::Text(text) => text,
+                ArgValue::Call(inner) => {
+                    return Err(fail(format!(
+                        "{} must be {}, not a call ({inner}); a call goes in source=, as in ema(9,source=rsi(14))",
+                        param.name,
+                        param.range_text()
+                    )));
+                }
+            };
+            params.values[index].value = parse_value(param, text).map_err(fail)?;
         }
         Ok(params)
     }
@@ -123,13 +143,20 @@ impl Params {
     /// The canonical text of a call with these arguments, e.g.
     /// `macd(fast=12,slow=26,signal=9)`, or the bare id when there are none.
     pub fn key(&self, id: &str) -> String {
-        if self.values.is_empty() {
+        self.key_with(id, &[])
+    }
+
+    /// The canonical text with `extra` arguments (`name=value`, as the
+    /// reserved ones are written) after the parameters.
+    pub fn key_with(&self, id: &str, extra: &[String]) -> String {
+        if self.values.is_empty() && extra.is_empty() {
             return id.to_owned();
         }
         let mut key = format!("{id}(");
-        for (i, p) in self.values.iter().enumerate() {
+        let params = self.values.iter().map(|p| format!("{}={}", p.name, p.value));
+        for (i, arg) in params.chain(extra.iter().cloned()).enumerate() {
             let separator = if i == 0 { "" } else { "," };
-            let _ = write!(key, "{separator}{}={}", p.name, p.value);
+            let _ = write!(key, "{separator}{arg}");
         }
         key.push(')');
         key

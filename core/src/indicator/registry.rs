@@ -2,17 +2,13 @@
 //! submits a [`Builtin`]); plugins are inserted and removed at run time.
 
 use std::collections::BTreeMap;
-use std::ops::Range;
 use std::sync::{Arc, RwLock};
 
-use chrono_tz::Tz;
-
-use super::call::{CallSyntaxError, parse_calls};
-use super::params::{ParamError, Params};
+use super::Indicator;
+use super::call::CallSyntaxError;
+use super::params::ParamError;
+use super::resolve::RESERVED;
 use super::spec::Origin;
-use super::{ComputeError, ComputeErrorKind, History, Indicator, Series};
-use crate::frame::BarColumns;
-use crate::zone;
 
 /// A built-in indicator's constructor, submitted with `inventory::submit!`.
 #[derive(Debug)]
@@ -34,7 +30,7 @@ pub enum CallError {
     Unknown(String),
     #[error(transparent)]
     Param(#[from] ParamError),
-    #[error("{count} calls, more than the {max} one request may make; ask for fewer")]
+    #[error("{count} calls (those in source= included), more than the {max} one request may make; ask for fewer")]
     TooMany { count: usize, max: usize },
 }
 
@@ -44,6 +40,8 @@ pub enum RegistryError {
     Builtin(String),
     #[error("'{0}' is not an indicator id: use lower-case letters, digits and '_'")]
     BadId(String),
+    #[error("{id} declares a parameter '{param}', a name every call reserves (source, timeframe, align); rename it")]
+    ReservedParam { id: String, param: String },
 }
 
 impl Registry {
@@ -79,6 +77,17 @@ impl Registry {
         if !valid {
             return Err(RegistryError::BadId(id));
         }
+        if let Some(param) = indicator
+            .spec()
+            .params
+            .iter()
+            .find(|p| RESERVED.contains(&p.name.as_str()))
+        {
+            return Err(RegistryError::ReservedParam {
+                id,
+                param: param.name.clone(),
+            });
+        }
         let mut map = self.write();
         if map
             .get(&id)
@@ -99,46 +108,6 @@ impl Registry {
         map.remove(id)
     }
 
-    /// Parses and validates a whole `indicators` parameter.
-    pub fn resolve(&self, text: &str) -> Result<Vec<ResolvedCall>, CallError> {
-        self.resolve_at_most(text, usize::MAX)
-    }
-
-    /// Parses and validates an `indicators` parameter of at most `max_calls`
-    /// calls, counted before any indicator checks its parameters.
-    pub fn resolve_at_most(
-        &self,
-        text: &str,
-        max_calls: usize,
-    ) -> Result<Vec<ResolvedCall>, CallError> {
-        let calls = parse_calls(text)?;
-        if calls.len() > max_calls {
-            return Err(CallError::TooMany {
-                count: calls.len(),
-                max: max_calls,
-            });
-        }
-        calls
-            .iter()
-            .map(|call| {
-                let indicator = self
-                    .get(&call.id)
-                    .ok_or_else(|| CallError::Unknown(call.id.clone()))?;
-                let params = Params::from_call(indicator.spec(), call)?;
-                indicator.check(&params).map_err(|problem| ParamError {
-                    call: call.to_string(),
-                    problem,
-                })?;
-                let key = params.key(&indicator.spec().id);
-                Ok(ResolvedCall {
-                    indicator,
-                    params,
-                    key,
-                })
-            })
-            .collect()
-    }
-
     fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Arc<dyn Indicator>>> {
         // A panic while holding the lock cannot leave the map half-updated
         // (every write is a single insert or remove), so a poisoned lock is safe.
@@ -147,68 +116,5 @@ impl Registry {
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<String, Arc<dyn Indicator>>> {
         self.indicators.write().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// A validated call, ready to compute.
-#[derive(Debug, Clone)]
-pub struct ResolvedCall {
-    pub indicator: Arc<dyn Indicator>,
-    pub params: Params,
-    /// Canonical text, e.g. `sma(period=20)`.
-    pub key: String,
-}
-
-impl ResolvedCall {
-    /// The outputs over `rows` of `bars`, computed with the history the
-    /// indicator asks for, so that they equal the values over all the bars.
-    pub fn compute_window<'a>(
-        &self,
-        bars: impl Into<BarColumns<'a>>,
-        zone: Tz,
-        rows: Range<usize>,
-    ) -> Result<Vec<Vec<f64>>, ComputeError> {
-        let bars: BarColumns<'a> = bars.into();
-        let rows = rows.start.min(rows.end)..rows.end.min(bars.len());
-        let from = match self.indicator.history(&self.params) {
-            History::Bars(n) => rows.start.saturating_sub(n),
-            History::Whole => 0,
-            History::LocalDay => match bars.time.get(rows.start) {
-                Some(&first) => {
-                    let midnight = zone::midnight(&zone, zone::local_date(&zone, first));
-                    bars.time[..rows.start].partition_point(|&t| t < midnight)
-                }
-                None => rows.start,
-            },
-        };
-        let series = Series {
-            bars: bars.slice(from..rows.end),
-            zone,
-        };
-        let outputs = self.indicator.compute(&series, &self.params)?;
-        let spec = self.indicator.spec();
-        if outputs.len() != spec.outputs.len()
-            || outputs.iter().any(|o| o.len() != series.bars.len())
-        {
-            return Err(ComputeError {
-                indicator: self.key.clone(),
-                message: format!(
-                    "returned {} series of lengths {:?}, expected {} of length {}",
-                    outputs.len(),
-                    outputs.iter().map(Vec::len).collect::<Vec<_>>(),
-                    spec.outputs.len(),
-                    series.bars.len()
-                ),
-                kind: ComputeErrorKind::Failed,
-            });
-        }
-        let skip = rows.start - from;
-        if skip == 0 {
-            return Ok(outputs);
-        }
-        Ok(outputs
-            .into_iter()
-            .map(|mut values| values.split_off(skip))
-            .collect())
     }
 }

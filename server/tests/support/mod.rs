@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use candela_backtest::{FileLimits, RunsFolder};
 use candela_core::{Engine, Store, StoreConfig};
-use candela_server::api::AppState;
+use candela_server::state::AppState;
 use candela_sql::SqlLimits;
 use http_body_util::BodyExt;
 use serde_json::Value;

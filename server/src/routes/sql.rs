@@ -14,7 +14,7 @@ use datafusion::arrow::json::writer::{EncoderOptions, make_encoder};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::AppState;
+use crate::state::AppState;
 use crate::error::{ApiError, ErrorBody, SqlPosition};
 
 const ARROW_STREAM: &str = "application/vnd.apache.arrow.stream";

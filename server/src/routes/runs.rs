@@ -15,7 +15,7 @@ use candela_core::{BarFrame, SymbolId, Timeframe};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::AppState;
+use crate::state::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::time_param::{TimeBound, parse_time};
 

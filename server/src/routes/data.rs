@@ -1,28 +1,21 @@
-//! The JSON API: thin handlers that parse parameters, ask the engine, and
-//! shape the answer as `docs/api.md` specifies.
+//! `/api/data`: a symbol's bars at a timeframe, with indicator outputs,
+//! computed off the async workers and streamed as JSON.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
-use candela_backtest::{RunSet, RunsFolder, tables};
-use candela_core::indicator::{
-    IndicatorSpec, Input, Origin, OutputSpec, ParamKind, Placement, Registry, ResolvedCall,
-};
-use candela_core::{BarFrame, Engine, Timeframe};
-use candela_sql::snapshot_table::SnapshotTable;
-use candela_sql::{SqlError, SqlLimits, SqlService};
-use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::error::ArrowError;
+use candela_core::indicator::{CallValues, Evaluation, Frames, Placement, ResolvedCall};
+use candela_core::{BarFrame, Timeframe};
 use serde::{Deserialize, Serialize, Serializer};
-use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+use utoipa::{IntoParams, ToSchema};
 
-use crate::budget::{Reservation, ResponseBudget};
+use crate::budget::Reservation;
 use crate::error::{ApiError, ErrorBody};
-use crate::http_policy::HttpPolicy;
 use crate::json_stream::{self, CHUNK_BYTES, CHUNKS_AHEAD};
+use crate::state::AppState;
 use crate::time_param::{TimeBound, parse_time};
 
 /// Largest `limit` accepted: a million bars is already ~60 MB of JSON.
@@ -32,344 +25,8 @@ pub const MAX_LIMIT: usize = 1_000_000;
 /// are asked for, on the async worker: it takes less than handing them on.
 const INLINE_ROWS: usize = 20_000;
 
-/// The memory all answers in flight may hold together, unless configured.
-pub const DEFAULT_RESPONSE_BUDGET_MB: u64 = 512;
-
 /// The columns of the bars in an answer (time, OHLC, volume).
 const BAR_COLUMNS: usize = 6;
-
-#[derive(Debug, Clone)]
-pub struct AppState {
-    pub engine: Arc<Engine>,
-    pub indicators: Arc<Registry>,
-    pub sql: Arc<SqlService>,
-    /// The watched runs folder, when the server has one.
-    pub runs: Option<Arc<RunsFolder>>,
-    pub data_limits: DataLimits,
-    pub http: HttpPolicy,
-}
-
-/// The bounds of `/api/data`.
-#[derive(Debug, Clone)]
-pub struct DataLimits {
-    /// Indicator calls one request may make.
-    pub max_indicator_calls: usize,
-    /// Bars answered when a request names no `limit`: the last ones of the
-    /// range.
-    pub default_limit: usize,
-    /// The memory all answers in flight may hold together.
-    pub budget: ResponseBudget,
-}
-
-impl Default for DataLimits {
-    fn default() -> Self {
-        DataLimits {
-            max_indicator_calls: 32,
-            default_limit: 100_000,
-            budget: ResponseBudget::new(DEFAULT_RESPONSE_BUDGET_MB << 20),
-        }
-    }
-}
-
-impl AppState {
-    /// The state over `engine` and `indicators`, with SQL in `limits`, and
-    /// the runs of `runs` (in the API and as the SQL tables `trades` and
-    /// `equity`, empty without a runs folder).
-    pub fn new(
-        engine: Arc<Engine>,
-        indicators: Arc<Registry>,
-        limits: SqlLimits,
-        runs: Option<Arc<RunsFolder>>,
-    ) -> Result<AppState, SqlError> {
-        let snapshot = {
-            let runs = runs.clone();
-            move || snapshot_of(runs.as_ref())
-        };
-        let table = |schema, rows: fn(&RunSet) -> Result<RecordBatch, ArrowError>| {
-            let snapshot = snapshot.clone();
-            SnapshotTable::new(
-                schema,
-                Arc::new(move || rows(&snapshot()).map_err(|e| e.to_string())),
-            )
-        };
-        let tables = vec![
-            (
-                "trades",
-                table(tables::trades_schema(), tables::trades_batch),
-            ),
-            (
-                "equity",
-                table(tables::equity_schema(), tables::equity_batch),
-            ),
-        ];
-        let sql = SqlService::new(
-            Arc::clone(engine.store()),
-            Arc::clone(&indicators),
-            limits,
-            tables,
-        )?;
-        Ok(AppState {
-            engine,
-            indicators,
-            sql: Arc::new(sql),
-            runs,
-            data_limits: DataLimits::default(),
-            http: HttpPolicy::default(),
-        })
-    }
-
-    /// The same state with other bounds for `/api/data` and HTTP.
-    pub fn with_limits(self, data_limits: DataLimits, http: HttpPolicy) -> AppState {
-        AppState {
-            data_limits,
-            http,
-            ..self
-        }
-    }
-
-    /// The runs as they are now (none without a runs folder).
-    pub fn runs(&self) -> Arc<RunSet> {
-        snapshot_of(self.runs.as_ref())
-    }
-
-    /// The finest stored timeframe of `symbol`: what a request that names
-    /// none is served.
-    pub(crate) fn finest_stored(&self, symbol: &str) -> Result<Timeframe, ApiError> {
-        let catalog = self.engine.store().catalog();
-        let entry = catalog.resolve(symbol).map_err(candela_core::Error::from)?;
-        entry.timeframes.keys().next().copied().ok_or_else(|| {
-            ApiError::not_found(format!("{} has no stored timeframes", entry.id)).param("symbol")
-        })
-    }
-}
-
-/// The runs of `folder` now; none without a runs folder.
-fn snapshot_of(folder: Option<&Arc<RunsFolder>>) -> Arc<RunSet> {
-    folder.map_or_else(Arc::default, |folder| folder.snapshot())
-}
-
-#[derive(Debug, OpenApi)]
-#[openapi(
-    modifiers(&TimeframePattern),
-    info(
-        title = "Candela",
-        description = "Charting server for OHLCV bars stored as parquet"
-    ),
-    paths(
-        symbols,
-        timeframes,
-        indicators,
-        data,
-        crate::sql_api::post,
-        crate::sql_api::get,
-        crate::runs_api::list,
-        crate::runs_api::detail,
-        crate::runs_api::trades,
-        crate::runs_api::equity
-    ),
-    components(schemas(
-        SymbolsResponse,
-        SymbolInfo,
-        TimeframesResponse,
-        IndicatorsResponse,
-        DataResponse,
-        Source,
-        BarColumns,
-        ErrorBody,
-        crate::sql_api::SqlRequest,
-        crate::sql_api::SqlAnswer,
-        crate::sql_api::SqlColumn,
-        crate::runs_api::RunsResponse,
-        crate::runs_api::RunSummary,
-        crate::runs_api::RunResponse,
-        crate::runs_api::TradesBody,
-        crate::runs_api::EquityResponse
-    ))
-)]
-pub struct ApiDoc;
-
-/// Gives every `timeframe` parameter the pattern the parser accepts
-/// ([`Timeframe::PATTERN`]): attributes take only literals, not a constant.
-/// The runs' endpoints also take an empty one, as the default.
-#[derive(Debug)]
-struct TimeframePattern;
-
-impl Modify for TimeframePattern {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::{RefOr, Schema};
-        for (path, item) in &mut openapi.paths.paths {
-            let pattern = if path.starts_with("/api/runs/") {
-                format!("^$|{}", Timeframe::PATTERN)
-            } else {
-                Timeframe::PATTERN.to_owned()
-            };
-            let operations = [&mut item.get, &mut item.post].into_iter().flatten();
-            let parameters = operations.flat_map(|o| o.parameters.iter_mut().flatten());
-            for parameter in parameters.filter(|p| p.name == "timeframe") {
-                if let Some(RefOr::T(Schema::Object(object))) = &mut parameter.schema {
-                    object.pattern = Some(pattern.clone());
-                }
-            }
-        }
-    }
-}
-
-/// `GET /api/openapi.json`
-pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SymbolsResponse {
-    symbols: Vec<SymbolInfo>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SymbolInfo {
-    /// `PROVIDER:SYMBOL`
-    id: String,
-    provider: String,
-    symbol: String,
-    /// Stored timeframes, finest first.
-    #[schema(value_type = Vec<String>)]
-    timeframes: Vec<Timeframe>,
-}
-
-/// Lists the stored symbols.
-#[utoipa::path(get, path = "/api/symbols", responses((status = 200, body = SymbolsResponse)))]
-pub async fn symbols(State(state): State<AppState>) -> Json<SymbolsResponse> {
-    let catalog = state.engine.store().catalog();
-    let symbols = catalog
-        .symbols()
-        .map(|entry| SymbolInfo {
-            id: entry.id.to_string(),
-            provider: entry.id.provider.clone(),
-            symbol: entry.id.symbol.clone(),
-            timeframes: entry.timeframes.keys().copied().collect(),
-        })
-        .collect();
-    Json(SymbolsResponse { symbols })
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TimeframesResponse {
-    symbol: String,
-    /// Timeframes stored on disk.
-    #[schema(value_type = Vec<String>)]
-    stored: Vec<Timeframe>,
-    /// Stored timeframes and the standard ones that can be aggregated from them.
-    #[schema(value_type = Vec<String>)]
-    available: Vec<Timeframe>,
-}
-
-/// Stored and servable timeframes of a symbol.
-#[utoipa::path(
-    get, path = "/api/timeframes/{symbol}",
-    params(("symbol" = String, Path, min_length = 1, description = "`PROVIDER:SYMBOL`, or `SYMBOL` when one provider has it")),
-    responses((status = 200, body = TimeframesResponse), (status = 404, body = ErrorBody), (status = 400, body = ErrorBody))
-)]
-pub async fn timeframes(
-    State(state): State<AppState>,
-    Path(symbol): Path<String>,
-) -> Result<Json<TimeframesResponse>, ApiError> {
-    let catalog = state.engine.store().catalog();
-    let entry = catalog
-        .resolve(&symbol)
-        .map_err(candela_core::Error::from)?;
-    let stored: Vec<Timeframe> = entry.timeframes.keys().copied().collect();
-    let mut available: Vec<Timeframe> = Timeframe::STANDARD
-        .into_iter()
-        .filter(|t| stored.iter().any(|s| s == t || s.divides(*t)))
-        .chain(stored.iter().copied())
-        .collect();
-    available.sort();
-    available.dedup();
-    Ok(Json(TimeframesResponse {
-        symbol: entry.id.to_string(),
-        stored,
-        available,
-    }))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct IndicatorsResponse {
-    indicators: Vec<IndicatorEntry>,
-}
-
-/// An indicator's spec as `docs/api.md` lists it: integer parameters as JSON
-/// integers, and each output's placement and style.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct IndicatorEntry {
-    /// Lower-case identifier used in calls, e.g. `macd`.
-    id: String,
-    name: String,
-    category: String,
-    description: String,
-    origin: Origin,
-    /// `overlay` if every output overlays the price chart, else `pane`.
-    placement: Placement,
-    /// In the order positional arguments take.
-    params: Vec<ListedParam>,
-    outputs: Vec<OutputSpec>,
-    /// The bar columns the indicator reads.
-    inputs: Vec<Input>,
-}
-
-/// A parameter as the listing shows it: `default`, `min` and `max` are JSON
-/// integers for an `integer` parameter.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ListedParam {
-    name: String,
-    #[serde(rename = "type")]
-    kind: ParamKind,
-    #[schema(value_type = f64)]
-    default: serde_json::Value,
-    #[schema(value_type = f64)]
-    min: serde_json::Value,
-    #[schema(value_type = f64)]
-    max: serde_json::Value,
-    description: String,
-}
-
-impl From<&IndicatorSpec> for IndicatorEntry {
-    fn from(spec: &IndicatorSpec) -> Self {
-        let params = spec
-            .params
-            .iter()
-            .map(|p| ListedParam {
-                name: p.name.clone(),
-                kind: p.kind,
-                default: p.kind.json(p.default),
-                min: p.kind.json(p.min),
-                max: p.kind.json(p.max),
-                description: p.description.clone(),
-            })
-            .collect();
-        IndicatorEntry {
-            id: spec.id.clone(),
-            name: spec.name.clone(),
-            category: spec.category.clone(),
-            description: spec.description.clone(),
-            origin: spec.origin,
-            placement: spec.placement(),
-            params,
-            outputs: spec.outputs.clone(),
-            inputs: spec.inputs.clone(),
-        }
-    }
-}
-
-/// Lists every indicator — built in or plugin — with its parameters and outputs.
-#[utoipa::path(get, path = "/api/indicators", responses((status = 200, body = IndicatorsResponse)))]
-pub async fn indicators(State(state): State<AppState>) -> Json<IndicatorsResponse> {
-    let indicators = state
-        .indicators
-        .list()
-        .iter()
-        .map(|i| IndicatorEntry::from(i.spec()))
-        .collect();
-    Json(IndicatorsResponse { indicators })
-}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -469,6 +126,25 @@ pub struct IndicatorValues {
     /// Each output by name, one value per bar; `null` where it is undefined.
     #[schema(value_type = std::collections::BTreeMap<String, Vec<Option<f64>>>)]
     outputs: NamedSeries,
+    /// Only for a call with `timeframe=`: per bar, the start (Unix seconds)
+    /// of the higher bar its values came from; `null` before the first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Option<i64>>>)]
+    from: Option<HigherStarts>,
+}
+
+/// Higher bars' start times, nanoseconds in, Unix seconds out.
+#[derive(Debug)]
+struct HigherStarts(Vec<Option<i64>>);
+
+impl Serialize for HigherStarts {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(
+            self.0
+                .iter()
+                .map(|t| t.map(|t| t.div_euclid(1_000_000_000))),
+        )
+    }
 }
 
 /// `{"macd": [...], "signal": [...]}` with NaN as `null`.
@@ -584,6 +260,7 @@ pub async fn data(
     let limit = parse_limit(params.limit.as_deref())?.unwrap_or(state.data_limits.default_limit);
 
     let bars = state.engine.bars(symbol, timeframe).await?;
+    let higher = higher_bars(&state, symbol, timeframe, &calls).await?;
     let in_range = bars.frame.rows_between(start, end.saturating_add(1));
     let rows = in_range.end.saturating_sub(limit).max(in_range.start)..in_range.end;
     let truncated = rows.len() < in_range.len();
@@ -593,15 +270,23 @@ pub async fn data(
         let (distinct, asked) = distinct_calls(calls);
         let outputs = distinct
             .iter()
-            .map(|call| call.indicator.spec().outputs.len())
+            .map(|call| call.indicator.spec().outputs.len() + usize::from(call.higher.is_some()))
             .sum();
         let held = budget.reserve(answer_bytes(rows.len(), outputs))?;
+        let frames = higher.iter().fold(
+            Frames::new((&*bars.frame).into(), Some(timeframe), bars.zone),
+            |frames, bars| frames.with(bars.timeframe, (&*bars.frame).into()),
+        );
+        let mut evaluation = Evaluation::new(&frames);
+        for call in &distinct {
+            evaluation.plan(call, rows.clone())?;
+        }
         let mut computed = Vec::with_capacity(distinct.len());
         for call in &distinct {
             if client.is_some_and(|client| client.gone()) {
                 return Err(ApiError::client_gone());
             }
-            computed.push(indicator_values(call, &bars, rows.clone())?);
+            computed.push(indicator_values(call, evaluation.values(call, rows.clone())?));
         }
         Ok(DataResponse {
             symbol: bars.symbol.to_string(),
@@ -637,15 +322,35 @@ async fn resolve_calls(state: &AppState, text: String) -> Result<Vec<ResolvedCal
     )
 }
 
-/// One call's outputs over `rows` of the bars.
-fn indicator_values(
-    call: &ResolvedCall,
-    bars: &candela_core::Bars,
-    rows: std::ops::Range<usize>,
-) -> Result<IndicatorValues, ApiError> {
+/// The bars of every higher timeframe `calls` name, each checked against
+/// the chart's `timeframe`; a failure names the call that asked for it.
+async fn higher_bars(
+    state: &AppState,
+    symbol: &str,
+    timeframe: Timeframe,
+    calls: &[ResolvedCall],
+) -> Result<Vec<candela_core::Bars>, ApiError> {
+    let mut wanted: Vec<(Timeframe, &str)> = Vec::new();
+    for call in calls {
+        for higher in call.higher_timeframes(timeframe)? {
+            if !wanted.iter().any(|(t, _)| *t == higher) {
+                wanted.push((higher, &call.written));
+            }
+        }
+    }
+    let mut loaded = Vec::with_capacity(wanted.len());
+    for (higher, call) in wanted {
+        let bars = (state.engine.bars(symbol, higher).await)
+            .map_err(|e| ApiError::from(e).caused_by_call(call))?;
+        loaded.push(bars);
+    }
+    Ok(loaded)
+}
+
+/// One call's outputs, named as its indicator declares them.
+fn indicator_values(call: &ResolvedCall, values: CallValues) -> IndicatorValues {
     let spec = call.indicator.spec();
-    let outputs = call.compute_window(&*bars.frame, bars.zone, rows)?;
-    Ok(IndicatorValues {
+    IndicatorValues {
         id: spec.id.clone(),
         key: call.key.clone(),
         params: call.params.to_json(),
@@ -654,10 +359,11 @@ fn indicator_values(
             spec.outputs
                 .iter()
                 .map(|o| o.name.clone())
-                .zip(outputs)
+                .zip(values.outputs)
                 .collect(),
         ),
-    })
+        from: values.from.map(HigherStarts),
+    }
 }
 
 fn parse_limit(text: Option<&str>) -> Result<Option<usize>, ApiError> {

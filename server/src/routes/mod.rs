@@ -1,0 +1,9 @@
+//! The HTTP API, one module per route family. Handlers are thin: they parse
+//! parameters, ask the engine, and shape the answer as `docs/api.md`
+//! specifies. Families share only [`crate::state`] and [`crate::error`].
+
+pub mod catalog;
+pub mod data;
+pub mod openapi;
+pub mod runs;
+pub mod sql;

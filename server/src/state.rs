@@ -1,0 +1,131 @@
+//! What every handler shares: the engine, the indicators, SQL, the runs,
+//! and the bounds requests are held to. Route families depend on this
+//! module, never on each other.
+
+use std::sync::Arc;
+
+use candela_backtest::{RunSet, RunsFolder, tables};
+use candela_core::indicator::Registry;
+use candela_core::{Engine, Timeframe};
+use candela_sql::snapshot_table::SnapshotTable;
+use candela_sql::{SqlError, SqlLimits, SqlService};
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::error::ArrowError;
+
+use crate::budget::ResponseBudget;
+use crate::error::ApiError;
+use crate::http_policy::HttpPolicy;
+
+/// The memory all answers in flight may hold together, unless configured.
+pub const DEFAULT_RESPONSE_BUDGET_MB: u64 = 512;
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub engine: Arc<Engine>,
+    pub indicators: Arc<Registry>,
+    pub sql: Arc<SqlService>,
+    /// The watched runs folder, when the server has one.
+    pub runs: Option<Arc<RunsFolder>>,
+    pub data_limits: DataLimits,
+    pub http: HttpPolicy,
+}
+
+/// The bounds of `/api/data`.
+#[derive(Debug, Clone)]
+pub struct DataLimits {
+    /// Indicator calls one request may make.
+    pub max_indicator_calls: usize,
+    /// Bars answered when a request names no `limit`: the last ones of the
+    /// range.
+    pub default_limit: usize,
+    /// The memory all answers in flight may hold together.
+    pub budget: ResponseBudget,
+}
+
+impl Default for DataLimits {
+    fn default() -> Self {
+        DataLimits {
+            max_indicator_calls: 32,
+            default_limit: 100_000,
+            budget: ResponseBudget::new(DEFAULT_RESPONSE_BUDGET_MB << 20),
+        }
+    }
+}
+
+impl AppState {
+    /// The state over `engine` and `indicators`, with SQL in `limits`, and
+    /// the runs of `runs` (in the API and as the SQL tables `trades` and
+    /// `equity`, empty without a runs folder).
+    pub fn new(
+        engine: Arc<Engine>,
+        indicators: Arc<Registry>,
+        limits: SqlLimits,
+        runs: Option<Arc<RunsFolder>>,
+    ) -> Result<AppState, SqlError> {
+        let snapshot = {
+            let runs = runs.clone();
+            move || snapshot_of(runs.as_ref())
+        };
+        let table = |schema, rows: fn(&RunSet) -> Result<RecordBatch, ArrowError>| {
+            let snapshot = snapshot.clone();
+            SnapshotTable::new(
+                schema,
+                Arc::new(move || rows(&snapshot()).map_err(|e| e.to_string())),
+            )
+        };
+        let tables = vec![
+            (
+                "trades",
+                table(tables::trades_schema(), tables::trades_batch),
+            ),
+            (
+                "equity",
+                table(tables::equity_schema(), tables::equity_batch),
+            ),
+        ];
+        let sql = SqlService::new(
+            Arc::clone(engine.store()),
+            Arc::clone(&indicators),
+            limits,
+            tables,
+        )?;
+        Ok(AppState {
+            engine,
+            indicators,
+            sql: Arc::new(sql),
+            runs,
+            data_limits: DataLimits::default(),
+            http: HttpPolicy::default(),
+        })
+    }
+
+    /// The same state with other bounds for `/api/data` and HTTP.
+    pub fn with_limits(self, data_limits: DataLimits, http: HttpPolicy) -> AppState {
+        AppState {
+            data_limits,
+            http,
+            ..self
+        }
+    }
+
+    /// The runs as they are now (none without a runs folder).
+    pub fn runs(&self) -> Arc<RunSet> {
+        snapshot_of(self.runs.as_ref())
+    }
+
+    /// The finest stored timeframe of `symbol`: what a request that names
+    /// none is served.
+    pub(crate) fn finest_stored(&self, symbol: &str) -> Result<Timeframe, ApiError> {
+        let catalog = self.engine.store().catalog();
+        let entry = catalog.resolve(symbol).map_err(candela_core::Error::from)?;
+        entry.timeframes.keys().next().copied().ok_or_else(|| {
+            ApiError::not_found(format!("{} has no stored timeframes", entry.id)).param("symbol")
+        })
+    }
+}
+
+/// The runs of `folder` now; none without a runs folder.
+fn snapshot_of(folder: Option<&Arc<RunsFolder>>) -> Arc<RunSet> {
+    folder.map_or_else(Arc::default, |folder| folder.snapshot())
+}
+

@@ -1,7 +1,9 @@
 //! A window's values equal those over the whole series: each built-in asks
 //! for enough history before the window, including the long-memory ones
 //! (EMA, RSI, ATR, MACD), whose history lets their seed decay below f64
-//! precision.
+//! precision; a call on another call's output asks for both histories, and
+//! a window inside the inner call's warm-up starts where the whole series
+//! does.
 
 mod common;
 
@@ -16,11 +18,15 @@ fn windows_equal_the_whole_series() {
         .expect("random_walk fixture");
     let (frame, zone) = (fixture.frame(), fixture.zone());
     let calls = "sma,ema,ema(200),wma,rsi,rsi(50),macd,macd(fast=3,slow=100,signal=20),\
-                 stoch,stoch(k=20,d=5,smooth=3),volume,obv,vwap,bbands,atr,atr(60)";
+                 stoch,stoch(k=20,d=5,smooth=3),volume,obv,vwap,bbands,atr,atr(60),\
+                 ema(9,source=rsi(14)),sma(5,source=macd().histogram),bbands(20,source=obv),\
+                 macd(source=vwap),ema(5,source=sma(30,source=rsi(40))),wma(source=hl2)";
     let len = frame.len();
     let windows = [
         0..50,
         10..400,
+        30..60,
+        60..90,
         3_000..3_100,
         5_001..5_002,
         len - 500..len,

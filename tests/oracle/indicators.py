@@ -40,6 +40,18 @@ CALLS = [
     "bbands(5,1)", "atr(14)", "atr(1)",
 ]
 
+# Indicators of indicators: each outer indicator over each inner series,
+# TA-Lib given the inner output without its leading NaNs (its warm-up).
+OUTER = ["sma(10)", "ema(9)", "wma(7)", "rsi(14)", "bbands(20,2)", "macd(12,26,9)"]
+INNER = ["rsi(14)", "macd(12,26,9).histogram", "obv"]
+NESTED_CALLS = [
+    f"{outer[:-1]},source={inner})" for outer in OUTER for inner in INNER
+] + [
+    "ema(5,source=sma(3,source=rsi(14)))",
+    "sma(20,source=hl2)", "ema(10,source=hlc3)", "wma(5,source=ohlc4)", "rsi(14,source=open)",
+    "sma(5,source=volume)", "bbands(10,1.5,source=low)", "macd(12,26,9,source=macd(12,26,9).signal)",
+]
+
 # The example plugins in plugins/examples/wasm, against references built from
 # TA-Lib's primitives (TA-Lib has CCI itself, but no Hull average or Keltner).
 PLUGIN_CALLS = [
@@ -48,8 +60,49 @@ PLUGIN_CALLS = [
 ]
 
 
+COLUMNS = {
+    "open": lambda b: b["open"], "high": lambda b: b["high"], "low": lambda b: b["low"],
+    "close": lambda b: b["close"], "volume": lambda b: b["volume"],
+    "hl2": lambda b: (b["high"] + b["low"]) / 2,
+    "hlc3": lambda b: (b["high"] + b["low"] + b["close"]) / 3,
+    "ohlc4": lambda b: (b["open"] + b["high"] + b["low"] + b["close"]) / 4,
+}
+
+
+def split_source(call: str) -> tuple[str, str | None]:
+    """`sma(10,source=rsi(14))` -> (`sma(10)`, `rsi(14)`)."""
+    at = call.find(",source=")
+    if at < 0:
+        return call, None
+    return call[:at] + ")", call[at + len(",source="):-1]
+
+
+def source_series(source: str, bars: pd.DataFrame, zone: str) -> np.ndarray:
+    """A column, or a call's (picked) output, as the outer indicator reads it."""
+    if source in COLUMNS:
+        return COLUMNS[source](bars).to_numpy(dtype=float)
+    call, _, picked = source.rpartition(".") if ")." in source else (source, "", "")
+    outputs = reference(call, bars, zone)
+    return np.asarray(outputs[picked] if picked else next(iter(outputs.values())), dtype=float)
+
+
 def reference(call: str, bars: pd.DataFrame, zone: str) -> dict[str, np.ndarray]:
     """TA-Lib's answer for one call, keyed by Candela's output names."""
+    outer, source = split_source(call)
+    if source is not None:
+        series = source_series(source, bars, zone)
+        if source in COLUMNS:
+            return reference(outer, bars.assign(close=series), zone)
+        # The outer indicator starts at the inner one's first value.
+        present = np.flatnonzero(~np.isnan(series))
+        first = int(present[0]) if len(present) else len(series)
+        names = reference(outer, bars, zone).keys()
+        padded = {name: np.full(len(series), np.nan) for name in names}
+        if first < len(series):
+            trimmed = bars.iloc[first:].assign(close=series[first:])
+            for name, values in reference(outer, trimmed, zone).items():
+                padded[name][first:] = values
+        return padded
     o, h, l, c, v = (bars[k].to_numpy(dtype=float) for k in ["open", "high", "low", "close", "volume"])
     ident, _, rest = call.partition("(")
     args = [a for a in rest.rstrip(")").split(",") if a]
@@ -170,7 +223,7 @@ def main() -> None:
             },
             "calls": [
                 {"call": call, "outputs": {k: output(np.asarray(v, dtype=float)) for k, v in reference(call, bars, zone).items()}}
-                for call in CALLS
+                for call in CALLS + NESTED_CALLS
             ],
             "plugin_calls": [
                 {"call": call, "outputs": {k: output(np.asarray(v, dtype=float)) for k, v in reference(call, bars, zone).items()}}

@@ -14,10 +14,10 @@ use candela_sql::SqlLimits;
 use chrono_tz::Tz;
 use serde::Deserialize;
 
-use crate::state::DataLimits;
 use crate::budget::ResponseBudget;
 use crate::http_policy::{HostAllowlist, HttpPolicy};
 use crate::serve::ConnectionLimits;
+use crate::state::DataLimits;
 
 /// The file read from the working directory when `--config` is not given.
 pub const DEFAULT_FILE: &str = "candela.toml";

@@ -14,9 +14,9 @@ use candela_core::indicator::Registry;
 use candela_core::{Engine, Store, SymbolId, Timeframe};
 use candela_plugins::PluginFolder;
 use candela_plugins::folder::FolderError;
-use candela_server::state::AppState;
 use candela_server::config::{Config, ConfigError, DEFAULT_PLUGINS, DEFAULT_RUNS, ProviderConfig};
 use candela_server::import::{Owner, Request};
+use candela_server::state::AppState;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 

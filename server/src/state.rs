@@ -128,4 +128,3 @@ impl AppState {
 fn snapshot_of(folder: Option<&Arc<RunsFolder>>) -> Arc<RunSet> {
     folder.map_or_else(Arc::default, |folder| folder.snapshot())
 }
-

@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use candela_server::state::{AppState, DataLimits};
 use candela_server::budget::ResponseBudget;
 use candela_server::http_policy::{HostAllowlist, HttpPolicy};
 use candela_server::serve::{ConnectionLimits, serve};
+use candela_server::state::{AppState, DataLimits};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

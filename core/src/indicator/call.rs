@@ -33,7 +33,9 @@ pub enum ArgValue {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message} in '{token}' (syntax: sma(20),macd(fast=12,slow=26,signal=9),ema(9,source=rsi(14)))")]
+#[error(
+    "{message} in '{token}' (syntax: sma(20),macd(fast=12,slow=26,signal=9),ema(9,source=rsi(14)))"
+)]
 pub struct CallSyntaxError {
     pub token: String,
     pub message: &'static str,
@@ -135,7 +137,14 @@ impl Parser<'_> {
     fn error_at(&self, at: usize, message: &'static str) -> CallSyntaxError {
         let entry = self.entry_around(at.min(self.input.len()));
         let token = self.input[entry].trim();
-        error(if token.is_empty() { self.input.trim() } else { token }, message)
+        error(
+            if token.is_empty() {
+                self.input.trim()
+            } else {
+                token
+            },
+            message,
+        )
     }
 
     /// A word: letters, digits, `_`, and the signs and dots of numbers.
@@ -189,7 +198,9 @@ impl Parser<'_> {
                         Some(',') => {}
                         Some(')') => break,
                         None => return Err(self.error_at(start, "missing ')'")),
-                        Some(_) => return Err(self.error_at(start, "unexpected text in the arguments")),
+                        Some(_) => {
+                            return Err(self.error_at(start, "unexpected text in the arguments"));
+                        }
                     }
                 }
             }
@@ -227,7 +238,9 @@ impl Parser<'_> {
         if self.peek() == Some('=') {
             self.next_char();
             if !is_identifier(&first) {
-                return Err(self.error_at(call_start, "a parameter name is letters, digits and '_'"));
+                return Err(
+                    self.error_at(call_start, "a parameter name is letters, digits and '_'")
+                );
             }
             let value = self.value(depth, call_start)?;
             return Ok(Arg {
@@ -272,7 +285,11 @@ fn is_identifier(s: &str) -> bool {
 impl IndicatorCall {
     /// Calls on the longest chain of calls in arguments, this one included.
     pub fn depth(&self) -> usize {
-        1 + self.inner_calls().map(IndicatorCall::depth).max().unwrap_or(0)
+        1 + self
+            .inner_calls()
+            .map(IndicatorCall::depth)
+            .max()
+            .unwrap_or(0)
     }
 
     /// This call and every call in its arguments, however deep.

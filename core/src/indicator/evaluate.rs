@@ -12,9 +12,9 @@ use std::sync::Arc;
 
 use chrono_tz::Tz;
 
+use super::params::ParamError;
 use super::params::Params;
 use super::registry::CallError;
-use super::params::ParamError;
 use super::source::{PriceColumn, Source};
 use super::{ComputeError, ComputeErrorKind, History, Indicator, Series};
 use crate::align::{Align, Closes, complete_bar_per_chart_bar};
@@ -176,7 +176,10 @@ impl<'a> Frames<'a> {
 
     fn closes(&self, frame: FrameId, call: &ResolvedCall) -> Result<Closes, ComputeError> {
         let timeframe = frame.or(self.chart_timeframe).ok_or_else(|| {
-            failed(call, "a higher timeframe needs the chart's timeframe".into())
+            failed(
+                call,
+                "a higher timeframe needs the chart's timeframe".into(),
+            )
         })?;
         let first = self.bars(frame, call)?.time.first().copied().unwrap_or(0);
         Ok(Closes::new(timeframe, self.zone, first))
@@ -247,7 +250,9 @@ impl<'f, 'a> Evaluation<'f, 'a> {
             self.plan_on(call, None, rows.clone())?;
         }
         let computed = self.node_values(call, None)?;
-        let part = |values: &Vec<f64>| values[rows.start - computed.start..rows.end - computed.start].to_vec();
+        let part = |values: &Vec<f64>| {
+            values[rows.start - computed.start..rows.end - computed.start].to_vec()
+        };
         Ok(CallValues {
             outputs: computed.outputs.iter().map(part).collect(),
             from: computed
@@ -405,7 +410,8 @@ impl<'f, 'a> Evaluation<'f, 'a> {
                 } else if input.start == 0 {
                     lead
                 } else {
-                    self.leading_gap(inner, *output, frame, from, rows.end)?.min(lead)
+                    self.leading_gap(inner, *output, frame, from, rows.end)?
+                        .min(lead)
                 };
                 let taken = (from + skip..rows.end).map(at).collect();
                 (taken, skip)
@@ -459,7 +465,10 @@ impl<'f, 'a> Evaluation<'f, 'a> {
         whole.plan_on(inner, frame, 0..end)?;
         let values = whole.node_values(inner, frame)?;
         let series = &values.outputs[output];
-        let first = series.iter().position(|v| !v.is_nan()).unwrap_or(series.len());
+        let first = series
+            .iter()
+            .position(|v| !v.is_nan())
+            .unwrap_or(series.len());
         Ok((values.start + first).saturating_sub(from))
     }
 
@@ -490,7 +499,12 @@ impl<'f, 'a> Evaluation<'f, 'a> {
             outputs: (0..outputs)
                 .map(|o| picked.iter().map(|&k| value(o, k)).collect())
                 .collect(),
-            from: Some(picked.iter().map(|k| k.map(|k| times[k as usize])).collect()),
+            from: Some(
+                picked
+                    .iter()
+                    .map(|k| k.map(|k| times[k as usize]))
+                    .collect(),
+            ),
         })
     }
 
@@ -566,7 +580,9 @@ fn forming_start(call: &ResolvedCall, before: &[i64], row: usize, start: i64, zo
     let time = before.get(row).copied().unwrap_or(start);
     let from = history_start_at(call, &before[..row.min(before.len())], time, zone);
     match &call.source {
-        Source::Call { call: inner, .. } => from.min(forming_start(inner, before, from, start, zone)),
+        Source::Call { call: inner, .. } => {
+            from.min(forming_start(inner, before, from, start, zone))
+        }
         Source::Column(_) => from,
     }
 }
@@ -576,8 +592,7 @@ fn forming_start(call: &ResolvedCall, before: &[i64], row: usize, start: i64, zo
 fn checked(call: &ResolvedCall, series: &Series<'_>) -> Result<Vec<Vec<f64>>, ComputeError> {
     let outputs = call.indicator.compute(series, &call.params)?;
     let spec = call.indicator.spec();
-    if outputs.len() != spec.outputs.len() || outputs.iter().any(|o| o.len() != series.bars.len())
-    {
+    if outputs.len() != spec.outputs.len() || outputs.iter().any(|o| o.len() != series.bars.len()) {
         return Err(failed(
             call,
             format!(
@@ -623,7 +638,11 @@ impl OwnedBars {
         let first = |c: &[f64]| c.iter().find(present).copied().unwrap_or(f64::NAN);
         let last = |c: &[f64]| c.iter().rev().find(present).copied().unwrap_or(f64::NAN);
         let fold = |c: &[f64], f: fn(f64, f64) -> f64| {
-            c.iter().filter(present).copied().reduce(f).unwrap_or(f64::NAN)
+            c.iter()
+                .filter(present)
+                .copied()
+                .reduce(f)
+                .unwrap_or(f64::NAN)
         };
         self.time.push(start);
         self.open.push(first(bars.open));

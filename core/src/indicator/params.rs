@@ -153,7 +153,10 @@ impl Params {
             return id.to_owned();
         }
         let mut key = format!("{id}(");
-        let params = self.values.iter().map(|p| format!("{}={}", p.name, p.value));
+        let params = self
+            .values
+            .iter()
+            .map(|p| format!("{}={}", p.name, p.value));
         for (i, arg) in params.chain(extra.iter().cloned()).enumerate() {
             let separator = if i == 0 { "" } else { "," };
             let _ = write!(key, "{separator}{arg}");

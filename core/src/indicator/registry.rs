@@ -30,7 +30,9 @@ pub enum CallError {
     Unknown(String),
     #[error(transparent)]
     Param(#[from] ParamError),
-    #[error("{count} calls (those in source= included), more than the {max} one request may make; ask for fewer")]
+    #[error(
+        "{count} calls (those in source= included), more than the {max} one request may make; ask for fewer"
+    )]
     TooMany { count: usize, max: usize },
 }
 
@@ -40,7 +42,9 @@ pub enum RegistryError {
     Builtin(String),
     #[error("'{0}' is not an indicator id: use lower-case letters, digits and '_'")]
     BadId(String),
-    #[error("{id} declares a parameter '{param}', a name every call reserves (source, timeframe, align); rename it")]
+    #[error(
+        "{id} declares a parameter '{param}', a name every call reserves (source, timeframe, align); rename it"
+    )]
     ReservedParam { id: String, param: String },
 }
 

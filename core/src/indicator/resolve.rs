@@ -212,13 +212,16 @@ impl Registry {
                 .join(", ")
         };
         let output = match &inner.output {
-            Some(name) => outputs.iter().position(|o| &o.name == name).ok_or_else(|| {
-                bad(format!(
-                    "{} has no output '{name}' (outputs: {})",
-                    inner.id,
-                    names()
-                ))
-            })?,
+            Some(name) => outputs
+                .iter()
+                .position(|o| &o.name == name)
+                .ok_or_else(|| {
+                    bad(format!(
+                        "{} has no output '{name}' (outputs: {})",
+                        inner.id,
+                        names()
+                    ))
+                })?,
             None if outputs.len() == 1 => 0,
             None => {
                 return Err(bad(format!(

@@ -286,7 +286,10 @@ pub async fn data(
             if client.is_some_and(|client| client.gone()) {
                 return Err(ApiError::client_gone());
             }
-            computed.push(indicator_values(call, evaluation.values(call, rows.clone())?));
+            computed.push(indicator_values(
+                call,
+                evaluation.values(call, rows.clone())?,
+            ));
         }
         Ok(DataResponse {
             symbol: bars.symbol.to_string(),

@@ -15,8 +15,8 @@ use candela_core::{BarFrame, SymbolId, Timeframe};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::state::AppState;
 use crate::error::{ApiError, ErrorBody};
+use crate::state::AppState;
 use crate::time_param::{TimeBound, parse_time};
 
 const NANOS_PER_SECOND: i64 = 1_000_000_000;

@@ -14,8 +14,8 @@ use datafusion::arrow::json::writer::{EncoderOptions, make_encoder};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::state::AppState;
 use crate::error::{ApiError, ErrorBody, SqlPosition};
+use crate::state::AppState;
 
 const ARROW_STREAM: &str = "application/vnd.apache.arrow.stream";
 /// Set on CSV and Arrow answers that were cut at the row cap (JSON says so

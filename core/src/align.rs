@@ -161,7 +161,7 @@ mod tests {
     }
 
     fn place(chart: &[i64], higher: &[i64], align: Align) -> Vec<Option<u32>> {
-        let (one, four) = ("1h".parse().unwrap(), "4h".parse().unwrap());
+        let (one, four) = ("1h".parse().expect("1h"), "4h".parse().expect("4h"));
         complete_bar_per_chart_bar(
             &hours(chart),
             &Closes::new(one, Tz::UTC, 0),

@@ -140,6 +140,9 @@ pub struct Frames<'a> {
 /// Which bars: the chart's (`None`) or a higher timeframe's.
 type FrameId = Option<Timeframe>;
 
+/// Per chart bar, the index of the higher bar it sees.
+type Placement = Rc<Vec<Option<u32>>>;
+
 impl<'a> Frames<'a> {
     /// The chart's bars, of `timeframe` when known (a call naming a higher
     /// timeframe needs it).
@@ -218,7 +221,7 @@ pub struct Evaluation<'f, 'a> {
     frames: &'f Frames<'a>,
     needs: HashMap<Node, Range<usize>>,
     done: HashMap<Node, Rc<Computed>>,
-    placements: HashMap<(FrameId, Timeframe, Align), Rc<Vec<Option<u32>>>>,
+    placements: HashMap<(FrameId, Timeframe, Align), Placement>,
 }
 
 impl<'f, 'a> Evaluation<'f, 'a> {
@@ -342,7 +345,7 @@ impl<'f, 'a> Evaluation<'f, 'a> {
         call: &ResolvedCall,
         frame: FrameId,
         higher: HigherTimeframe,
-    ) -> Result<Rc<Vec<Option<u32>>>, ComputeError> {
+    ) -> Result<Placement, ComputeError> {
         let key = (frame, higher.timeframe, higher.align);
         if let Some(placed) = self.placements.get(&key) {
             return Ok(Rc::clone(placed));

@@ -253,15 +253,14 @@ impl<'f, 'a> Evaluation<'f, 'a> {
             self.plan_on(call, None, rows.clone())?;
         }
         let computed = self.node_values(call, None)?;
-        let part = |values: &Vec<f64>| {
-            values[rows.start - computed.start..rows.end - computed.start].to_vec()
-        };
+        let part = rows.start - computed.start..rows.end - computed.start;
         Ok(CallValues {
-            outputs: computed.outputs.iter().map(part).collect(),
-            from: computed
-                .from
-                .as_ref()
-                .map(|from| from[rows.start - computed.start..rows.end - computed.start].to_vec()),
+            outputs: computed
+                .outputs
+                .iter()
+                .map(|values| values[part.clone()].to_vec())
+                .collect(),
+            from: computed.from.as_ref().map(|from| from[part].to_vec()),
         })
     }
 

@@ -139,11 +139,7 @@ struct HigherStarts(Vec<Option<i64>>);
 
 impl Serialize for HigherStarts {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(
-            self.0
-                .iter()
-                .map(|t| t.map(|t| t.div_euclid(1_000_000_000))),
-        )
+        serializer.collect_seq(self.0.iter().map(|t| t.map(unix_seconds)))
     }
 }
 
@@ -207,8 +203,13 @@ struct Seconds<'a>(&'a [i64]);
 
 impl Serialize for Seconds<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(|t| t.div_euclid(1_000_000_000)))
+        serializer.collect_seq(self.0.iter().copied().map(unix_seconds))
     }
+}
+
+/// UTC nanoseconds as whole Unix seconds, rounded down.
+fn unix_seconds(nanos: i64) -> i64 {
+    nanos.div_euclid(1_000_000_000)
 }
 
 /// f64 values with NaN as `null`, which JSON cannot otherwise express.

@@ -106,6 +106,13 @@ impl ApiError {
         self.param("indicators").indicator(call)
     }
 
+    /// Says the error came from the compared symbol `symbol` (as written):
+    /// its message and `param` name it.
+    pub fn caused_by_compared(mut self, symbol: &str) -> Self {
+        self.detail.message = format!("compare: {symbol}: {}", self.detail.message);
+        self.param("compare")
+    }
+
     /// Points at a place in the SQL query.
     pub fn position(mut self, position: Option<SqlPosition>) -> Self {
         self.detail.position = position;

@@ -692,3 +692,112 @@ async fn data_carries_indicator_outputs_equal_over_any_window() {
     assert!(whole["indicators"][0]["outputs"]["sma"][0].is_null());
     assert!(whole["indicators"][0]["outputs"]["sma"][19].is_number());
 }
+
+/// A higher-timeframe call that cannot be placed on the chart is refused,
+/// naming the call; a good one answers `from` on every bar.
+#[tokio::test]
+async fn higher_timeframe_calls_are_checked_against_the_chart() {
+    let f = Fixture::new();
+    for (call, says) in [
+        (
+            "sma(5,timeframe=5m)",
+            "timeframe 5m is finer than the chart's 1h",
+        ),
+        ("sma(5,timeframe=90m)", "does not divide timeframe 90m"),
+        (
+            "sma(5,timeframe=1d,align=later)",
+            "align must be close, open or forming",
+        ),
+        ("sma(5,align=open)", "give timeframe= too"),
+        ("atr(14,source=rsi)", "reads whole bars"),
+        ("sma(5,source=macd)", "has several outputs"),
+        ("sma(5,source=rsi(3).nope)", "has no output 'nope'"),
+    ] {
+        let uri = format!("/api/data?symbol=EXPE&timeframe=1h&indicators=rsi,{call}");
+        let (status, body) = f.get(&uri).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{call}: {body}");
+        let error = &body["error"];
+        assert_eq!(error["param"], "indicators", "{call}: {body}");
+        assert_eq!(error["indicator"], call, "{call}: {body}");
+        let message = error["message"].as_str().expect("message");
+        assert!(message.contains(says), "{call}: {message}");
+    }
+
+    let (status, body) = f
+        .get("/api/data?symbol=EXPE&timeframe=1h&indicators=sma(2,timeframe=1d),sma(2)")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let bars = body["bars"]["time"].as_array().expect("times").len();
+    let daily = &body["indicators"][0];
+    assert_eq!(daily["key"], "sma(period=2,timeframe=1d)");
+    let from = daily["from"].as_array().expect("from");
+    assert_eq!(from.len(), bars);
+    assert!(from[0].is_null(), "no day is complete on the first hour");
+    assert!(from.last().expect("last").is_i64(), "{from:?}");
+    assert!(body["indicators"][1].get("from").is_none(), "{body}");
+}
+
+/// Compared symbols are answered on the chart's bar times, `null` where
+/// they have no bar, and each failure names the compared symbol.
+#[tokio::test]
+async fn compared_symbols_line_up_on_the_chart_bars() {
+    let f = Fixture::new();
+    let (status, chart) = f
+        .get("/api/data?symbol=ALPACA:NFLX&timeframe=1h&compare=EXPE,ALPACA:NFLX")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{chart}");
+    let times = chart["bars"]["time"].as_array().expect("times").clone();
+    let (_, expe) = f.get("/api/data?symbol=EXPE&timeframe=1h").await;
+    let expe_close: std::collections::HashMap<i64, f64> = expe["bars"]["time"]
+        .as_array()
+        .expect("times")
+        .iter()
+        .zip(expe["bars"]["close"].as_array().expect("closes"))
+        .map(|(t, c)| (t.as_i64().expect("time"), c.as_f64().expect("close")))
+        .collect();
+    let compare = chart["compare"].as_array().expect("compare");
+    assert_eq!(compare.len(), 2);
+    assert_eq!(compare[0]["symbol"], "ALPACA:EXPE");
+    let closes = compare[0]["close"].as_array().expect("closes");
+    assert_eq!(closes.len(), times.len());
+    let mut shared = 0;
+    for (time, close) in times.iter().zip(closes) {
+        match expe_close.get(&time.as_i64().expect("time")) {
+            Some(&expected) => {
+                shared += 1;
+                assert_eq!(close.as_f64(), Some(expected), "at {time}");
+            }
+            None => assert!(close.is_null(), "at {time}: {close}"),
+        }
+    }
+    assert!(
+        shared > 0 && shared < times.len(),
+        "{shared} of {}",
+        times.len()
+    );
+    assert_eq!(compare[1]["close"], chart["bars"]["close"], "itself");
+
+    let (_, plain) = f.get("/api/data?symbol=ALPACA:NFLX&timeframe=1h").await;
+    assert!(plain.get("compare").is_none(), "only when asked: {plain}");
+
+    let nine = ["EXPE"; 9].join(",");
+    for (compare, status, code) in [
+        ("NOPE", StatusCode::NOT_FOUND, "unknown_symbol"),
+        ("NFLX", StatusCode::BAD_REQUEST, "ambiguous_symbol"),
+        (
+            "OTHER:NFLX",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "timeframe_not_available",
+        ),
+        ("EXPE,,NOPE", StatusCode::BAD_REQUEST, "bad_parameter"),
+        (nine.as_str(), StatusCode::BAD_REQUEST, "bad_parameter"),
+    ] {
+        let uri = format!("/api/data?symbol=ALPACA:NFLX&timeframe=1h&compare={compare}");
+        let (got, body) = f.get(&uri).await;
+        assert_eq!(got, status, "{compare}: {body}");
+        assert_eq!(body["error"]["code"], code, "{compare}: {body}");
+        assert_eq!(body["error"]["param"], "compare", "{compare}: {body}");
+        let message = body["error"]["message"].as_str().expect("message");
+        assert!(message.starts_with("compare"), "{compare}: {message}");
+    }
+}

@@ -286,8 +286,18 @@ function updateLegends() {
   legendsPending = true;
   requestAnimationFrame(() => {
     legendsPending = false;
-    renderLegends(el('legends'), chart, title ?? `${state.symbol} · ${state.timeframe}`, crosshairIndex);
+    renderLegends(el('legends'), chart, legendTitle(), crosshairIndex);
   });
+}
+
+/**
+ * What the legend names: the bars on the chart, not the symbol or timeframe
+ * just chosen, whose bars may still be on their way.
+ * @returns {string}
+ */
+function legendTitle() {
+  if (title !== null) return title;
+  return shown instanceof BarHistory ? `${shown.request.symbol} · ${shown.request.timeframe}` : '';
 }
 
 /**

@@ -126,8 +126,9 @@ fn test(browser: bool) -> Result<(), Failure> {
         ]),
     )?;
     let mut tests = cargo();
+    // Every failing test binary is reported, not only the first.
     tests
-        .args(["test", "--workspace"])
+        .args(["test", "--workspace", "--no-fail-fast"])
         .env("CANDELA_PYTHON", &python);
     match &chromium {
         Some(path) => {

@@ -527,13 +527,26 @@ impl<'f, 'a> Evaluation<'f, 'a> {
         let outputs = call.indicator.spec().outputs.len();
         let mut values = vec![Vec::with_capacity(rows.len()); outputs];
         let mut from = Vec::with_capacity(rows.len());
+        let mut developing: Option<Developing> = None;
         for j in rows.clone() {
             let (start, _) = closes.bin_of(chart.time[j]);
+            // Rows are consecutive: the bar folded for row j - 1 grows by
+            // row j while both are in one higher bar.
+            let mut bar = match developing {
+                Some(bar) if bar.start == start => bar,
+                _ => {
+                    let first = chart.time.partition_point(|&t| t < start);
+                    let mut bar = Developing::new(start);
+                    (first..j).for_each(|i| bar.add(&chart, i));
+                    bar
+                }
+            };
+            bar.add(&chart, j);
+            developing = Some(bar);
             let before = higher.time.partition_point(|&t| t < start);
-            let first = chart.time.partition_point(|&t| t < start);
             let lo = forming_start(call, &higher.time[..before], before, start, zone);
             let mut bars = OwnedBars::from_slice(&higher.slice(lo..before));
-            bars.push_fold(&chart.slice(first..j + 1), start);
+            bars.push(&bar);
             let small = Frames::new(bars.columns(), Some(timeframe), zone);
             let last = bars.time.len() - 1;
             let computed = Evaluation::new(&small).values(call, last..last + 1)?;
@@ -609,6 +622,55 @@ fn checked(call: &ResolvedCall, series: &Series<'_>) -> Result<Vec<Vec<f64>>, Co
     Ok(outputs)
 }
 
+/// A developing higher bar: chart bars folded in order as aggregation
+/// folds them (first, max, min, last, sum), skipping no-values, so that it
+/// equals the aggregated bar once all of them are in.
+#[derive(Debug, Clone, Copy)]
+struct Developing {
+    start: i64,
+    open: f64,
+    high: f64,
+    low: f64,
+    close: f64,
+    volume: f64,
+}
+
+impl Developing {
+    fn new(start: i64) -> Developing {
+        let none = f64::NAN;
+        Developing {
+            start,
+            open: none,
+            high: none,
+            low: none,
+            close: none,
+            volume: none,
+        }
+    }
+
+    /// Folds in bar `i` of `bars`.
+    fn add(&mut self, bars: &BarColumns<'_>, i: usize) {
+        let fold = |so_far: f64, value: f64, f: fn(f64, f64) -> f64| {
+            if value.is_nan() {
+                so_far
+            } else if so_far.is_nan() {
+                value
+            } else {
+                f(so_far, value)
+            }
+        };
+        if self.open.is_nan() {
+            self.open = bars.open[i];
+        }
+        self.high = fold(self.high, bars.high[i], f64::max);
+        self.low = fold(self.low, bars.low[i], f64::min);
+        if !bars.close[i].is_nan() {
+            self.close = bars.close[i];
+        }
+        self.volume = fold(self.volume, bars.volume[i], |a, b| a + b);
+    }
+}
+
 /// Bars owned: a few higher bars and a developing one.
 #[derive(Debug, Default)]
 struct OwnedBars {
@@ -632,26 +694,13 @@ impl OwnedBars {
         }
     }
 
-    /// Appends one bar starting at `start` folded from `bars` as
-    /// aggregation folds them: first, max, min, last, sum, skipping
-    /// no-values.
-    fn push_fold(&mut self, bars: &BarColumns<'_>, start: i64) {
-        let present = |v: &&f64| !v.is_nan();
-        let first = |c: &[f64]| c.iter().find(present).copied().unwrap_or(f64::NAN);
-        let last = |c: &[f64]| c.iter().rev().find(present).copied().unwrap_or(f64::NAN);
-        let fold = |c: &[f64], f: fn(f64, f64) -> f64| {
-            c.iter()
-                .filter(present)
-                .copied()
-                .reduce(f)
-                .unwrap_or(f64::NAN)
-        };
-        self.time.push(start);
-        self.open.push(first(bars.open));
-        self.high.push(fold(bars.high, f64::max));
-        self.low.push(fold(bars.low, f64::min));
-        self.close.push(last(bars.close));
-        self.volume.push(fold(bars.volume, |a, b| a + b));
+    fn push(&mut self, bar: &Developing) {
+        self.time.push(bar.start);
+        self.open.push(bar.open);
+        self.high.push(bar.high);
+        self.low.push(bar.low);
+        self.close.push(bar.close);
+        self.volume.push(bar.volume);
     }
 
     fn columns(&self) -> BarColumns<'_> {

@@ -15,6 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::budget::Reservation;
 use crate::error::{ApiError, ErrorBody};
 use crate::json_stream::{self, CHUNK_BYTES, CHUNKS_AHEAD};
+use crate::routes::compare::{self, ComparedCloses};
 use crate::state::AppState;
 use crate::time_param::{TimeBound, parse_time};
 
@@ -51,6 +52,10 @@ pub struct DataParams {
     /// (100000 unless configured) when absent.
     #[param(value_type = Option<u32>, minimum = 1, maximum = 1000000)]
     limit: Option<String>,
+    /// Comma-separated symbols (at most 8) whose closes are answered on
+    /// this chart's bar times, each aggregated to its timeframe.
+    #[param(example = "AAPL,ALPACA:EXPE")]
+    compare: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -64,6 +69,9 @@ pub struct DataResponse {
     /// Indicator outputs, one entry per requested call.
     #[schema(value_type = Vec<IndicatorValues>)]
     indicators: CallOutputs,
+    /// Only with `compare=`: each compared symbol's closes, in the order asked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    compare: Vec<ComparedCloses>,
     /// Bars of the range were left out: it holds more than `limit` (or the
     /// default limit) bars, and only the last ones are answered.
     truncated: bool,
@@ -226,8 +234,8 @@ impl Serialize for Floats<'_> {
     get, path = "/api/data", params(DataParams),
     responses(
         (status = 200, body = DataResponse),
-        (status = 400, body = ErrorBody, description = "a parameter is missing or invalid, the symbol is ambiguous, or too many indicator calls"),
-        (status = 404, body = ErrorBody, description = "unknown symbol"),
+        (status = 400, body = ErrorBody, description = "a parameter is missing or invalid, the symbol is ambiguous, too many indicator calls, or too many compared symbols"),
+        (status = 404, body = ErrorBody, description = "unknown symbol, or unknown compared symbol"),
         (status = 413, body = ErrorBody, description = "the answer would hold more memory than all answers may at once"),
         (status = 422, body = ErrorBody, description = "the timeframe cannot be built from the stored ones, or a plugin refused the input"),
         (status = 500, body = ErrorBody, description = "the stored data cannot be read, or an indicator failed"),
@@ -253,6 +261,7 @@ pub async fn data(
         None => state.finest_stored(symbol)?,
     };
     let calls = resolve_calls(&state, params.indicators.unwrap_or_default()).await?;
+    let compared = compare::parse(params.compare.as_deref())?;
     let start = parse_time("start", params.start.as_deref(), TimeBound::Start)?;
     let end = parse_time("end", params.end.as_deref(), TimeBound::End)?;
     if start > end {
@@ -262,17 +271,19 @@ pub async fn data(
 
     let bars = state.engine.bars(symbol, timeframe).await?;
     let higher = higher_bars(&state, symbol, timeframe, &calls).await?;
+    let compared = compare::load(&state, &compared, timeframe).await?;
     let in_range = bars.frame.rows_between(start, end.saturating_add(1));
     let rows = in_range.end.saturating_sub(limit).max(in_range.start)..in_range.end;
     let truncated = rows.len() < in_range.len();
-    let inline = calls.is_empty() && rows.len() <= INLINE_ROWS;
+    let inline = calls.is_empty() && compared.is_empty() && rows.len() <= INLINE_ROWS;
     let budget = state.data_limits.budget.clone();
     let respond = move |client: Option<&json_stream::Client<'_>>| {
         let (distinct, asked) = distinct_calls(calls);
         let outputs = distinct
             .iter()
             .map(|call| call.indicator.spec().outputs.len() + usize::from(call.higher.is_some()))
-            .sum();
+            .sum::<usize>()
+            + compared.len();
         let held = budget.reserve(answer_bytes(rows.len(), outputs))?;
         let frames = higher.iter().fold(
             Frames::new((&*bars.frame).into(), Some(timeframe), bars.zone),
@@ -292,6 +303,11 @@ pub async fn data(
                 evaluation.values(call, rows.clone())?,
             ));
         }
+        let times = &bars.frame.time()[rows.clone()];
+        let compare = compared
+            .iter()
+            .map(|other| compare::closes_at(times, other))
+            .collect();
         Ok(DataResponse {
             symbol: bars.symbol.to_string(),
             timeframe,
@@ -301,6 +317,7 @@ pub async fn data(
             },
             bars: FrameColumns(bars.frame.slice(rows)),
             indicators: CallOutputs { computed, asked },
+            compare,
             truncated,
             _held: held,
         })

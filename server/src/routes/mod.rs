@@ -3,6 +3,7 @@
 //! specifies. Families share only [`crate::state`] and [`crate::error`].
 
 pub mod catalog;
+pub mod compare;
 pub mod data;
 pub mod openapi;
 pub mod runs;

@@ -5,7 +5,7 @@ use axum::Json;
 use candela_core::Timeframe;
 use utoipa::{Modify, OpenApi};
 
-use super::{catalog, data, runs, sql};
+use super::{catalog, compare, data, runs, sql};
 use crate::error::ErrorBody;
 
 #[derive(Debug, OpenApi)]
@@ -35,6 +35,7 @@ use crate::error::ErrorBody;
         data::DataResponse,
         data::Source,
         data::BarColumns,
+        compare::ComparedCloses,
         ErrorBody,
         sql::SqlRequest,
         sql::SqlAnswer,

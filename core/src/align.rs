@@ -10,6 +10,8 @@
 //! bar closing at or after its end. Completion reads only bar times, never
 //! values, and never a bar after the chart bar it is asked for.
 
+use std::ops::Range;
+
 use chrono_tz::Tz;
 
 use crate::bins::Bins;
@@ -77,35 +79,74 @@ impl Closes {
     }
 }
 
-/// For each chart bar, the index of the higher bar it may see under `align`
-/// (`Close` or `Open`; `None` before any higher bar is complete).
-///
-/// `chart` and `higher` are bar start times, sorted; `higher_closes` gives
-/// each higher bar's end.
-pub fn complete_bar_per_chart_bar(
-    chart: &[i64],
-    chart_closes: &Closes,
-    higher: &[i64],
-    higher_closes: &Closes,
-    align: Align,
-) -> Vec<Option<u32>> {
-    let completions = completions(chart, chart_closes, higher, higher_closes);
-    let lag = usize::from(align == Align::Open);
-    let mut placed = Vec::with_capacity(chart.len());
-    let mut newest: Option<u32> = None;
-    let mut next = 0;
-    for j in 0..chart.len() {
-        // Higher bars complete at chart bar `j - lag` or before.
-        while let Some(&Some(at)) = completions.get(next) {
-            if at + lag > j {
+/// Which higher bar each chart bar may see under `align` (`Close` or
+/// `Open`), as runs: the value changes only where a higher bar completes,
+/// so a chart of a million minutes sees a few hundred days.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seen {
+    /// From chart row `.0` on (until the next run), higher bar `.1`;
+    /// rows before the first run see none. Both strictly increasing.
+    runs: Vec<(usize, u32)>,
+}
+
+impl Seen {
+    /// `chart` and `higher` are bar start times, sorted; the closes give
+    /// each bar's end.
+    pub fn new(
+        chart: &[i64],
+        chart_closes: &Closes,
+        higher: &[i64],
+        higher_closes: &Closes,
+        align: Align,
+    ) -> Seen {
+        // A bar complete at chart bar `c` is seen from `c` (close) or from
+        // the bar after it (open).
+        let lag = usize::from(align == Align::Open);
+        let mut runs: Vec<(usize, u32)> = Vec::new();
+        let completed = completions(chart, chart_closes, higher, higher_closes);
+        for (k, at) in completed.into_iter().enumerate() {
+            let (Some(at), Ok(k)) = (at, u32::try_from(k)) else {
+                continue;
+            };
+            let from = at + lag;
+            if from >= chart.len() {
                 break;
             }
-            newest = u32::try_from(next).ok();
-            next += 1;
+            match runs.last_mut() {
+                // Several higher bars complete at one chart bar: the newest.
+                Some(last) if last.0 == from => last.1 = k,
+                _ => runs.push((from, k)),
+            }
         }
-        placed.push(newest);
+        Seen { runs }
     }
-    placed
+
+    /// The higher bar chart row `row` sees.
+    pub fn at(&self, row: usize) -> Option<u32> {
+        let after = self.runs.partition_point(|&(from, _)| from <= row);
+        after.checked_sub(1).map(|i| self.runs[i].1)
+    }
+
+    /// `rows` cut into spans that see one higher bar each (or none), in order.
+    pub fn spans(&self, rows: Range<usize>) -> impl Iterator<Item = (Range<usize>, Option<u32>)> {
+        let first = self.runs.partition_point(|&(from, _)| from <= rows.start);
+        let before = first.checked_sub(1).map(|i| self.runs[i].1);
+        let starts = std::iter::once((rows.start, before)).chain(
+            self.runs[first..]
+                .iter()
+                .take_while(move |&&(from, _)| from < rows.end)
+                .map(|&(from, k)| (from, Some(k))),
+        );
+        let ends = self.runs[first..]
+            .iter()
+            .map(|&(from, _)| from)
+            .take_while(move |&from| from < rows.end)
+            .chain(std::iter::once(rows.end));
+        starts
+            .zip(ends)
+            .map(|((start, k), end)| (start..end, k))
+            .filter(|(span, _)| !span.is_empty())
+    }
 }
 
 /// The chart bar at whose close each higher bar completes (`None`: not
@@ -162,13 +203,25 @@ mod tests {
 
     fn place(chart: &[i64], higher: &[i64], align: Align) -> Vec<Option<u32>> {
         let (one, four) = ("1h".parse().expect("1h"), "4h".parse().expect("4h"));
-        complete_bar_per_chart_bar(
+        let seen = Seen::new(
             &hours(chart),
             &Closes::new(one, Tz::UTC, 0),
             &hours(higher),
             &Closes::new(four, Tz::UTC, 0),
             align,
-        )
+        );
+        let each: Vec<Option<u32>> = (0..chart.len()).map(|row| seen.at(row)).collect();
+        // Spans of any window repeat exactly what each row sees.
+        for start in 0..chart.len() {
+            for end in start..=chart.len() {
+                let spans: Vec<Option<u32>> = seen
+                    .spans(start..end)
+                    .flat_map(|(span, k)| std::iter::repeat_n(k, span.len()))
+                    .collect();
+                assert_eq!(spans, each[start..end], "{start}..{end}");
+            }
+        }
+        each
     }
 
     #[test]

@@ -89,7 +89,7 @@ fn answers(frames: &Frames<'_>, calls: &[ResolvedCall], windows: &[Range<usize>]
                 all.extend(part);
             }
             let from = values.from.expect("a higher-timeframe call names its bars");
-            answer.from.extend(from);
+            answer.from.extend(from.iter());
         }
     }
     answers

@@ -17,7 +17,7 @@ use super::params::Params;
 use super::registry::CallError;
 use super::source::{PriceColumn, Source};
 use super::{ComputeError, ComputeErrorKind, History, Indicator, Series};
-use crate::align::{Align, Closes, complete_bar_per_chart_bar};
+use crate::align::{Align, Closes, Seen};
 use crate::frame::BarColumns;
 use crate::timeframe::Timeframe;
 use crate::zone;
@@ -124,7 +124,57 @@ impl ResolvedCall {
 #[derive(Debug, Clone)]
 pub struct CallValues {
     pub outputs: Vec<Vec<f64>>,
-    pub from: Option<Vec<Option<i64>>>,
+    pub from: Option<HigherStarts>,
+}
+
+/// Per chart bar, the start of the higher bar its value came from (`None`
+/// before the first complete one), kept as runs of equal starts: a
+/// million minutes come from a few hundred days.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HigherStarts {
+    /// (bars in the run, the start they share); adjacent runs differ.
+    runs: Vec<(usize, Option<i64>)>,
+}
+
+impl HigherStarts {
+    /// Appends `count` bars that come from the higher bar starting at `start`.
+    pub fn push(&mut self, start: Option<i64>, count: usize) {
+        match self.runs.last_mut() {
+            _ if count == 0 => {}
+            Some((len, last)) if *last == start => *len += count,
+            _ => self.runs.push((count, start)),
+        }
+    }
+
+    /// The number of bars.
+    pub fn len(&self) -> usize {
+        self.runs.iter().map(|&(count, _)| count).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.runs.is_empty()
+    }
+
+    /// Each bar's higher-bar start, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Option<i64>> + '_ {
+        self.runs
+            .iter()
+            .flat_map(|&(count, start)| std::iter::repeat_n(start, count))
+    }
+
+    /// Bars `rows` only.
+    fn slice(&self, rows: Range<usize>) -> HigherStarts {
+        let mut part = HigherStarts::default();
+        let mut at = 0;
+        for &(count, start) in &self.runs {
+            let (from, to) = (at.max(rows.start), (at + count).min(rows.end));
+            if from < to {
+                part.push(start, to - from);
+            }
+            at += count;
+        }
+        part
+    }
 }
 
 /// The bars of one symbol a request's calls read: the chart's, and those
@@ -140,8 +190,8 @@ pub struct Frames<'a> {
 /// Which bars: the chart's (`None`) or a higher timeframe's.
 type FrameId = Option<Timeframe>;
 
-/// Per chart bar, the index of the higher bar it sees.
-type Placement = Rc<Vec<Option<u32>>>;
+/// Which higher bar each chart bar sees.
+type Placement = Rc<Seen>;
 
 impl<'a> Frames<'a> {
     /// The chart's bars, of `timeframe` when known (a call naming a higher
@@ -210,7 +260,7 @@ struct Node {
 struct Computed {
     start: usize,
     outputs: Vec<Vec<f64>>,
-    from: Option<Vec<Option<i64>>>,
+    from: Option<HigherStarts>,
 }
 
 /// The calls of one request over one set of frames: what each node is
@@ -260,7 +310,7 @@ impl<'f, 'a> Evaluation<'f, 'a> {
                 .iter()
                 .map(|values| values[part.clone()].to_vec())
                 .collect(),
-            from: computed.from.as_ref().map(|from| from[part].to_vec()),
+            from: computed.from.as_ref().map(|from| from.slice(part)),
         })
     }
 
@@ -309,10 +359,9 @@ impl<'f, 'a> Evaluation<'f, 'a> {
         if higher.align == Align::Forming {
             return Ok(());
         }
-        let placed = self.placement(call, frame, higher)?;
-        let mut seen = placed[rows].iter().flatten();
-        if let Some(&first) = seen.next() {
-            let last = seen.last().copied().unwrap_or(first);
+        let seen = self.placement(call, frame, higher)?;
+        let first = seen.spans(rows.clone()).find_map(|(_, k)| k);
+        if let (Some(first), Some(last)) = (first, seen.at(rows.end.saturating_sub(1))) {
             let on = self.frames.id_of(higher.timeframe);
             self.plan_computed(call, on, first as usize..last as usize + 1)?;
         }
@@ -350,7 +399,7 @@ impl<'f, 'a> Evaluation<'f, 'a> {
             return Ok(Rc::clone(placed));
         }
         let on = self.frames.id_of(higher.timeframe);
-        let placed = Rc::new(complete_bar_per_chart_bar(
+        let placed = Rc::new(Seen::new(
             self.frames.bars(frame, call)?.time,
             &self.frames.closes(frame, call)?,
             self.frames.bars(on, call)?.time,
@@ -415,7 +464,7 @@ impl<'f, 'a> Evaluation<'f, 'a> {
                     self.leading_gap(inner, *output, frame, from, rows.end)?
                         .min(lead)
                 };
-                let taken = (from + skip..rows.end).map(at).collect();
+                let taken = values[from + skip - input.start..rows.end - input.start].to_vec();
                 (taken, skip)
             }
         };
@@ -482,31 +531,32 @@ impl<'f, 'a> Evaluation<'f, 'a> {
         higher: HigherTimeframe,
         rows: Range<usize>,
     ) -> Result<Computed, ComputeError> {
-        let placed = self.placement(call, frame, higher)?;
+        let seen = self.placement(call, frame, higher)?;
         let on = self.frames.id_of(higher.timeframe);
         let times = self.frames.bars(on, call)?.time;
         let outputs = call.indicator.spec().outputs.len();
-        let picked = &placed[rows.clone()];
-        let computed = if picked.iter().any(Option::is_some) {
+        let computed = if seen.spans(rows.clone()).any(|(_, k)| k.is_some()) {
             Some(self.node_values(call, on)?)
         } else {
             None
         };
-        let value = |o: usize, k: Option<u32>| match (&computed, k) {
-            (Some(c), Some(k)) => c.outputs[o][k as usize - c.start],
-            _ => f64::NAN,
-        };
+        let mut values = vec![Vec::with_capacity(rows.len()); outputs];
+        let mut from = HigherStarts::default();
+        // Each span repeats one higher bar's values: filled, not looked up.
+        for (span, k) in seen.spans(rows.clone()) {
+            for (o, column) in values.iter_mut().enumerate() {
+                let value = match (&computed, k) {
+                    (Some(c), Some(k)) => c.outputs[o][k as usize - c.start],
+                    _ => f64::NAN,
+                };
+                column.extend(std::iter::repeat_n(value, span.len()));
+            }
+            from.push(k.map(|k| times[k as usize]), span.len());
+        }
         Ok(Computed {
             start: rows.start,
-            outputs: (0..outputs)
-                .map(|o| picked.iter().map(|&k| value(o, k)).collect())
-                .collect(),
-            from: Some(
-                picked
-                    .iter()
-                    .map(|k| k.map(|k| times[k as usize]))
-                    .collect(),
-            ),
+            outputs: values,
+            from: Some(from),
         })
     }
 
@@ -526,7 +576,7 @@ impl<'f, 'a> Evaluation<'f, 'a> {
         let zone = self.frames.zone;
         let outputs = call.indicator.spec().outputs.len();
         let mut values = vec![Vec::with_capacity(rows.len()); outputs];
-        let mut from = Vec::with_capacity(rows.len());
+        let mut from = HigherStarts::default();
         let mut developing: Option<Developing> = None;
         for j in rows.clone() {
             let (start, _) = closes.bin_of(chart.time[j]);
@@ -553,7 +603,7 @@ impl<'f, 'a> Evaluation<'f, 'a> {
             for (column, value) in values.iter_mut().zip(computed.outputs) {
                 column.push(value.first().copied().unwrap_or(f64::NAN));
             }
-            from.push(Some(start));
+            from.push(Some(start), 1);
         }
         Ok(Computed {
             start: rows.start,

@@ -7,7 +7,9 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
-use candela_core::indicator::{CallValues, Evaluation, Frames, Placement, ResolvedCall};
+use candela_core::indicator::{
+    CallValues, Evaluation, Frames, HigherStarts, Placement, ResolvedCall,
+};
 use candela_core::{BarFrame, Timeframe};
 use serde::{Deserialize, Serialize, Serializer};
 use utoipa::{IntoParams, ToSchema};
@@ -138,14 +140,14 @@ pub struct IndicatorValues {
     /// of the higher bar its values came from; `null` before the first.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<Option<i64>>>)]
-    from: Option<HigherStarts>,
+    from: Option<StartSeconds>,
 }
 
 /// Higher bars' start times, nanoseconds in, Unix seconds out.
 #[derive(Debug)]
-struct HigherStarts(Vec<Option<i64>>);
+struct StartSeconds(HigherStarts);
 
-impl Serialize for HigherStarts {
+impl Serialize for StartSeconds {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_seq(self.0.iter().map(|t| t.map(unix_seconds)))
     }
@@ -383,7 +385,7 @@ fn indicator_values(call: &ResolvedCall, values: CallValues) -> IndicatorValues 
                 .zip(values.outputs)
                 .collect(),
         ),
-        from: values.from.map(HigherStarts),
+        from: values.from.map(StartSeconds),
     }
 }
 

@@ -4,6 +4,8 @@
 
 #[path = "../../indicators-builtin/tests/common/mod.rs"]
 mod common;
+#[path = "../../indicators-builtin/tests/common/lookahead.rs"]
+mod lookahead;
 mod support;
 
 use std::sync::Arc;
@@ -46,6 +48,23 @@ fn examples_match_their_references() {
         report.failures.len(),
         report.failures.join("\n")
     );
+}
+
+/// The example plugins on a higher timeframe, alone and nested with
+/// built-ins both ways, never see the future under any `align`.
+#[test]
+fn plugins_on_a_higher_timeframe_never_see_the_future() {
+    let runtime = runtime(Limits::default());
+    let registry = candela_indicators::registry();
+    for name in ["hma", "keltner", "cci", "sma"] {
+        registry
+            .insert(Arc::new(load(&runtime, name)))
+            .expect("ids are free");
+    }
+    let calls =
+        "hma(5),keltner(4,1.5,3),cci(4),plugin_sma(3),sma(3,source=hma(4)),hma(4,source=rsi(3))";
+    let checked = lookahead::check(&registry, calls, &[21, 22, 23]);
+    assert!(checked > 5_000, "only {checked} chart bars checked");
 }
 
 #[test]

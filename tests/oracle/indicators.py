@@ -57,6 +57,8 @@ NESTED_CALLS = [
 PLUGIN_CALLS = [
     "hma(20)", "hma(9)", "hma(2)", "keltner(20,2,10)", "keltner(period=5,multiplier=1.5,atr_period=14)",
     "cci(20)", "cci(5)", "plugin_sma(20)",
+    # A built-in over a plugin, and plugins over built-ins.
+    "sma(10,source=hma(9))", "hma(9,source=rsi(14))", "plugin_sma(5,source=macd(12,26,9).histogram)",
 ]
 
 

@@ -38,6 +38,9 @@ pub struct ResolvedCall {
     pub higher: Option<HigherTimeframe>,
     /// Canonical text, e.g. `ema(period=9,source=rsi(period=14))`.
     pub key: String,
+    /// `key` without `timeframe` and `align`: the series on its own
+    /// timeframe, shared by every call that computes the same there.
+    pub series_key: String,
     /// The outermost call as the request wrote it: what errors name.
     pub written: String,
 }
@@ -52,6 +55,7 @@ impl ResolvedCall {
             source: Source::default(),
             higher: None,
             written: key.clone(),
+            series_key: key.clone(),
             key,
         }
     }
@@ -331,8 +335,9 @@ impl<'f, 'a> Evaluation<'f, 'a> {
         let placed = call
             .higher
             .is_some_and(|h| self.frames.id_of(h.timeframe) != frame);
+        let key = if placed { &call.key } else { &call.series_key };
         Node {
-            key: call.key.clone(),
+            key: key.clone(),
             frame,
             placed,
         }
@@ -375,7 +380,7 @@ impl<'f, 'a> Evaluation<'f, 'a> {
         rows: Range<usize>,
     ) -> Result<(), ComputeError> {
         let node = Node {
-            key: call.key.clone(),
+            key: call.series_key.clone(),
             frame,
             placed: false,
         };

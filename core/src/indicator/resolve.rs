@@ -152,6 +152,7 @@ impl Registry {
         if !matches!(source, Source::Column(PriceColumn::Close)) {
             extra.push(format!("source={}", source.key()));
         }
+        let series_key = params.key_with(&spec.id, &extra);
         if let Some(higher) = higher {
             extra.push(format!("timeframe={}", higher.timeframe));
             if higher.align != Align::Close {
@@ -165,6 +166,7 @@ impl Registry {
             source,
             higher,
             key,
+            series_key,
             written: written.to_owned(),
         })
     }

@@ -56,7 +56,7 @@ pub struct DataParams {
     limit: Option<String>,
     /// Comma-separated symbols (at most 8) whose closes are answered on
     /// this chart's bar times, each aggregated to its timeframe.
-    #[param(example = "AAPL,ALPACA:EXPE")]
+    #[param(example = "ALPACA:EXPE")]
     compare: Option<String>,
 }
 

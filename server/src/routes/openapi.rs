@@ -7,10 +7,11 @@ use utoipa::{Modify, OpenApi};
 
 use super::{catalog, compare, data, runs, sql};
 use crate::error::ErrorBody;
+use crate::time_param;
 
 #[derive(Debug, OpenApi)]
 #[openapi(
-    modifiers(&TimeframePattern),
+    modifiers(&ParameterPatterns),
     info(
         title = "Candela",
         description = "Charting server for OHLCV bars stored as parquet"
@@ -49,24 +50,29 @@ use crate::error::ErrorBody;
 )]
 pub struct ApiDoc;
 
-/// Gives every `timeframe` parameter the pattern the parser accepts
-/// ([`Timeframe::PATTERN`]): attributes take only literals, not a constant.
-/// The runs' endpoints also take an empty one, as the default.
+/// Gives the `timeframe`, `start` and `end` parameters the patterns their
+/// parsers accept ([`Timeframe::PATTERN`], [`time_param::PATTERN`]):
+/// attributes take only literals, not constants. The runs' endpoints also
+/// take an empty timeframe, as the default.
 #[derive(Debug)]
-struct TimeframePattern;
+struct ParameterPatterns;
 
-impl Modify for TimeframePattern {
+impl Modify for ParameterPatterns {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::{RefOr, Schema};
         for (path, item) in &mut openapi.paths.paths {
-            let pattern = if path.starts_with("/api/runs/") {
+            let timeframe = if path.starts_with("/api/runs/") {
                 format!("^$|{}", Timeframe::PATTERN)
             } else {
                 Timeframe::PATTERN.to_owned()
             };
             let operations = [&mut item.get, &mut item.post].into_iter().flatten();
-            let parameters = operations.flat_map(|o| o.parameters.iter_mut().flatten());
-            for parameter in parameters.filter(|p| p.name == "timeframe") {
+            for parameter in operations.flat_map(|o| o.parameters.iter_mut().flatten()) {
+                let pattern = match parameter.name.as_str() {
+                    "timeframe" => &timeframe,
+                    "start" | "end" => &*time_param::PATTERN,
+                    _ => continue,
+                };
                 if let Some(RefOr::T(Schema::Object(object))) = &mut parameter.schema {
                     object.pattern = Some(pattern.clone());
                 }

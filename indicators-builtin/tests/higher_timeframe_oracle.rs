@@ -40,28 +40,6 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn cases() -> Vec<(String, Case)> {
-    let dir = repo().join("tests/fixtures/higher_timeframes");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("tests/fixtures/higher_timeframes: run tests/oracle/higher_timeframes.py")
-        .map(|entry| entry.expect("entry").path())
-        .filter(|path| path.extension().is_some_and(|e| e == "json"))
-        .collect();
-    paths.sort();
-    paths
-        .iter()
-        .map(|path| {
-            let name = path
-                .file_stem()
-                .expect("name")
-                .to_string_lossy()
-                .into_owned();
-            let text = std::fs::read_to_string(path).expect("read fixture");
-            (name, serde_json::from_str(&text).expect("parse fixture"))
-        })
-        .collect()
-}
-
 fn tf(text: &str) -> Timeframe {
     text.parse().expect("timeframe")
 }
@@ -97,7 +75,8 @@ fn answers(frames: &Frames<'_>, calls: &[ResolvedCall], windows: &[Range<usize>]
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_builtin_and_align_matches_pandas() {
-    let cases = cases();
+    let cases: Vec<(String, Case)> =
+        common::json_fixtures("higher_timeframes", "tests/oracle/higher_timeframes.py");
     assert!(cases.len() >= 6, "fixtures missing");
     let registry = candela_indicators::registry();
     let mut failures = Vec::new();

@@ -7,15 +7,13 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::Request;
 use candela_core::synthetic::{continuous_minutes, write_parquet};
 use candela_core::{Engine, Store, StoreConfig};
 use candela_server::state::AppState;
 use candela_sql::SqlLimits;
 use criterion::{Criterion, criterion_group, criterion_main};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
+
+mod support;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -46,16 +44,7 @@ fn data(c: &mut Criterion) {
     )
     .expect("state");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let fetch = |uri: &str| {
-        let app = candela_server::app::router(state.clone());
-        let request = Request::get(uri).body(Body::empty()).expect("request");
-        runtime.block_on(async move {
-            let response = app.oneshot(request).await.expect("response");
-            assert!(response.status().is_success(), "{}", response.status());
-            let body = response.into_body().collect().await.expect("body");
-            body.to_bytes().len()
-        })
-    };
+    let fetch = |uri: &str| support::send(&runtime, &state, support::get(uri));
     let compared: Vec<String> = (1..SYMBOLS).map(|s| format!("SYNTH:S{s}")).collect();
     let alone = "/api/data?symbol=SYNTH:S0&timeframe=1m&limit=5000".to_owned();
     let with_compare = format!("{alone}&compare={}", compared.join(","));

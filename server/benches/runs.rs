@@ -14,16 +14,14 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::Request;
 use candela_backtest::{FileLimits, RunsFolder};
 use candela_core::{Engine, Store, StoreConfig};
 use candela_server::sample_runs::LONG_RUN;
 use candela_server::state::AppState;
 use candela_sql::SqlLimits;
 use criterion::{Criterion, criterion_group, criterion_main};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
+
+mod support;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -53,20 +51,7 @@ fn runs(c: &mut Criterion) {
     )
     .expect("state");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let fetch = |uri: &str| {
-        let app = candela_server::app::router(state.clone());
-        let request = Request::get(uri).body(Body::empty()).expect("request");
-        runtime.block_on(async move {
-            let response = app.oneshot(request).await.expect("response");
-            assert!(
-                response.status().is_success(),
-                "{uri}: {}",
-                response.status()
-            );
-            let body = response.into_body().collect().await.expect("body");
-            body.to_bytes().len()
-        })
-    };
+    let fetch = |uri: &str| support::send(&runtime, &state, support::get(uri));
     let base = format!("/api/runs/{LONG_RUN}");
     // Warm the bar cache: the chart has asked for these bars already.
     for tf in ["1m", "1h"] {

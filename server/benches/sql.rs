@@ -19,8 +19,8 @@ use candela_server::state::AppState;
 use candela_sql::{SqlLimits, SqlService};
 use chrono_tz::Tz;
 use criterion::{Criterion, criterion_group, criterion_main};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
+
+mod support;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -51,20 +51,7 @@ fn sql(c: &mut Criterion) {
     .expect("state");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
 
-    let fetch = |request: Request<Body>| {
-        let app = candela_server::app::router(state.clone());
-        runtime.block_on(async move {
-            let response = app.oneshot(request).await.expect("response");
-            assert!(response.status().is_success(), "{}", response.status());
-            response
-                .into_body()
-                .collect()
-                .await
-                .expect("body")
-                .to_bytes()
-                .len()
-        })
-    };
+    let fetch = |request: Request<Body>| support::send(&runtime, &state, request);
     let post = |accept: &'static str| {
         Request::post("/api/sql")
             .header(header::CONTENT_TYPE, "application/json")
@@ -75,23 +62,17 @@ fn sql(c: &mut Criterion) {
             .expect("request")
     };
     // Warm the bar cache so that every variant starts from memory.
-    fetch(
-        Request::get("/api/data?symbol=SYNTH:BENCH&timeframe=1m&limit=1")
-            .body(Body::empty())
-            .expect("request"),
-    );
+    fetch(support::get(
+        "/api/data?symbol=SYNTH:BENCH&timeframe=1m&limit=1",
+    ));
 
     let mut rsi = c.benchmark_group("rsi");
     rsi.sample_size(10);
     rsi.bench_function("api_data_json", |b| {
         b.iter(|| {
-            fetch(
-                Request::get(
-                    "/api/data?symbol=SYNTH:BENCH&timeframe=1m&indicators=rsi(14)&limit=1000000",
-                )
-                .body(Body::empty())
-                .expect("request"),
-            )
+            fetch(support::get(
+                "/api/data?symbol=SYNTH:BENCH&timeframe=1m&indicators=rsi(14)&limit=1000000",
+            ))
         })
     });
     rsi.bench_function("api_sql_json", |b| {

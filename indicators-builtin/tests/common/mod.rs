@@ -8,6 +8,7 @@ use candela_core::BarFrame;
 use candela_core::indicator::Registry;
 use chrono_tz::Tz;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 #[derive(Debug, Deserialize)]
 pub struct Fixture {
@@ -66,19 +67,41 @@ impl Fixture {
 }
 
 pub fn fixtures() -> Vec<Fixture> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/indicators");
+    json_fixtures("indicators", "tests/oracle/indicators.py")
+        .into_iter()
+        .map(|(_, fixture)| fixture)
+        .collect()
+}
+
+/// Every `*.json` of `tests/fixtures/<folder>`, by file stem, in name
+/// order; `script` is what writes them.
+pub fn json_fixtures<T: DeserializeOwned>(folder: &str, script: &str) -> Vec<(String, T)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures")
+        .join(folder);
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("tests/fixtures/indicators: run tests/oracle/indicators.py")
+        .unwrap_or_else(|e| panic!("{}: {e}; run {script}", dir.display()))
         .map(|entry| entry.expect("entry").path())
         .filter(|path| path.extension().is_some_and(|e| e == "json"))
         .collect();
     paths.sort();
-    assert!(!paths.is_empty(), "no fixtures in {}", dir.display());
+    assert!(
+        !paths.is_empty(),
+        "no fixtures in {}; run {script}",
+        dir.display()
+    );
     paths
         .iter()
         .map(|path| {
+            let name = path
+                .file_stem()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
             let text = std::fs::read_to_string(path).expect("read fixture");
-            serde_json::from_str(&text).expect("parse fixture")
+            let parsed =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            (name, parsed)
         })
         .collect()
 }

@@ -735,6 +735,34 @@ async fn higher_timeframe_calls_are_checked_against_the_chart() {
     assert!(from[0].is_null(), "no day is complete on the first hour");
     assert!(from.last().expect("last").is_i64(), "{from:?}");
     assert!(body["indicators"][1].get("from").is_none(), "{body}");
+    assert_eq!(
+        (&daily["timeframe"], &daily["align"]),
+        (&serde_json::json!("1d"), &serde_json::json!("close"))
+    );
+    let own = &body["indicators"][1];
+    assert!(
+        own.get("timeframe").is_none() && own.get("source").is_none(),
+        "{own}"
+    );
+
+    // The reserved arguments come back as the key writes them, so a page
+    // can rebuild what it asked for from the answer alone.
+    let (status, body) = f
+        .get("/api/data?symbol=EXPE&timeframe=1h&indicators=ema(9,source=rsi(14),timeframe=4h,align=open),sma(5,source=hl2)")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let nested = &body["indicators"][0];
+    assert_eq!(nested["source"], "rsi(period=14)", "{nested}");
+    assert_eq!(
+        nested["placement"], "pane",
+        "an EMA of an RSI is on the RSI's scale"
+    );
+    assert_eq!(body["indicators"][1]["placement"], "overlay");
+    assert_eq!(
+        (&nested["timeframe"], &nested["align"]),
+        (&serde_json::json!("4h"), &serde_json::json!("open"))
+    );
+    assert_eq!(body["indicators"][1]["source"], "hl2");
 }
 
 /// Compared symbols are answered on the chart's bar times, `null` where

@@ -75,6 +75,7 @@ async fn chart_page_works_in_headless_chromium() {
     for (script, extra) in [
         ("tests/smoke.mjs", &[][..]),
         ("tests/indicators.mjs", &[]),
+        ("tests/strategy.mjs", &[]),
         ("tests/chart.mjs", &long),
         ("tests/plugins.mjs", &plugin_args),
         ("tests/sql.mjs", &[]),

@@ -3,6 +3,9 @@
 // the server's stable code, its message (what was wrong and how to fix it),
 // and what they are about: the request parameter, the indicator call, the
 // place in an SQL query. The page routes them by those, never by the words.
+import { callText, readCall, sameCall } from './calls.js';
+
+/** @import { Call } from './calls.js' */
 
 /**
  * The `error` member of every error answer.
@@ -12,7 +15,7 @@
  *   `unknown_run`, `run_invalid`, `run_symbol`, `run_too_large`
  * @property {string} message
  * @property {string} [param] the request parameter at fault: `symbol`, `timeframe`, `indicators`,
- *   `start`, `end`, `limit`, `format`, `q`, `sql` or `run`
+ *   `start`, `end`, `limit`, `compare`, `format`, `q`, `sql` or `run`
  * @property {string} [indicator] the one indicator call at fault, as the request wrote it (an
  *   unknown indicator: its id), or its canonical key (`sma(period=20)`) when it failed computing
  * @property {SqlPosition} [position] where in an SQL query, when the server knows
@@ -45,7 +48,16 @@
  * @property {Record<string, number>} params
  * @property {Placement} placement
  * @property {Record<string, (number | null)[]>} outputs
+ * @property {string} [source] `source=` as the key writes it, when not the close
+ * @property {string} [timeframe] a higher timeframe the values come from
+ * @property {import('./calls.js').Align} [align] what each bar may see of it
+ * @property {(number | null)[]} [from] per bar, the start of the higher bar its values came from
  * @property {string} [label] what the legend calls it (SQL columns only)
+ */
+
+/**
+ * A compared symbol's closes on the chart's bar times (`null`: no bar there).
+ * @typedef {{symbol: string, close: (number | null)[]}} ComparedSeries
  */
 
 /**
@@ -56,6 +68,7 @@
  * @property {{timeframe: string, aggregated: boolean}} source the stored timeframe the bars come from
  * @property {Bars} bars
  * @property {IndicatorResult[]} indicators
+ * @property {ComparedSeries[]} [compare] with `compare=`, one per compared symbol, in the order asked
  */
 
 /**
@@ -170,22 +183,10 @@ export async function api(path, { signal, body } = {}) {
   return answer;
 }
 
-/**
- * `sma(period=20)`: named arguments, so that a call reads the same whatever
- * the declared order; a bare id when there are no parameters.
- * @param {string} id
- * @param {Record<string, number>} params
- * @returns {string}
- */
-export function callText(id, params) {
-  const args = Object.entries(params).map(([name, value]) => `${name}=${value}`);
-  return args.length ? `${id}(${args.join(',')})` : id;
-}
-
-/** @typedef {'symbol' | 'timeframe' | 'indicators' | 'run' | 'chart'} ErrorPlace */
+/** @typedef {'symbol' | 'timeframe' | 'indicators' | 'compare' | 'run' | 'chart'} ErrorPlace */
 
 /** @type {Record<string, ErrorPlace>} */
-const PLACE_OF_PARAM = { symbol: 'symbol', timeframe: 'timeframe', indicators: 'indicators', run: 'run' };
+const PLACE_OF_PARAM = { symbol: 'symbol', timeframe: 'timeframe', indicators: 'indicators', compare: 'compare', run: 'run' };
 
 /** @type {Record<string, ErrorPlace>} */
 const PLACE_OF_CODE = {
@@ -214,32 +215,13 @@ export function errorPlace(error) {
   return Object.hasOwn(PLACE_OF_CODE, error.code) ? PLACE_OF_CODE[error.code] : 'chart';
 }
 
-// A call's id and named arguments: `sma(period=20)`, `rsi()` and `rsi`.
-// Null for text that is not such a call (positional arguments among them).
-/**
- * @param {string} text
- * @returns {{id: string, args: Map<string, number>} | null}
- */
-function parseCall(text) {
-  const match = /^\s*([^\s(),=]+)\s*(?:\((.*)\))?\s*$/s.exec(text);
-  if (!match) return null;
-  const args = new Map();
-  for (const arg of match[2]?.trim() ? match[2].split(',') : []) {
-    const [name, value, ...rest] = arg.split('=');
-    const number = Number(value);
-    if (rest.length || value === undefined || value.trim() === '' || !Number.isFinite(number) || args.has(name.trim())) return null;
-    args.set(name.trim(), number);
-  }
-  return { id: match[1], args };
-}
-
 /**
  * The entry an indicator error is about: the one whose call the error names
  * (`error.indicator`), as the page wrote it or as the server's canonical key
  * writes it (the same names and values, `2` or `2.0`); for an unknown
  * indicator, named by its bare id, the first entry with that id. Undefined
  * when the error names no call or none of these.
- * @template {{id: string, params: Record<string, number>}} Entry
+ * @template {Call} Entry
  * @param {readonly Entry[]} entries
  * @param {unknown} error
  * @returns {Entry | undefined}
@@ -247,13 +229,10 @@ function parseCall(text) {
 export function culpritEntry(entries, error) {
   if (!(error instanceof ApiError) || error.indicator === undefined) return undefined;
   const named = error.indicator;
-  const exact = entries.find((e) => callText(e.id, e.params) === named);
+  const exact = entries.find((e) => callText(e) === named);
   if (exact) return exact;
-  const call = parseCall(named);
+  const call = readCall(named);
   if (!call) return undefined;
   if (!named.includes('(')) return entries.find((e) => e.id === call.id);
-  return entries.find((e) => {
-    const params = Object.entries(e.params);
-    return e.id === call.id && params.length === call.args.size && params.every(([name, value]) => call.args.get(name) === value);
-  });
+  return entries.find((e) => sameCall(e, call));
 }

@@ -1,15 +1,16 @@
 // @ts-check
 // Candela's chart page: holds what is on the chart (symbol, timeframe, chart
-// type, indicators, a backtest run and one compared with it), loads it from
+// type, indicators, compared symbols and their anchor, a backtest run and one
+// laid over it), loads it from
 // the API, pages older bars in as the user scrolls back, and keeps the link
 // and the remembered layout up to date.
 import { ApiError, api, culpritEntry, errorPlace } from './api.js';
-import { CHART_TYPES, PriceChart } from './chart.js';
+import { CHART_TYPES, COMPARED_COLORS, PriceChart } from './chart.js';
 import { RunCurve } from './equity.js';
 import { chartImage, csvText, download, tradesCsvText } from './export.js';
 import { BarHistory, barIndex, dataQuery } from './history.js';
 import { IndicatorPanel } from './indicators.js';
-import { fromLink, remember, remembered, toLink } from './layout.js';
+import { fromLink, instantText, remember, remembered, toLink } from './layout.js';
 import { renderLegends } from './legend.js';
 import { RunData } from './run-data.js';
 import { RunPanel } from './run-panel.js';
@@ -37,8 +38,11 @@ import { TRADE_STYLES, stepTrade, tradesInRange } from './trades.js';
  * @property {ChartType} type
  * @property {import('./api.js').SymbolInfo[]} symbols
  * @property {'dark' | 'light'} theme
+ * @property {string[]} compared the symbols compared with the chart (their ids, once the server named them)
+ * @property {number | null} anchor the bar they are rebased to, when the user pinned one (its time)
+ * @property {string[]} choices the symbol's timeframes on offer
  * @property {string | null} run the backtest run on the chart
- * @property {string | null} compare a second run laid over it
+ * @property {string | null} vs a second run laid over it
  * @property {RunSummary[]} runs the runs folder, as /api/runs lists it
  */
 
@@ -68,6 +72,8 @@ import { TRADE_STYLES, stepTrade, tradesInRange } from './trades.js';
 const STANDARD = ['1m', '5m', '15m', '30m', '1h', '4h', '1d', '1w', '1M'];
 // The first window. A link may ask for another (`bars=`), up to the API's cap.
 const INITIAL_BARS = 5000;
+// As many compared symbols as /api/data answers.
+const MAX_COMPARED = 8;
 
 /**
  * The page's element `id`, of the kind the page needs (an element missing
@@ -91,7 +97,7 @@ const initialBars = Math.min(Math.max(Number(new URLSearchParams(location.search
 const state = {
   symbol: null, timeframe: null, type: 'candles', symbols: [],
   theme: memory.theme === 'dark' || memory.theme === 'light' ? memory.theme : preferredTheme(),
-  run: null, compare: null, runs: [],
+  compared: [], anchor: null, choices: [], run: null, vs: null, runs: [],
 };
 
 const chart = new PriceChart(el('chart'), state.theme);
@@ -175,10 +181,11 @@ function fieldError(field) {
   return slot;
 }
 
-/** @type {Record<'symbol' | 'timeframe' | 'run' | 'chart', () => HTMLElement>} */
+/** @type {Record<'symbol' | 'timeframe' | 'compare' | 'run' | 'chart', () => HTMLElement>} */
 const slots = {
   symbol: () => fieldError('symbol-field'),
   timeframe: () => fieldError('timeframe-field'),
+  compare: () => fieldError('compare-field'),
   run: () => fieldError('run-field'),
   chart: () => el('error'),
 };
@@ -222,6 +229,8 @@ async function loadTimeframes(wanted) {
     if (wanted && !choices.includes(wanted)) problem = `${symbol} has no timeframe '${wanted}'; it offers ${choices.join(', ')}`;
     state.timeframe = wanted && choices.includes(wanted) ? wanted : stored[0];
   }
+  state.choices = choices;
+  panel.setTimeframes(state.timeframe, choices);
   el('timeframes').replaceChildren(...choices.map((tf) => {
     const button = document.createElement('button');
     button.type = 'button';
@@ -252,14 +261,16 @@ function markChoices() {
 
 /**
  * The spec of an indicator on the chart; a plugin removed since the catalog
- * was read still draws, from what the response says of it.
+ * was read still draws, from what the response says of it. A call the
+ * server places in a pane (an overlay applied to an RSI) is drawn there.
  * @param {IndicatorResult} result
  * @returns {ChartSpec}
  */
 function specOf(result) {
-  return panel.spec(result.id) ?? {
-    outputs: Object.keys(result.outputs).map((name) => ({ name, placement: result.placement, style: 'line' })),
-  };
+  const spec = panel.spec(result.id);
+  if (!spec) return { outputs: Object.keys(result.outputs).map((name) => ({ name, placement: result.placement, style: 'line' })) };
+  if (result.placement === 'overlay') return spec;
+  return { ...spec, outputs: spec.outputs.map((o) => ({ ...o, placement: 'pane' })) };
 }
 
 /**
@@ -267,7 +278,11 @@ function specOf(result) {
  * @param {string[]} colors one per indicator
  */
 function draw(history, colors) {
-  chart.show(history, history.indicators.map((r, i) => ({ key: r.key, spec: specOf(r), color: colors[i] })), memory.panes ?? {});
+  chart.pinned = state.anchor;
+  const entries = history.indicators.map((r, i) => ({ key: r.key, spec: specOf(r), color: colors[i], steps: r.timeframe !== undefined }));
+  chart.show(history, entries, memory.panes ?? {});
+  el('chart').dataset.compared = String(history.compare?.length ?? 0);
+  el('chart').dataset.anchor = chart.anchor && shown ? String(history.bars.time[chart.anchor.index]) : '';
 }
 
 function redraw() {
@@ -317,7 +332,8 @@ function saveLayout() {
   const layout = {
     symbol: state.symbol ?? undefined, timeframe: state.timeframe ?? undefined, type: state.type,
     indicators: panel.calls(), colors: entries.map((a) => a.color),
-    run: state.run ?? undefined, compare: state.compare ?? undefined,
+    compare: state.compared.join(',') || undefined, anchor: state.compared.length ? state.anchor ?? undefined : undefined,
+    run: state.run ?? undefined, vs: state.vs ?? undefined,
   };
   toLink(layout);
   memory.panes = { ...memory.panes, ...chart.stretchFactors() };
@@ -325,11 +341,12 @@ function saveLayout() {
 }
 
 /**
- * Loads the chart: the latest bars with the panel's indicators, or, from a
- * link, with `linkCalls` as its author wrote them (the server's reading of
- * them becomes the panel's list, coloured by `colors`). An indicator the
- * server refuses is marked in the panel and the chart loads without it.
- * `fresh` shows the latest bars; otherwise the user's zoom stays.
+ * Loads the chart: the latest bars with the panel's indicators and the
+ * compared symbols, or, from a link, with `linkCalls` as its author wrote
+ * them (the server's reading of them becomes the panel's list, coloured by
+ * `colors`). An indicator the server refuses is marked in the panel, a
+ * compared symbol it refuses is dropped with why, and the chart loads
+ * without them. `fresh` shows the latest bars; otherwise the user's zoom stays.
  * @param {{fresh?: boolean, linkCalls?: string, colors?: string[]}} [options]
  */
 async function loadChart({ fresh = false, linkCalls, colors } = {}) {
@@ -347,14 +364,23 @@ async function loadChart({ fresh = false, linkCalls, colors } = {}) {
   prefetchTrades(symbol, timeframe);
   /** @type {{message: string, entry: Entry | undefined} | null} */
   let refusal = null;
+  /** @type {string | null} */
+  let comparedRefusal = null;
   try {
     let history;
     for (;;) {
-      const request = { symbol, timeframe, indicators: calls };
+      const request = { symbol, timeframe, indicators: calls, compare: state.compared.join(',') };
       try {
         history = new BarHistory(request, await fetchData(dataQuery({ ...request, limit: initialBars }), controller.signal));
         break;
       } catch (error) {
+        if (state.compared.length && errorPlace(error) === 'compare' && error instanceof Error) {
+          // The symbol the message names (`compare: AAPL: …`), else all of them.
+          const culprit = state.compared.find((c) => error.message.startsWith(`compare: ${c}:`));
+          state.compared = culprit ? state.compared.filter((c) => c !== culprit) : [];
+          comparedRefusal = error.message;
+          continue;
+        }
         if (!calls || errorPlace(error) !== 'indicators' || !(error instanceof Error)) throw error;
         // The entry the server names; a link's calls are the author's text, not entries.
         const culprit = linkCalls === undefined ? culpritEntry(entries, error) : undefined;
@@ -365,14 +391,20 @@ async function loadChart({ fresh = false, linkCalls, colors } = {}) {
       }
     }
     if (linkCalls !== undefined && refusal === null) {
-      panel.setActive(history.indicators.map((r, i) => ({ id: r.id, params: r.params, color: colors?.[i] })));
+      panel.setActive(history.indicators.map((r, i) => ({ ...r, color: colors?.[i] })));
       entries = panel.active;
     }
+    // As the server names them (`ALPACA:AAPL` for `AAPL`).
+    state.compared = history.compare.map((c) => c.symbol);
+    if (!state.compared.length) state.anchor = null;
     clearErrors();
+    if (comparedRefusal) showError(new Error(comparedRefusal), 'compare');
+    renderCompared();
     panel.setError(refusal?.message ?? '', refusal?.entry);
     present(history, null, entries.map((e) => e.color));
     if (fresh) chart.showLatest();
     markPainted('candela:chart');
+    if (state.anchor !== null) loadUntil(history, state.anchor);
     saveLayout();
     setStatus(describe(history));
     loadRun();
@@ -420,7 +452,7 @@ async function dataAnswer(url, signal) {
  */
 function askEarly(wanted) {
   if (!wanted.symbol?.includes(':') || !wanted.timeframe) return;
-  const url = dataQuery({ symbol: wanted.symbol, timeframe: wanted.timeframe, indicators: wanted.indicators ?? '', limit: initialBars });
+  const url = dataQuery({ symbol: wanted.symbol, timeframe: wanted.timeframe, indicators: wanted.indicators ?? '', compare: wanted.compare, limit: initialBars });
   const answer = track(dataAnswer(url));
   answer.catch(() => {}); // its error, if any, is reported by the load that uses it
   early = { url, answer };
@@ -532,9 +564,10 @@ async function chooseSymbol(id) {
   // A run stays on the chart only on a symbol it trades.
   if (state.run && !state.runs.find((r) => r.run === state.run)?.symbols.includes(id)) {
     state.run = null;
-    state.compare = null;
+    state.vs = null;
   }
-  if (state.compare && !state.runs.find((r) => r.run === state.compare)?.symbols.includes(id)) state.compare = null;
+  state.compared = state.compared.filter((c) => c !== id);
+  if (state.vs && !state.runs.find((r) => r.run === state.vs)?.symbols.includes(id)) state.vs = null;
   renderRunPickers();
   try {
     await loadTimeframes(state.timeframe);
@@ -548,6 +581,7 @@ async function chooseSymbol(id) {
 function chooseTimeframe(tf) {
   if (!el('timeframes').querySelector(`[data-timeframe="${tf}"]`)) return;
   state.timeframe = tf;
+  panel.setTimeframes(tf, state.choices);
   loadChart({ fresh: true });
 }
 
@@ -560,6 +594,83 @@ function chooseType(type) {
   markChoices();
   updateLegends();
   if (shown) saveLayout();
+}
+
+// Compared symbols: the chips (each removable), the symbols that may join,
+// and the anchor pinned by a click on a bar.
+
+function renderCompared() {
+  const chips = state.compared.map((id, k) => {
+    const chip = Object.assign(document.createElement('button'), {
+      type: 'button', className: 'chip', textContent: `${id.split(':').pop()} ✕`, title: `Stop comparing ${id}`,
+    });
+    chip.dataset.symbol = id;
+    chip.style.setProperty('--chip-color', COMPARED_COLORS[k % COMPARED_COLORS.length]);
+    chip.addEventListener('click', () => removeCompared(id));
+    return chip;
+  });
+  if (state.anchor !== null && state.compared.length) {
+    const anchor = Object.assign(document.createElement('button'), {
+      type: 'button', className: 'chip anchor', textContent: `anchor ${instantText(state.anchor).replace('T00:00:00Z', '').replace('T', ' ').replace(/:00Z$/, ' UTC')} ✕`,
+      title: 'The bar every line starts from, pinned; unpin it to follow the first bar in view',
+    });
+    anchor.addEventListener('click', () => pinAnchor(null));
+    chips.push(anchor);
+  }
+  el('compare-chips').replaceChildren(...chips);
+  const taken = new Set([state.symbol, ...state.compared]);
+  el('compare-options').replaceChildren(...state.symbols.filter((s) => !taken.has(s.id)).map((s) =>
+    Object.assign(document.createElement('option'), { value: s.id })));
+  const input = elementOf('compare-input', HTMLInputElement);
+  input.disabled = state.compared.length >= MAX_COMPARED;
+  input.placeholder = input.disabled ? `${MAX_COMPARED} at most` : '+ symbol';
+}
+
+/**
+ * Adds a symbol to compare (as the symbol list names it, or its bare ticker).
+ * @param {string} text
+ */
+function addCompared(text) {
+  const input = elementOf('compare-input', HTMLInputElement);
+  const wanted = text.trim();
+  if (!wanted) return;
+  const found = findSymbol(wanted) ?? findSymbol(wanted.toUpperCase());
+  const slot = slots.compare();
+  const refuse = (/** @type {string} */ message) => {
+    slot.textContent = message;
+    slot.hidden = false;
+  };
+  if (!found) return refuse(`unknown symbol '${wanted}': pick one of the list`);
+  if (found.id === state.symbol) return refuse(`${found.id} is the chart's own symbol`);
+  if (state.compared.includes(found.id)) return refuse(`${found.id} is already compared`);
+  if (state.compared.length >= MAX_COMPARED) return refuse(`at most ${MAX_COMPARED} symbols can be compared`);
+  slot.hidden = true;
+  input.value = '';
+  state.compared = [...state.compared, found.id];
+  renderCompared();
+  loadChart();
+}
+
+/** @param {string} id */
+function removeCompared(id) {
+  state.compared = state.compared.filter((c) => c !== id);
+  if (!state.compared.length) state.anchor = null;
+  renderCompared();
+  loadChart();
+}
+
+/**
+ * Pins the anchor at the bar starting at `time`, or lets it follow the first bar in view (null).
+ * @param {number | null} time
+ */
+function pinAnchor(time) {
+  state.anchor = time;
+  chart.pinAnchor(time);
+  el('chart').dataset.anchor = chart.anchor && shown ? String(shown.bars.time[chart.anchor.index]) : '';
+  renderCompared();
+  updateLegends();
+  saveLayout();
+  if (time !== null && shown instanceof BarHistory) loadUntil(shown, time);
 }
 
 // Backtest runs: the pickers, the trades over the bars, the equity and
@@ -586,7 +697,7 @@ function toggleRunPane(pane) {
 }
 
 // The run picker lists every run (a broken one disabled, with why); the
-// compare picker the other runs of the symbol on the chart.
+// vs picker the other runs of the symbol on the chart.
 function renderRunPickers() {
   const select = elementOf('run-select', HTMLSelectElement);
   const none = Object.assign(document.createElement('option'), { value: '', textContent: state.runs.length ? 'No run' : 'No runs' });
@@ -594,12 +705,12 @@ function renderRunPickers() {
     Object.assign(document.createElement('option'), { value, textContent: label, disabled, title })));
   select.value = state.run ?? '';
   select.disabled = state.runs.length === 0;
-  const compare = elementOf('compare-select', HTMLSelectElement);
+  const vs = elementOf('vs-select', HTMLSelectElement);
   const others = state.run && state.symbol ? compareCandidates(state.runs, state.run, state.symbol) : [];
-  compare.replaceChildren(Object.assign(document.createElement('option'), { value: '', textContent: 'Compare…' }),
+  vs.replaceChildren(Object.assign(document.createElement('option'), { value: '', textContent: 'vs…' }),
     ...others.map((r) => Object.assign(document.createElement('option'), { value: r.run, textContent: `vs ${r.name}`, title: r.run })));
-  compare.value = state.compare ?? '';
-  compare.hidden = others.length === 0;
+  vs.value = state.vs ?? '';
+  vs.hidden = others.length === 0;
   const tabs = el('side').querySelector('.side-tabs');
   if (tabs instanceof HTMLElement) tabs.hidden = !state.run;
   if (!state.run) showSide('indicators');
@@ -628,8 +739,8 @@ async function chooseRun(id) {
   state.run = run && !run.error ? run.run : null;
   const symbol = run && state.run ? runSymbol(run, state.symbol) : undefined;
   // A compared run stays if it trades the symbol the new run opens on.
-  const compared = state.runs.find((r) => r.run === state.compare);
-  if (!symbol || state.compare === state.run || !compared?.symbols.includes(symbol)) state.compare = null;
+  const compared = state.runs.find((r) => r.run === state.vs);
+  if (!symbol || state.vs === state.run || !compared?.symbols.includes(symbol)) state.vs = null;
   if (symbol && symbol !== state.symbol) {
     state.symbol = symbol;
     picker.setCurrent(symbol);
@@ -650,8 +761,8 @@ async function chooseRun(id) {
 }
 
 /** @param {string} id a run of the symbol on the chart, or empty for none */
-async function chooseCompare(id) {
-  state.compare = id && id !== state.run ? id : null;
+async function chooseVs(id) {
+  state.vs = id && id !== state.run ? id : null;
   renderRunPickers();
   saveLayout();
   await loadRun();
@@ -663,7 +774,7 @@ async function chooseCompare(id) {
  * @param {string} timeframe
  */
 function prefetchTrades(symbol, timeframe) {
-  for (const id of [state.run, state.compare]) if (id) runData.trades(id, symbol, timeframe).catch(() => {});
+  for (const id of [state.run, state.vs]) if (id) runData.trades(id, symbol, timeframe).catch(() => {});
 }
 
 /**
@@ -674,7 +785,7 @@ function prefetchTrades(symbol, timeframe) {
 async function loadRun() {
   const load = ++runLoads;
   const history = shown;
-  const ids = /** @type {string[]} */ ([state.run, state.compare].filter(Boolean));
+  const ids = /** @type {string[]} */ ([state.run, state.vs].filter(Boolean));
   if (!ids.length || !(history instanceof BarHistory)) {
     dropRun();
     runPanel.setLayers([]);
@@ -763,6 +874,20 @@ function dropRun() {
 }
 
 /**
+ * Pages older bars into `history` until the bar at `time` is loaded (or the
+ * series begins, or another history is shown).
+ * @param {BarHistory} history
+ * @param {number} time Unix seconds
+ */
+async function loadUntil(history, time) {
+  while (history === shown && history.bars.time[0] > time && !history.exhausted && !history.failed) {
+    const before = history.length;
+    await loadOlder();
+    if (history.length === before && !olderPage) break;
+  }
+}
+
+/**
  * Goes to a trade: older bars page in until its entry is loaded, then the
  * chart shows its span with some room either side, marked.
  * @param {TradeLayer} layer
@@ -775,11 +900,7 @@ async function goToTrade(layer, trade) {
   picked = { key: layer.key, run: layer.name, id: trade.id };
   overlay.select(layer.key, trade.id);
   runPanel.pick(layer.key, trade.id);
-  while (history === shown && history.bars.time[0] > entry && !history.exhausted && !history.failed) {
-    const before = history.length;
-    await loadOlder();
-    if (history.length === before && !olderPage) break;
-  }
+  await loadUntil(history, entry);
   if (history !== shown || picked?.id !== trade.id || picked.key !== layer.key) return;
   const { time } = history.bars;
   const from = barIndex(time, entry);
@@ -860,6 +981,12 @@ chart.chart.subscribeCrosshairMove((param) => {
     { width: box.clientWidth, height: box.clientHeight }, runView.layers.length > 1);
 });
 el('chart').addEventListener('pointerleave', () => { el('trade-tip').hidden = true; });
+// With symbols compared, a click on a bar of the price pane pins the anchor there; on the pinned bar, unpins it.
+chart.chart.subscribeClick((param) => {
+  if (!shown || !chart.percent() || param.logical === undefined || param.paneIndex !== 0) return;
+  const time = shown.bars.time[chart.historyIndex(param.logical)];
+  pinAnchor(time === state.anchor ? null : time);
+});
 chart.chart.timeScale().subscribeVisibleLogicalRangeChange(() => {
   if (chart.follow()) loadOlder();
 });
@@ -876,8 +1003,11 @@ el('export-csv').addEventListener('click', exportCsv);
 elementOf('run-select', HTMLSelectElement).addEventListener('change', (e) => {
   if (e.target instanceof HTMLSelectElement) chooseRun(e.target.value);
 });
-elementOf('compare-select', HTMLSelectElement).addEventListener('change', (e) => {
-  if (e.target instanceof HTMLSelectElement) chooseCompare(e.target.value);
+elementOf('vs-select', HTMLSelectElement).addEventListener('change', (e) => {
+  if (e.target instanceof HTMLSelectElement) chooseVs(e.target.value);
+});
+elementOf('compare-input', HTMLInputElement).addEventListener('change', (e) => {
+  if (e.target instanceof HTMLInputElement) addCompared(e.target.value);
 });
 el('tab-indicators').addEventListener('click', () => showSide('indicators'));
 el('tab-run').addEventListener('click', () => showSide('run'));
@@ -920,7 +1050,7 @@ async function refreshCatalog() {
       runData.forget();
       renderRunPickers();
       const changed = (/** @type {string | null} */ id) => id !== null && JSON.stringify(before.find((r) => r.run === id)) !== JSON.stringify(runs.find((r) => r.run === id));
-      if (before.length && (changed(state.run) || changed(state.compare))) loadRun();
+      if (before.length && (changed(state.run) || changed(state.vs))) loadRun();
     }
   } catch {
     // The catalog in hand stays; loading the chart reports a server that is down.
@@ -991,10 +1121,13 @@ function linkedRun(id, symbol) {
     state.symbol = opened?.symbol ?? (found ?? symbols[0]).id;
     if (opened) {
       state.run = opened.run.run;
-      const compared = state.runs.find((r) => r.run === wanted.compare);
-      if (compared && compareCandidates(state.runs, state.run, state.symbol).includes(compared)) state.compare = compared.run;
+      const other = state.runs.find((r) => r.run === wanted.vs);
+      if (other && compareCandidates(state.runs, state.run, state.symbol).includes(other)) state.vs = other.run;
       showSide('run');
     }
+    state.compared = wanted.compare?.split(',').map((c) => c.trim()).filter((c) => c && c !== state.symbol).slice(0, MAX_COMPARED) ?? [];
+    state.anchor = state.compared.length ? wanted.anchor ?? null : null;
+    renderCompared();
     renderRunPickers();
     picker.setCurrent(state.symbol);
     if (wanted.type) chooseType(wanted.type);
@@ -1012,8 +1145,8 @@ function linkedRun(id, symbol) {
       const problem = await runProblem;
       showError(problem, problem instanceof ApiError ? errorPlace(problem) : 'run');
     }
-    if (wanted.compare && state.run && state.compare !== wanted.compare) {
-      showError(new Error(`compare=${wanted.compare} in the link is not another readable run of ${state.symbol}`), 'run');
+    if (wanted.vs && state.run && state.vs !== wanted.vs) {
+      showError(new Error(`vs=${wanted.vs} in the link is not another readable run of ${state.symbol}`), 'run');
     }
     if (timeframeProblem) showError(new Error(timeframeProblem), 'timeframe');
   } catch (error) {

@@ -2,25 +2,34 @@
 // The chart: bars (candles, OHLC bars, a line or Heikin-Ashi candles) and
 // volume on the price pane, overlay indicators on top of them, every other
 // indicator in a pane of its own below, and below those a backtest run's
-// curves (equity, drawdown), each in its pane. One time axis and one
+// curves (equity, drawdown), each in its pane. With compared symbols, their
+// closes are lines on the price pane, and the price scale reads "% from
+// anchor": every series there (the candles, the overlays, the compared
+// lines) is rebased to its symbol's close at one shared bar, the first in
+// view unless the user pinned one, so an overlay stays on its candles
+// (lightweight-charts' own percentage mode rebases each series to its own
+// first value). One time axis and one
 // crosshair for all panes, as lightweight-charts v5 draws them; panes resize
 // by dragging their separators. What is drawn over the bars (a run's trades)
 // hears when the window of drawn bars moves and when the bars' series changes.
 import {
-  BarSeries, BaselineSeries, CandlestickSeries, CrosshairMode, HistogramSeries, LineSeries, LineStyle, createChart,
+  BarSeries, BaselineSeries, CandlestickSeries, CrosshairMode, HistogramSeries, LineSeries, LineStyle, LineType, createChart,
+  createSeriesMarkers,
 } from 'lightweight-charts';
 import { heikinAshi } from './heikin-ashi.js';
+import { barIndex } from './history.js';
 
 /**
- * @import { IChartApi, IRange, ISeriesApi, SeriesDataItemTypeMap, SeriesType, UTCTimestamp, WhitespaceData } from 'lightweight-charts'
- * @import { Bars, IndicatorResult, OutputSpec, ParamSpec } from './api.js'
+ * @import { IChartApi, IRange, ISeriesApi, ISeriesMarkersPluginApi, SeriesDataItemTypeMap, SeriesType, Time, UTCTimestamp, WhitespaceData } from 'lightweight-charts'
+ * @import { Bars, ComparedSeries, IndicatorResult, OutputSpec, ParamSpec } from './api.js'
  * @import { Ohlc } from './heikin-ashi.js'
  */
 
 /**
  * What the chart draws: bars and the values of each indicator, one per bar
- * (a `BarHistory`, or a SQL result shaped like one).
- * @typedef {{bars: Bars, indicators: IndicatorResult[], length: number}} Drawable
+ * (a `BarHistory`, or a SQL result shaped like one), and the closes of the
+ * compared symbols on the same bars.
+ * @typedef {{bars: Bars, indicators: IndicatorResult[], compare?: ComparedSeries[], length: number}} Drawable
  */
 
 /**
@@ -29,7 +38,22 @@ import { heikinAshi } from './heikin-ashi.js';
  * @typedef {{params?: ParamSpec[], outputs: OutputSpec[]}} ChartSpec
  */
 
-/** @typedef {{key: string, spec: ChartSpec, color: string}} ChartEntry */
+/**
+ * An indicator to draw; `steps`: its values hold for a while (a higher
+ * timeframe's), so its lines are drawn as steps.
+ * @typedef {{key: string, spec: ChartSpec, color: string, steps?: boolean}} ChartEntry
+ */
+
+/**
+ * A compared symbol as drawn: its line and its colour.
+ * @typedef {ComparedSeries & {color: string, line: ISeriesApi<'Line'>}} DrawnCompared
+ */
+
+/**
+ * The bar every series of the price pane is rebased to (a history index)
+ * and, at it, the main symbol's close and each compared symbol's.
+ * @typedef {{index: number, main: number | null, compared: (number | null)[]}} Anchor
+ */
 
 /**
  * One drawn indicator: the pane it is in, a series and a colour per output.
@@ -110,6 +134,14 @@ const LATEST_MARGIN = 3;
 const PRICE_STRETCH = 3;
 const PANE_STRETCH = 1;
 
+// Compared symbols' lines, one colour each.
+export const COMPARED_COLORS = ['#ff6b81', '#48dbfb', '#feca57', '#1dd1a1', '#c8d6e5', '#ff9ff3', '#54a0ff', '#a55eea'];
+const PRICE_FORMAT = { type: /** @type {const} */ ('price'), precision: 2, minMove: 0.01 };
+const PERCENT_FORMAT = {
+  type: /** @type {const} */ ('custom'), minMove: 0.01,
+  formatter: (/** @type {number} */ v) => `${v >= 0 ? '+' : ''}${v.toFixed(2)}%`,
+};
+
 // An equity axis: whole units, grouped (`112,000`).
 const money = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
@@ -137,8 +169,29 @@ export class PriceChart {
     /** @type {ChartType} */
     this.type = 'candles';
     this.theme = themeNamed(theme);
+    /** @type {ISeriesMarkersPluginApi<Time> | null} the pinned anchor's marker, on the bars */
+    this.anchorMarker = null;
     /** @type {ISeriesApi<SeriesType>} */
     this.main = this.addMain();
+    /** @type {DrawnCompared[]} */
+    this.compared = [];
+    // The anchor's time when the user pinned it; else it follows the view.
+    /** @type {number | null} */
+    this.pinned = null;
+    // In "% from anchor", where the price pane's series are rebased to.
+    /** @type {Anchor | null} */
+    this.anchor = null;
+    let rebasing = false;
+    // The anchor follows the first bar in view, at most once a frame.
+    this.chart.timeScale().subscribeVisibleLogicalRangeChange(() => {
+      if (rebasing || !this.percent()) return;
+      rebasing = true;
+      requestAnimationFrame(() => {
+        rebasing = false;
+        const history = this.history;
+        if (history && this.percent() && !this.sliding && this.anchorIndex() !== this.anchor?.index) this.setPriceData(history);
+      });
+    });
     // One entry per drawn indicator.
     /** @type {Drawn[]} */
     this.drawn = [];
@@ -199,6 +252,8 @@ export class PriceChart {
     // Volume at the back, then the bars, then the indicators drawn over them.
     this.volume.setSeriesOrder(0);
     series.setSeriesOrder(1);
+    series.applyOptions({ priceFormat: this.percent() ? PERCENT_FORMAT : PRICE_FORMAT });
+    this.anchorMarker = createSeriesMarkers(series, []);
     return series;
   }
 
@@ -209,7 +264,7 @@ export class PriceChart {
     this.chart.removeSeries(this.main);
     this.type = known.id;
     this.main = this.addMain();
-    if (this.history) this.main.setData(this.mainPoints(this.history));
+    if (this.history) this.setPriceData(this.history);
     for (const overlay of this.overlays) {
       overlay.attach(this.main);
       overlay.refresh();
@@ -228,21 +283,67 @@ export class PriceChart {
     const shown = this.type === 'heikin-ashi' ? heikinAshi(history.bars) : history.bars;
     this.shown = shown;
     const { open, high, low, close } = shown;
+    const drawn = this.rebaser(this.anchor?.main);
     if (this.type === 'line') {
       return this.inWindow((i) => {
-        const value = close[i];
+        const value = drawn(close[i]);
         return value == null ? { time: utc(time[i]) } : { time: utc(time[i]), value };
       });
     }
     return this.inWindow((i) => {
-      const o = open[i];
-      const h = high[i];
-      const l = low[i];
-      const c = close[i];
+      const o = drawn(open[i]);
+      const h = drawn(high[i]);
+      const l = drawn(low[i]);
+      const c = drawn(close[i]);
       return o == null || h == null || l == null || c == null
         ? { time: utc(time[i]) }
         : { time: utc(time[i]), open: o, high: h, low: l, close: c };
     });
+  }
+
+  // Whether the price pane reads "% from anchor": when symbols are compared.
+  percent() {
+    return (this.history?.compare?.length ?? 0) > 0;
+  }
+
+  /**
+   * The anchor's history index: the pinned bar (the first loaded until older
+   * bars reach it), else the first bar in view; null without bars.
+   * @returns {number | null}
+   */
+  anchorIndex() {
+    const history = this.history;
+    if (!history || history.length === 0) return null;
+    if (this.pinned !== null) return Math.max(0, barIndex(history.bars.time, this.pinned));
+    return this.visibleIndices()?.from ?? this.window.start;
+  }
+
+  /**
+   * Pins the anchor at the bar starting at `time`, or lets it follow the view (null).
+   * @param {number | null} time
+   */
+  pinAnchor(time) {
+    this.pinned = time;
+    if (this.history) this.setPriceData(this.history);
+  }
+
+  /**
+   * How a value of a symbol whose anchor close is `base` is drawn: as it is,
+   * or in percent from the anchor.
+   * @param {number | null | undefined} base
+   * @returns {(value: number | null | undefined) => number | null}
+   */
+  rebaser(base) {
+    if (!this.percent()) return (value) => value ?? null;
+    return (value) => (value == null || base == null ? null : (value / base - 1) * 100);
+  }
+
+  /**
+   * A price of the main symbol as the price pane draws it (trades' levels).
+   * @param {number} price
+   */
+  drawnPrice(price) {
+    return this.rebaser(this.anchor?.main)(price);
   }
 
   /**
@@ -270,9 +371,19 @@ export class PriceChart {
     this.window = { start: Math.max(0, history.length - this.windowSize()), end: history.length };
     this.removeCurves();
     for (const { outputs } of this.drawn) for (const series of outputs.values()) this.chart.removeSeries(series);
+    for (const { line } of this.compared) this.chart.removeSeries(line);
     this.drawn = [];
+    const percent = this.percent();
+    this.main.applyOptions({ priceFormat: percent ? PERCENT_FORMAT : PRICE_FORMAT });
+    this.compared = (history.compare ?? []).map((series, k) => {
+      const color = COMPARED_COLORS[k % COMPARED_COLORS.length];
+      const line = this.chart.addSeries(LineSeries, {
+        color, lineWidth: 2, lastValueVisible: true, priceLineVisible: false, title: series.symbol.split(':').pop(), priceFormat: PERCENT_FORMAT,
+      });
+      return { ...series, color, line };
+    });
     let panes = 1;
-    for (const { key, spec, color } of entries) {
+    for (const { key, spec, color, steps = false } of entries) {
       const ownPane = spec.outputs.some((o) => o.placement === 'pane') ? panes++ : 0;
       /** @type {Drawn['outputs']} */
       const outputs = new Map();
@@ -282,7 +393,10 @@ export class PriceChart {
       for (const output of spec.outputs) {
         const first = outputs.size === 0;
         const tint = first || output.style === 'band' ? color : SECONDARY[secondary++ % SECONDARY.length];
-        outputs.set(output.name, this.addOutput(output, tint, output.placement === 'pane' ? ownPane : 0));
+        const pane = output.placement === 'pane' ? ownPane : 0;
+        const series = this.addOutput(output, tint, pane, steps);
+        if (percent && pane === 0) series.applyOptions({ priceFormat: PERCENT_FORMAT });
+        outputs.set(output.name, series);
         colors.set(output.name, tint);
       }
       this.drawn.push({ key, pane: ownPane, spec, outputs, colors });
@@ -384,6 +498,7 @@ export class PriceChart {
    */
   extend(added) {
     this.window = { start: this.window.start + added, end: this.window.end + added };
+    if (this.anchor) this.anchor.index += added;
     for (const overlay of this.overlays) overlay.refresh();
     this.follow();
   }
@@ -431,10 +546,11 @@ export class PriceChart {
     if (start === this.window.start && end === this.window.end) return;
     const range = this.viewRange();
     const shift = this.window.start - start;
+    const anchor = this.anchorIndex();
     this.sliding = true;
     try {
       this.window = { start, end };
-      this.setAllData(history);
+      this.setAllData(history, anchor);
       if (range) this.setViewRange({ from: range.from + shift, to: range.to + shift });
     } finally {
       this.sliding = false;
@@ -458,26 +574,71 @@ export class PriceChart {
     this.pendingRange = range;
   }
 
-  /** @param {Drawable} history the history drawn */
-  setAllData(history) {
-    const { bars, indicators } = history;
-    const series = [this.main, this.volume, ...this.drawn.flatMap((d) => [...d.outputs.values()]), ...this.curves.flatMap((c) => c.series)];
+  /**
+   * @param {Drawable} history the history drawn
+   * @param {number | null} [anchor] the anchor's history index (the view's until the window moved)
+   */
+  setAllData(history, anchor = this.anchorIndex()) {
+    const { bars } = history;
+    const series = [this.main, this.volume, ...this.drawn.flatMap((d) => [...d.outputs.values()]),
+      ...this.compared.map((c) => c.line), ...this.curves.flatMap((c) => c.series)];
     // Emptied first: replacing a long series point by point with different
     // times costs lightweight-charts about twice as much as filling it anew.
     for (const s of series) s.setData([]);
-    this.main.setData(this.mainPoints(history));
     this.volume.setData(this.inWindow((i) => ({
       time: utc(bars.time[i]), value: bars.volume[i] ?? 0,
       color: rising(bars.open[i], bars.close[i]) ? 'rgba(38,166,154,0.45)' : 'rgba(239,83,80,0.45)',
     })));
-    this.drawn.forEach((drawn, k) => {
-      for (const output of drawn.spec.outputs) {
-        const values = indicators[k].outputs[output.name] ?? [];
-        drawn.outputs.get(output.name)?.setData(this.inWindow((i) => point(bars.time[i], values[i], output.style)));
-      }
-    });
+    this.setIndicatorData(history, (pane) => pane > 0);
+    this.setPriceData(history, anchor);
     this.refreshCurves();
     for (const overlay of this.overlays) overlay.refresh();
+  }
+
+  /**
+   * Sets the points of the price pane's series (the bars, the overlays and
+   * the compared lines) in the window, rebased to the anchor in "% from anchor".
+   * @param {Drawable} history
+   * @param {number | null} [anchor] the anchor's history index
+   */
+  setPriceData(history, anchor = this.anchorIndex()) {
+    const percent = this.percent();
+    this.anchor = percent && anchor !== null
+      ? { index: anchor, main: closeAt(history.bars.close, anchor), compared: this.compared.map((c) => closeAt(c.close, anchor)) }
+      : null;
+    this.main.setData(this.mainPoints(history));
+    this.setIndicatorData(history, (pane) => pane === 0);
+    const { time } = history.bars;
+    this.compared.forEach((compared, k) => {
+      const drawn = this.rebaser(this.anchor?.compared[k]);
+      compared.line.setData(this.inWindow((i) => {
+        const value = drawn(compared.close[i]);
+        return value == null ? { time: utc(time[i]) } : { time: utc(time[i]), value };
+      }));
+    });
+    const pinned = this.pinned !== null && this.anchor ? time[this.anchor.index] : undefined;
+    const inWindow = pinned !== undefined && this.anchor && this.anchor.index >= this.window.start && this.anchor.index < this.window.end;
+    this.anchorMarker?.setMarkers(inWindow && pinned !== undefined
+      ? [{ time: utc(pinned), position: 'belowBar', shape: 'arrowUp', color: this.theme.line, text: 'anchor' }]
+      : []);
+  }
+
+  /**
+   * Sets the points of the indicators drawn in the panes `which` picks, an
+   * overlay's rebased with its candles.
+   * @param {Drawable} history
+   * @param {(pane: number) => boolean} which
+   */
+  setIndicatorData(history, which) {
+    const { bars, indicators } = history;
+    this.drawn.forEach((drawn, k) => {
+      if (!which(drawn.pane)) return;
+      const rebased = drawn.pane === 0 ? this.rebaser(this.anchor?.main) : (/** @type {number | null | undefined} */ v) => v;
+      for (const output of drawn.spec.outputs) {
+        const values = indicators[k].outputs[output.name] ?? [];
+        drawn.outputs.get(output.name)?.setData(this.inWindow((i) => point(bars.time[i], rebased(values[i]), output.style)));
+      }
+    });
   }
 
   /**
@@ -485,9 +646,10 @@ export class PriceChart {
    * @param {OutputSpec} output
    * @param {string} color
    * @param {number} pane
+   * @param {boolean} steps the line holds each value until the next (a higher timeframe's)
    * @returns {ISeriesApi<'Line' | 'Histogram'>}
    */
-  addOutput(output, color, pane) {
+  addOutput(output, color, pane, steps) {
     const common = { lastValueVisible: false, priceLineVisible: false, title: '' };
     if (output.style === 'histogram') {
       return this.chart.addSeries(HistogramSeries, { ...common, color }, pane);
@@ -495,6 +657,7 @@ export class PriceChart {
     const band = output.style === 'band';
     return this.chart.addSeries(LineSeries, {
       ...common, color, lineWidth: band ? 1 : 2, lineStyle: band ? LineStyle.Dashed : LineStyle.Solid,
+      lineType: steps ? LineType.WithSteps : LineType.Simple,
     }, pane);
   }
 
@@ -617,6 +780,19 @@ function fade(color, alpha) {
   if (!hex) return color;
   const [r, g, b] = [0, 2, 4].map((k) => parseInt(hex.slice(k, k + 2), 16));
   return `rgba(${r},${g},${b},${alpha})`;
+}
+
+/**
+ * The close a symbol is rebased to at bar `i`: its own, or the last before
+ * it when it has none there (another session's symbol), else its first after.
+ * @param {readonly (number | null)[]} closes
+ * @param {number} i
+ * @returns {number | null}
+ */
+export function closeAt(closes, i) {
+  for (let k = Math.min(i, closes.length - 1); k >= 0; k--) if (closes[k] != null) return closes[k];
+  for (let k = i + 1; k < closes.length; k++) if (closes[k] != null) return closes[k];
+  return null;
 }
 
 /**

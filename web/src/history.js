@@ -1,5 +1,5 @@
 // @ts-check
-// The bars and indicator values the page holds: a window of the series that
+// The bars, indicator values and compared symbols' closes the page holds: a window of the series that
 // opens on the latest bars and grows to the left a page at a time. The server
 // computes every page's indicators with all the history they need, so pages
 // join exactly at their seams and the page never recomputes anything.
@@ -9,8 +9,9 @@
 /** @typedef {import('./api.js').IndicatorResult} IndicatorResult */
 
 /**
- * What `/api/data` is asked for a chart: `indicators` is the calls' text.
- * @typedef {{symbol: string, timeframe: string, indicators: string}} DataRequest
+ * What `/api/data` is asked for a chart: `indicators` is the calls' text,
+ * `compare` the compared symbols, comma-separated (empty: none).
+ * @typedef {{symbol: string, timeframe: string, indicators: string, compare: string}} DataRequest
  */
 
 /** @type {readonly ('open' | 'high' | 'low' | 'close' | 'volume')[]} */
@@ -30,6 +31,8 @@ export class BarHistory {
     this.source = response.source;
     this.bars = response.bars;
     this.indicators = response.indicators;
+    /** @type {import('./api.js').ComparedSeries[]} */
+    this.compare = response.compare ?? [];
     // The series begins here; or loading older bars failed (not retried
     // until the chart loads again).
     this.exhausted = false;
@@ -72,6 +75,10 @@ export class BarHistory {
         if (theirs.outputs[name]?.length !== count) throw new Error(`the older page lacks ${mine.key} ${name}`);
       }
     });
+    this.compare.forEach((mine, i) => {
+      const theirs = older.compare?.[i];
+      if (theirs?.symbol !== mine.symbol || theirs.close.length !== count) throw new Error(`the older page lacks the closes of ${mine.symbol}`);
+    });
     const { bars } = this;
     bars.time = older.bars.time.concat(bars.time);
     for (const column of VALUE_COLUMNS) bars[column] = older.bars[column].concat(bars[column]);
@@ -79,18 +86,22 @@ export class BarHistory {
       const theirs = older.indicators[i].outputs;
       for (const name of Object.keys(mine.outputs)) mine.outputs[name] = theirs[name].concat(mine.outputs[name]);
     });
+    this.compare.forEach((mine, i) => {
+      mine.close = (older.compare?.[i].close ?? []).concat(mine.close);
+    });
     return count;
   }
 }
 
 /**
- * `/api/data?…` for a request; `indicators` is left out when empty.
- * @param {{symbol: string, timeframe: string, indicators?: string, end?: number, limit: number}} request
+ * `/api/data?…` for a request; `indicators` and `compare` are left out when empty.
+ * @param {{symbol: string, timeframe: string, indicators?: string, compare?: string, end?: number, limit: number}} request
  * @returns {string}
  */
-export function dataQuery({ symbol, timeframe, indicators, end, limit }) {
+export function dataQuery({ symbol, timeframe, indicators, compare, end, limit }) {
   const query = new URLSearchParams({ symbol, timeframe });
   if (indicators) query.set('indicators', indicators);
+  if (compare) query.set('compare', compare);
   if (end !== undefined) query.set('end', String(end));
   query.set('limit', String(limit));
   return `/api/data?${query}`;

@@ -1,7 +1,8 @@
 // @ts-check
 // Where the chart's state lives between visits. The link carries what makes
-// the chart (symbol, timeframe, chart type, indicators and their colours, the
-// backtest run on it and the one compared with it), so a reload or a shared
+// the chart (symbol, timeframe, chart type, indicators and their colours,
+// the symbols compared with it and the anchor pinned for them, the backtest
+// run on it and the one laid over it), so a reload or a shared
 // link shows the same chart; the browser remembers the last layout (the
 // same, plus theme, pane sizes and which run panes are shown) for the next visit.
 
@@ -16,8 +17,10 @@ const KEY = 'candela.layout';
  * @property {string} [type]
  * @property {string} [indicators]
  * @property {string[]} [colors]
+ * @property {string} [compare] the symbols compared with the chart, comma-separated
+ * @property {number} [anchor] the bar they are all rebased to, when pinned (Unix seconds)
  * @property {string} [run] the backtest run on the chart (its id)
- * @property {string} [compare] a second run laid over it
+ * @property {string} [vs] a second run laid over it
  */
 
 /**
@@ -28,7 +31,7 @@ const KEY = 'candela.layout';
  */
 
 /** @type {readonly (keyof LinkLayout)[]} */
-const LINK_KEYS = ['symbol', 'timeframe', 'type', 'indicators', 'colors', 'run', 'compare'];
+const LINK_KEYS = ['symbol', 'timeframe', 'type', 'indicators', 'colors', 'compare', 'anchor', 'run', 'vs'];
 
 /**
  * What a link asks for.
@@ -39,11 +42,20 @@ export function fromLink(search = location.search) {
   const query = new URLSearchParams(search);
   const get = (/** @type {string} */ name) => query.get(name) ?? undefined;
   const colors = get('colors')?.split(',').map((c) => `#${c}`);
+  const anchor = get('anchor');
+  const anchorMs = anchor === undefined ? NaN : Date.parse(anchor);
   return {
     symbol: get('symbol'), timeframe: get('timeframe'), type: get('type'), indicators: get('indicators'), colors,
-    run: get('run'), compare: get('compare'),
+    compare: get('compare'), anchor: Number.isFinite(anchorMs) ? anchorMs / 1000 : undefined,
+    run: get('run'), vs: get('vs'),
   };
 }
+
+/**
+ * `2024-03-05T14:00:00Z`: how a link writes an instant.
+ * @param {number} seconds Unix seconds
+ */
+export const instantText = (seconds) => new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
 
 // Characters a query value may hold as they are: links stay readable,
 // `indicators=sma(period=20),rsi(period=14)` rather than a wall of escapes.
@@ -57,12 +69,13 @@ const readable = (/** @type {string} */ value) =>
  * @param {string} [search]
  * @returns {string}
  */
-export function linkQuery({ symbol, timeframe, type, indicators, colors, run, compare }, search = '') {
+export function linkQuery({ symbol, timeframe, type, indicators, colors, compare, anchor, run, vs }, search = '') {
   const query = new URLSearchParams(search);
   for (const name of LINK_KEYS) query.delete(name);
   /** @type {[string, string | undefined][]} */
   const pairs = [['symbol', symbol], ['timeframe', timeframe], ['type', type], ['indicators', indicators],
-    ['colors', colors?.map((c) => c.replace(/^#/, '')).join(',')], ['run', run], ['compare', compare]];
+    ['colors', colors?.map((c) => c.replace(/^#/, '')).join(',')], ['compare', compare],
+    ['anchor', anchor === undefined ? undefined : instantText(anchor)], ['run', run], ['vs', vs]];
   const own = pairs.flatMap(([k, v]) => (v ? [`${k}=${readable(v)}`] : []));
   return [...own, ...[...query].map(([k, v]) => `${k}=${readable(v)}`)].join('&');
 }

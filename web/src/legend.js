@@ -1,10 +1,13 @@
 // @ts-check
 // A legend at the top of each pane: on the price pane the bar under the
-// crosshair (OHLC, change, volume) and the overlay indicators, on every other
+// crosshair (OHLC, change, volume), each compared symbol's close and its
+// change from the anchor, and the overlay indicators, on every other
 // pane its indicator's outputs or a run's curves (equity, drawdown), each in
 // its line's colour. With the crosshair away, the latest bar's values.
 
-/** @import { Drawn, DrawnCurves, PriceChart } from './chart.js' */
+import { callLabel } from './calls.js';
+
+/** @import { Drawn, DrawnCompared, DrawnCurves, PriceChart } from './chart.js' */
 /** @import { IndicatorResult } from './api.js' */
 
 const price = new Intl.NumberFormat('en-US', { maximumFractionDigits: 4 });
@@ -37,7 +40,19 @@ function span(className, text, color) {
 }
 
 /**
- * `SMA 20`, `MACD 12, 26, 9`: short enough for a phone; the key is the row's title.
+ * The change from `base` to `value`, in percent, signed: `+3.21%`.
+ * @param {number | null | undefined} value
+ * @param {number | null | undefined} base
+ */
+function changeText(value, base) {
+  if (value == null || base == null || base === 0) return '–%';
+  const change = (value / base - 1) * 100;
+  return `${change >= 0 ? '+' : ''}${change.toFixed(2)}%`;
+}
+
+/**
+ * `SMA 20`, `EMA 9 of RSI 14`, `SMA 20 · 1d · close`: short enough for a
+ * phone; the key is the row's title.
  * @param {Drawn} drawn
  * @param {IndicatorResult} result
  * @param {number} i the bar
@@ -47,12 +62,31 @@ function indicatorRow({ key, spec, colors }, result, i) {
   row.className = 'indicator-values';
   row.dataset.key = key;
   row.title = key;
-  const args = (spec.params?.map((p) => result.params[p.name]) ?? Object.values(result.params)).join(', ');
-  row.append(span('name', result.label ?? `${result.id.toUpperCase()}${args ? ` ${args}` : ''}`, colors.values().next().value));
+  const names = spec.params?.map((p) => p.name).filter((name) => name in result.params) ?? Object.keys(result.params);
+  const params = Object.fromEntries(names.map((name) => [name, result.params[name]]));
+  const { id, source, timeframe, align } = result;
+  row.append(span('name', result.label ?? callLabel({ id, params, source, timeframe, align }), colors.values().next().value));
   for (const [name, color] of colors) {
     const label = name === result.label ? '' : `${name} `;
     row.append(span('value', `${label}${formatValue(result.outputs[name][i])}`, color));
   }
+  return row;
+}
+
+/**
+ * `AAPL 185.20 +3.21%`: a compared symbol's close at bar `i` and its change
+ * from its close at the anchor.
+ * @param {DrawnCompared} compared
+ * @param {number | null} base its close at the anchor
+ * @param {number} i the bar
+ */
+function comparedRow({ symbol, color, close }, base, i) {
+  const row = document.createElement('div');
+  row.className = 'compare-values';
+  row.dataset.symbol = symbol;
+  row.title = `${symbol}: its close, and its change from the anchor`;
+  row.append(span('name', symbol.split(':').pop() ?? symbol, color), span('value', formatValue(close[i]), color),
+    span('change', changeText(close[i], base), color));
   return row;
 }
 
@@ -106,6 +140,13 @@ export function renderLegends(root, chart, title, index) {
   );
   /** @type {HTMLElement[][]} */
   const panes = [[head]];
+  const anchor = chart.anchor;
+  if (anchor) {
+    const since = span('change anchor-change', `${changeText(closes[i], anchor.main)} from anchor`);
+    since.title = 'The change from the close at the anchor, which every line of this pane starts from';
+    head.append(since);
+    chart.compared.forEach((compared, k) => panes[0].push(comparedRow(compared, anchor.compared[k], i)));
+  }
   chart.drawn.forEach((drawn, k) => {
     (panes[drawn.pane] ??= []).push(indicatorRow(drawn, history.indicators[k], i));
   });

@@ -28,7 +28,9 @@ import { tradeMarkers, tradeSegments, tradeSummary, tradesAt, tradesInRange } fr
 
 /** The lines and levels of the trades in the window, drawn on the price pane. */
 class SegmentsPrimitive {
-  constructor() {
+  /** @param {(price: number) => number | null} drawnPrice a price as the pane draws it (in percent from the anchor, when symbols are compared) */
+  constructor(drawnPrice) {
+    this.drawnPrice = drawnPrice;
     /** @type {Segment[]} */
     this.segments = [];
     /** @type {string | null} `layer:trade` of the trade picked in the list */
@@ -79,8 +81,10 @@ class SegmentsPrimitive {
     const x1 = scale.logicalToCoordinate(/** @type {Logical} */ (s.from));
     const x2 = scale.logicalToCoordinate(/** @type {Logical} */ (s.to));
     if (x1 === null || x2 === null || Math.max(x1, x2) < 0 || Math.min(x1, x2) > width) return null;
-    const y1 = series.priceToCoordinate(s.fromPrice);
-    const y2 = series.priceToCoordinate(s.toPrice);
+    const [from, to] = [this.drawnPrice(s.fromPrice), this.drawnPrice(s.toPrice)];
+    if (from === null || to === null) return null;
+    const y1 = series.priceToCoordinate(from);
+    const y2 = series.priceToCoordinate(to);
     return y1 === null || y2 === null ? null : { x1, x2, y1, y2 };
   }
 
@@ -140,7 +144,7 @@ export class TradeOverlay {
     /** @type {ISeriesMarkersPluginApi<Time> | null} */
     this.markers = null;
     /** @type {ISeriesPrimitive<Time>} */
-    this.primitive = new SegmentsPrimitive();
+    this.primitive = new SegmentsPrimitive((price) => chart.drawnPrice(price));
     this.segments = /** @type {SegmentsPrimitive} */ (this.primitive);
     // Per layer, its trades within the drawn window (what the tooltip looks in).
     /** @type {Trade[][]} */

@@ -265,12 +265,12 @@ try {
   await page.keyboard.press('Escape');
 
   // A second run of the same symbol laid over the first.
-  const compareOptions = await page.locator('#compare-select option:not([value=""])').evaluateAll((os) => os.map((o) => /** @type {HTMLOptionElement} */ (o).value));
+  const compareOptions = await page.locator('#vs-select option:not([value=""])').evaluateAll((os) => os.map((o) => /** @type {HTMLOptionElement} */ (o).value));
   check(JSON.stringify(compareOptions) === JSON.stringify([FAST]), `the compare picker lists the other run of NFLX (${compareOptions})`);
   await page.keyboard.press('End');
-  await page.locator('#compare-select').selectOption(FAST);
+  await page.locator('#vs-select').selectOption(FAST);
   await ready([SMA, FAST], NFLX, '1h');
-  check(new URL(page.url()).searchParams.get('compare') === FAST, 'compare= is in the link');
+  check(new URL(page.url()).searchParams.get('vs') === FAST, 'vs= is in the link');
   await marksMatch(SMA, 'run', NFLX, '1h', 'compared');
   const { drawn: both } = await marksMatch(FAST, 'compare', NFLX, '1h', 'compared');
   const shapes = await page.evaluate(() => {
@@ -298,7 +298,7 @@ try {
   // The layout is remembered: a plain visit brings both runs back.
   await page.goto(`${base}/`);
   await ready([SMA, FAST], NFLX, '1h');
-  check(await page.locator('#run-select').inputValue() === SMA && await page.locator('#compare-select').inputValue() === FAST, 'a visit without a link reopens the runs');
+  check(await page.locator('#run-select').inputValue() === SMA && await page.locator('#vs-select').inputValue() === FAST, 'a visit without a link reopens the runs');
 
   // Another timeframe: trades and equity fetched again, on its candles.
   await page.locator('#timeframes button[data-timeframe="4h"]').click();
@@ -327,7 +327,7 @@ try {
   // Choosing the 10,000-trade run from the picker at 4h opens SYNTH:LONG at 4h (it has it, aggregated).
   await page.locator('#run-select').selectOption('synth-10k');
   await ready(['synth-10k'], 'SYNTH:LONG', '4h');
-  check(new URL(page.url()).searchParams.get('compare') === null, 'a run of another symbol drops the compared run');
+  check(new URL(page.url()).searchParams.get('vs') === null, 'a run of another symbol drops the run laid over it');
   check(true, 'choosing synth-10k on 4h opens SYNTH:LONG at 4h');
 
   // 10,000 trades over a million one-minute bars: the markers handed to the

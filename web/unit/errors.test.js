@@ -5,7 +5,8 @@
 // error is.
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
-import { ApiError, api, callText, culpritEntry, errorPlace } from '../src/api.js';
+import { ApiError, api, culpritEntry, errorPlace } from '../src/api.js';
+import { callText } from '../src/calls.js';
 import { textRange } from '../src/sql-console.js';
 
 /** @import { ErrorDetail } from '../src/api.js' */
@@ -82,7 +83,7 @@ test('the culprit is the entry whose call the error names', () => {
     entry('obv', {}),
   ];
   const named = (/** @type {string} */ indicator, code = 'indicator_failed') =>
-    culpritEntry(entries, error(500, { code, message: `${entries.map((e) => callText(e.id, e.params)).join(' ')}`, param: 'indicators', indicator }));
+    culpritEntry(entries, error(500, { code, message: `${entries.map((e) => callText(e)).join(' ')}`, param: 'indicators', indicator }));
   assert.equal(named('sma(period=20)'), entries[1]);
   assert.equal(named('sma(period=50)'), entries[0]);
   assert.equal(named('bbands(period=20,stddev=2.5)'), entries[2]);

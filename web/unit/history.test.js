@@ -1,6 +1,6 @@
 // @ts-check
-// The history grows to the left page by page: bars and every indicator
-// output joined in order, the next page asked for just before the first bar,
+// The history grows to the left page by page: bars, every indicator
+// output and every compared symbol's closes joined in order, the next page asked for just before the first bar,
 // the series' start recognised, and a page that does not fit refused whole.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -9,7 +9,8 @@ import { BarHistory, dataQuery } from '../src/history.js';
 /** @import { DataResponse } from '../src/api.js' */
 
 // A page of bars at `times`, each value derived from its time, with an SMA
-// (null during its warm-up) and a two-output MACD.
+// (null during its warm-up), a two-output MACD and a compared symbol with
+// no bar every third minute.
 /**
  * @param {number[]} times
  * @param {{warmUp?: number, indicators?: boolean}} [options]
@@ -37,13 +38,14 @@ function page(times, { warmUp = 0, indicators = true } = {}) {
           outputs: { macd: times.map((t) => -t), signal: times.map((t) => t * 2) } },
       ]
       : [],
+    compare: [{ symbol: 'ALPACA:AAPL', close: times.map((t) => (t % 180 === 0 ? null : value(t, 2))) }],
   };
 }
 
 const minutes = (/** @type {number} */ from, /** @type {number} */ count) => Array.from({ length: count }, (_, i) => (from + i) * 60);
-const request = { symbol: 'ALPACA:NFLX', timeframe: '1m', indicators: 'sma(period=3),macd(fast=12,slow=26,signal=9)' };
+const request = { symbol: 'ALPACA:NFLX', timeframe: '1m', indicators: 'sma(period=3),macd(fast=12,slow=26,signal=9)', compare: 'AAPL' };
 
-test('older pages join in front: bars and every indicator output, in time order', () => {
+test('older pages join in front: bars, every indicator output and compared closes, in time order', () => {
   const history = new BarHistory(request, page(minutes(200, 100), { warmUp: 2 }));
   assert.equal(history.length, 100);
 
@@ -58,6 +60,7 @@ test('older pages join in front: bars and every indicator output, in time order'
   sma[0] = sma[1] = sma[200] = sma[201] = null;
   assert.deepEqual(history.indicators[0].outputs.sma, sma);
   assert.deepEqual(history.indicators[1].outputs, whole.indicators[1].outputs);
+  assert.deepEqual(history.compare, whole.compare);
   assert.equal(history.exhausted, false);
 });
 
@@ -104,7 +107,7 @@ test('a page shorter than asked, or empty, is the start of the series', () => {
 
 test('a page that overlaps, or lacks an indicator, is refused and nothing is joined', () => {
   const history = new BarHistory(request, page(minutes(100, 10)));
-  const before = structuredClone({ bars: history.bars, indicators: history.indicators });
+  const before = structuredClone({ bars: history.bars, indicators: history.indicators, compare: history.compare });
   assert.throws(() => history.prepend(page(minutes(95, 10)), 10), /overlaps/);
 
   const lacking = page(minutes(90, 10));
@@ -115,7 +118,11 @@ test('a page that overlaps, or lacks an indicator, is refused and nothing is joi
   short.indicators[1].outputs.signal.pop();
   assert.throws(() => history.prepend(short, 10), /lacks macd\(fast=12,slow=26,signal=9\) signal/);
 
-  assert.deepEqual({ bars: history.bars, indicators: history.indicators }, before);
+  const uncompared = page(minutes(90, 10));
+  uncompared.compare = [];
+  assert.throws(() => history.prepend(uncompared, 10), /lacks the closes of ALPACA:AAPL/);
+
+  assert.deepEqual({ bars: history.bars, indicators: history.indicators, compare: history.compare }, before);
 });
 
 test('dataQuery leaves out what is not asked', () => {
@@ -124,4 +131,5 @@ test('dataQuery leaves out what is not asked', () => {
     dataQuery({ symbol: 'X', timeframe: '1d', indicators: 'sma(period=20)', end: 99, limit: 5 }),
     '/api/data?symbol=X&timeframe=1d&indicators=sma%28period%3D20%29&end=99&limit=5',
   );
+  assert.equal(dataQuery({ symbol: 'X', timeframe: '1d', compare: 'AAPL,ALPACA:EXPE', limit: 5 }), '/api/data?symbol=X&timeframe=1d&compare=AAPL%2CALPACA%3AEXPE&limit=5');
 });

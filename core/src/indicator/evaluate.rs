@@ -16,6 +16,7 @@ use super::params::ParamError;
 use super::params::Params;
 use super::registry::CallError;
 use super::source::{PriceColumn, Source};
+use super::spec::Placement;
 use super::{ComputeError, ComputeErrorKind, History, Indicator, Series};
 use crate::align::{Align, Closes, Seen};
 use crate::frame::BarColumns;
@@ -57,6 +58,21 @@ impl ResolvedCall {
             written: key.clone(),
             series_key: key.clone(),
             key,
+        }
+    }
+
+    /// Where its values are drawn: over the price when its indicator
+    /// overlays and it reads a price, else in a pane of its own (an EMA of
+    /// an RSI is on the RSI's scale, an SMA of the volume on the volume's).
+    pub fn placement(&self) -> Placement {
+        let reads_price = match &self.source {
+            Source::Column(column) => *column != PriceColumn::Volume,
+            Source::Call { call, .. } => call.placement() == Placement::Overlay,
+        };
+        if reads_price {
+            self.indicator.spec().placement()
+        } else {
+            Placement::Pane
         }
     }
 
@@ -195,7 +211,7 @@ pub struct Frames<'a> {
 type FrameId = Option<Timeframe>;
 
 /// Which higher bar each chart bar sees.
-type Placement = Rc<Seen>;
+type SharedSeen = Rc<Seen>;
 
 impl<'a> Frames<'a> {
     /// The chart's bars, of `timeframe` when known (a call naming a higher
@@ -275,7 +291,7 @@ pub struct Evaluation<'f, 'a> {
     frames: &'f Frames<'a>,
     needs: HashMap<Node, Range<usize>>,
     done: HashMap<Node, Rc<Computed>>,
-    placements: HashMap<(FrameId, Timeframe, Align), Placement>,
+    placements: HashMap<(FrameId, Timeframe, Align), SharedSeen>,
 }
 
 impl<'f, 'a> Evaluation<'f, 'a> {
@@ -398,7 +414,7 @@ impl<'f, 'a> Evaluation<'f, 'a> {
         call: &ResolvedCall,
         frame: FrameId,
         higher: HigherTimeframe,
-    ) -> Result<Placement, ComputeError> {
+    ) -> Result<SharedSeen, ComputeError> {
         let key = (frame, higher.timeframe, higher.align);
         if let Some(placed) = self.placements.get(&key) {
             return Ok(Rc::clone(placed));

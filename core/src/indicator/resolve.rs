@@ -149,7 +149,7 @@ impl Registry {
         };
 
         let mut extra = Vec::new();
-        if !matches!(source, Source::Column(PriceColumn::Close)) {
+        if !source.is_default() {
             extra.push(format!("source={}", source.key()));
         }
         let series_key = params.key_with(&spec.id, &extra);

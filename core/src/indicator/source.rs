@@ -103,6 +103,12 @@ impl Default for Source {
 }
 
 impl Source {
+    /// Whether this is the close, which a call reads unless told otherwise
+    /// (and its key leaves unsaid).
+    pub fn is_default(&self) -> bool {
+        matches!(self, Source::Column(PriceColumn::Close))
+    }
+
     /// How the canonical key writes it: the column's name, or the call's key
     /// with the output's name when the call has several.
     pub fn key(&self) -> String {

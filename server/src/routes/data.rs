@@ -133,6 +133,16 @@ pub struct IndicatorValues {
     #[schema(value_type = Object)]
     params: serde_json::Map<String, serde_json::Value>,
     placement: Placement,
+    /// The call's `source=` as its key writes it (`hl2`, `rsi(period=14)`,
+    /// `macd(fast=12,slow=26,signal=9).histogram`); absent for the close.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<String>,
+    /// The call's `timeframe=`, for a call on a higher timeframe.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timeframe: Option<String>,
+    /// The call's `align=` (`close`, `open` or `forming`), with `timeframe`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    align: Option<&'static str>,
     /// Each output by name, one value per bar; `null` where it is undefined.
     #[schema(value_type = std::collections::BTreeMap<String, Vec<Option<f64>>>)]
     outputs: NamedSeries,
@@ -377,7 +387,10 @@ fn indicator_values(call: &ResolvedCall, values: CallValues) -> IndicatorValues 
         id: spec.id.clone(),
         key: call.key.clone(),
         params: call.params.to_json(),
-        placement: spec.placement(),
+        placement: call.placement(),
+        source: (!call.source.is_default()).then(|| call.source.key()),
+        timeframe: call.higher.map(|h| h.timeframe.to_string()),
+        align: call.higher.map(|h| h.align.name()),
         outputs: NamedSeries(
             spec.outputs
                 .iter()

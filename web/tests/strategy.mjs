@@ -61,6 +61,13 @@ const drawn = () => page.evaluate(() => window.candela.chart.drawn.map(({ key, p
 
 const near = (/** @type {number} */ a, /** @type {number} */ b) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
 
+// The anchor follows the view once a frame after it moved: until it is the first bar in view.
+const anchorFollowsView = () => page.waitForFunction(() => {
+  const { chart } = window.candela;
+  const view = chart.visibleIndices();
+  return chart.anchor !== null && view !== null && chart.anchor.index === view.from;
+}, undefined, { timeout: 5000 });
+
 try {
   // 1. A higher timeframe from the dialog: picked, drawn as steps, named, in the link.
   await page.goto(`${base}/?symbol=${NFLX}&timeframe=1h`);
@@ -136,6 +143,7 @@ try {
     window.candela.chart.showSpan(index('2024-04-01'), index('2024-05-01'));
   });
   await idle();
+  await anchorFollowsView();
 
   // Every series of the price pane starts from the same bar: the first in view.
   const rebased = () => page.evaluate(() => {
@@ -243,6 +251,7 @@ try {
   // Unpinned, the anchor follows the view again; without compared symbols the scale is prices again.
   await page.locator('#compare-chips .chip.anchor').click();
   await idle();
+  await anchorFollowsView();
   check(link().get('anchor') === null, 'unpinning takes the anchor out of the link');
   anchor = await rebased();
   check(anchor.index === anchor.first, 'and the anchor follows the first bar in view again');

@@ -200,8 +200,9 @@ impl From<CallError> for ApiError {
             CallError::Syntax(syntax) => {
                 ApiError::bad_parameter("indicators", message).indicator(syntax.token)
             }
+            // Like an unknown symbol: the thing named does not exist.
             CallError::Unknown(id) => ApiError::new(
-                StatusCode::BAD_REQUEST,
+                StatusCode::NOT_FOUND,
                 "unknown_indicator",
                 format!("{message}; GET /api/indicators lists the available ones"),
             )

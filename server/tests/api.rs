@@ -304,7 +304,7 @@ async fn bad_requests_get_the_right_status_and_a_helpful_message() {
     let m = f
         .error(
             "/api/data?symbol=EXPE&indicators=rsi,nope(3)",
-            StatusCode::BAD_REQUEST,
+            StatusCode::NOT_FOUND,
             "unknown_indicator",
         )
         .await;

@@ -7,6 +7,7 @@
 //! it is looked up.
 
 use std::fmt;
+use std::sync::LazyLock;
 
 /// One parsed call such as `macd(fast=12, slow=26)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +47,28 @@ const MAX_LEN: usize = 4_096;
 
 /// Most calls on one chain of `source=` arguments, the outer call included.
 pub const MAX_DEPTH: usize = 4;
+
+/// The syntax as a regular expression, for the OpenAPI document: every
+/// value [`parse_calls`] accepts matches it, so a value that does not is
+/// surely refused. It is looser than the parser (a word is not checked to be
+/// an id or a number, nor the length bounded); those refusals, like an
+/// unknown indicator or a value out of range, are the parser's and the
+/// registry's to explain.
+pub static CALLS_PATTERN: LazyLock<String> = LazyLock::new(|| {
+    const SPACE: &str = r"\s*";
+    const WORD: &str = r"[A-Za-z0-9_.+-]*";
+    /// A call whose arguments may hold calls `deeper` levels down.
+    fn call(deeper: usize) -> String {
+        let value = match deeper {
+            0 => WORD.to_owned(),
+            _ => format!("(?:{}|{WORD})", call(deeper - 1)),
+        };
+        let arg = format!("{SPACE}(?:{WORD}{SPACE}={SPACE})?{value}{SPACE}");
+        format!(r"{WORD}{SPACE}(?:\({SPACE}(?:{arg}(?:,{arg})*)?\){SPACE}(?:\.{WORD})?)?")
+    }
+    let call = call(MAX_DEPTH - 1);
+    format!("^{SPACE}(?:{call}{SPACE}(?:,{SPACE}{call}{SPACE})*)?$")
+});
 
 /// Parses the whole parameter. An empty or blank value means no indicators.
 pub fn parse_calls(input: &str) -> Result<Vec<IndicatorCall>, CallSyntaxError> {
@@ -415,5 +438,85 @@ mod tests {
         assert!(parse_calls(&long).is_err());
         let deep = format!("{}2{}", "sma(source=".repeat(300), ")".repeat(300));
         assert!(parse_calls(&deep).is_err());
+    }
+
+    /// Every value the parser takes matches the document's pattern, over
+    /// random texts built of the grammar's pieces (seeded: any failure
+    /// replays), so the pattern never turns away a call the server runs.
+    #[test]
+    fn the_pattern_holds_every_call_the_parser_takes() {
+        use rand::{Rng, SeedableRng};
+        let pattern = regex::Regex::new(&CALLS_PATTERN).expect("the pattern compiles");
+        const PIECES: [&str; 22] = [
+            "sma",
+            "rsi",
+            "macd",
+            "(",
+            ")",
+            ",",
+            "=",
+            ".",
+            " ",
+            "\t",
+            "20",
+            "2.5",
+            "-1",
+            "+3",
+            "source=",
+            "timeframe=1d",
+            "align=open",
+            "histogram",
+            "hl2",
+            "rsi(14)",
+            "macd().signal",
+            "\u{a0}",
+        ];
+        let mut parsed = 0;
+        for seed in [1_u64, 2, 3, 4, 5] {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            for _ in 0..4_000 {
+                let len = rng.random_range(1..14);
+                let text: String = (0..len)
+                    .map(|_| PIECES[rng.random_range(0..PIECES.len())])
+                    .collect();
+                if parse_calls(&text).is_ok() {
+                    parsed += 1;
+                    assert!(
+                        pattern.is_match(&text),
+                        "seed {seed}: {text:?} parses but does not match"
+                    );
+                }
+            }
+        }
+        assert!(
+            parsed > 500,
+            "the texts reach the parser's successes: {parsed}"
+        );
+        for taken in [
+            "",
+            "  ",
+            "sma(20),macd(fast=12, slow=26,signal=9), rsi",
+            "ema(9,source=rsi(14)),sma(5,source=macd().histogram,timeframe=1d,align=forming)",
+            "sma(source=ema(source=rsi(source=wma(2))))",
+            "sma (20) ,ema( period = 9 )",
+        ] {
+            assert!(
+                parse_calls(taken).is_ok() && pattern.is_match(taken),
+                "{taken:?}"
+            );
+        }
+        for refused in [
+            "sma(source=ema(source=rsi(source=wma(source=sma(2)))))",
+            "sma(20",
+            "sma(20))",
+            "sma(20) x",
+            "sma;rsi",
+            "sma(é)",
+        ] {
+            assert!(
+                parse_calls(refused).is_err() && !pattern.is_match(refused),
+                "{refused:?}"
+            );
+        }
     }
 }

@@ -13,7 +13,7 @@ pub mod spec;
 
 use chrono_tz::Tz;
 
-pub use call::{Arg, ArgValue, IndicatorCall, parse_calls};
+pub use call::{Arg, ArgValue, CALLS_PATTERN, IndicatorCall, parse_calls};
 pub use evaluate::{CallValues, Evaluation, Frames, HigherStarts, HigherTimeframe, ResolvedCall};
 pub use params::{ParamError, Params};
 pub use registry::{Builtin, CallError, Registry, RegistryError};

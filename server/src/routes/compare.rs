@@ -23,6 +23,13 @@ pub struct ComparedCloses {
 }
 
 /// The symbols a `compare` parameter names, in order; none when it is empty.
+/// The syntax [`parse`] takes, for the OpenAPI document: blank, or 1 to 8
+/// comma-separated symbols, none of them blank.
+pub static PATTERN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let symbol = r"[^,]*[^,\s][^,]*";
+    format!(r"^\s*$|^{symbol}(?:,{symbol}){{0,{}}}$", MAX_COMPARED - 1)
+});
+
 pub fn parse(text: Option<&str>) -> Result<Vec<String>, ApiError> {
     let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(Vec::new());
@@ -139,5 +146,32 @@ mod tests {
         let nine = ["A"; MAX_COMPARED + 1].join(",");
         let error = parse(Some(&nine)).expect_err("nine");
         assert_eq!(error.status(), axum::http::StatusCode::BAD_REQUEST);
+    }
+
+    /// The document's pattern says what `parse` takes, exactly.
+    #[test]
+    fn the_pattern_matches_what_parse_takes() {
+        let pattern = regex::Regex::new(&PATTERN).expect("the pattern compiles");
+        let eight = ["ALPACA:AAPL"; MAX_COMPARED].join(",");
+        let nine = ["A"; MAX_COMPARED + 1].join(",");
+        for text in [
+            "",
+            " ",
+            "AAPL",
+            " AAPL , ALPACA:EXPE ",
+            &eight,
+            &nine,
+            "AAPL,,EXPE",
+            ",AAPL",
+            "AAPL,",
+            "A, ,B",
+            "ODD:A&B #1",
+        ] {
+            assert_eq!(
+                pattern.is_match(text),
+                parse(Some(text)).is_ok(),
+                "{text:?}"
+            );
+        }
     }
 }

@@ -42,7 +42,7 @@ pub struct DataParams {
     timeframe: Option<String>,
     /// Comma-separated calls, e.g. `sma(20),macd(fast=12,slow=26,signal=9)`;
     /// at most `max_indicator_calls` (32 unless configured).
-    #[param(example = "sma(20),rsi(14)")]
+    #[param(example = "sma(20,timeframe=1d),ema(9,source=rsi(14))")]
     indicators: Option<String>,
     /// First bar time to include: RFC 3339, a date, or Unix seconds.
     #[param(example = "2024-01-02")]
@@ -247,7 +247,7 @@ impl Serialize for Floats<'_> {
     responses(
         (status = 200, body = DataResponse),
         (status = 400, body = ErrorBody, description = "a parameter is missing or invalid, the symbol is ambiguous, too many indicator calls, or too many compared symbols"),
-        (status = 404, body = ErrorBody, description = "unknown symbol, or unknown compared symbol"),
+        (status = 404, body = ErrorBody, description = "unknown symbol, unknown compared symbol, or unknown indicator"),
         (status = 413, body = ErrorBody, description = "the answer would hold more memory than all answers may at once"),
         (status = 422, body = ErrorBody, description = "the timeframe cannot be built from the stored ones, or a plugin refused the input"),
         (status = 500, body = ErrorBody, description = "the stored data cannot be read, or an indicator failed"),

@@ -3,6 +3,7 @@
 
 use axum::Json;
 use candela_core::Timeframe;
+use candela_core::indicator::CALLS_PATTERN;
 use utoipa::{Modify, OpenApi};
 
 use super::{catalog, compare, data, runs, sql};
@@ -50,8 +51,9 @@ use crate::time_param;
 )]
 pub struct ApiDoc;
 
-/// Gives the `timeframe`, `start` and `end` parameters the patterns their
-/// parsers accept ([`Timeframe::PATTERN`], [`time_param::PATTERN`]):
+/// Gives the `timeframe`, `start`, `end`, `indicators` and `compare`
+/// parameters the patterns their parsers accept ([`Timeframe::PATTERN`],
+/// [`time_param::PATTERN`], [`CALLS_PATTERN`], [`compare::PATTERN`]):
 /// attributes take only literals, not constants. The runs' endpoints also
 /// take an empty timeframe, as the default.
 #[derive(Debug)]
@@ -71,6 +73,8 @@ impl Modify for ParameterPatterns {
                 let pattern = match parameter.name.as_str() {
                     "timeframe" => &timeframe,
                     "start" | "end" => &*time_param::PATTERN,
+                    "indicators" => &*CALLS_PATTERN,
+                    "compare" => &*compare::PATTERN,
                     _ => continue,
                 };
                 if let Some(RefOr::T(Schema::Object(object))) = &mut parameter.schema {

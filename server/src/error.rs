@@ -35,7 +35,7 @@ pub struct ErrorDetail {
     /// What went wrong and how to fix it.
     message: String,
     /// The request parameter at fault: `symbol`, `timeframe`, `indicators`,
-    /// `start`, `end`, `limit`, `format`, `q` or `sql`.
+    /// `start`, `end`, `limit`, `compare`, `format`, `q` or `sql`.
     #[serde(skip_serializing_if = "Option::is_none")]
     param: Option<&'static str>,
     /// The one indicator call at fault, as the request wrote it, or its
@@ -264,5 +264,36 @@ impl IntoResponse for ApiError {
                 .insert(axum::http::header::RETRY_AFTER, seconds.into());
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A call's timeframe that the stored ones cannot build is the 422 of a
+    /// chart's, naming the stored ones, and the call. No layout of stored
+    /// timeframes reaches it from a request (the chart's own source builds
+    /// any timeframe the chart divides): it answers files that went away
+    /// between the chart's load and the call's.
+    #[test]
+    fn a_higher_timeframe_that_cannot_be_built_is_a_422_naming_the_call() {
+        let error = ApiError::from(candela_core::Error::NotServable {
+            symbol: "ALPACA:NFLX".into(),
+            timeframe: "1w".parse().expect("timeframe"),
+            stored: vec!["1h".parse().expect("timeframe")],
+        })
+        .caused_by_call("sma(20,timeframe=1w)");
+        assert_eq!(error.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body = serde_json::to_value(&error.detail).expect("json");
+        assert_eq!(body["code"], "timeframe_not_available");
+        assert_eq!(body["param"], "indicators");
+        assert_eq!(body["indicator"], "sma(20,timeframe=1w)");
+        let message = body["message"].as_str().expect("message");
+        assert!(
+            message.starts_with("indicators: sma(20,timeframe=1w): ")
+                && message.contains("stored timeframes are 1h"),
+            "{message}"
+        );
     }
 }

@@ -189,7 +189,11 @@ fn a_plugin_dropped_into_the_running_server_is_served_like_a_builtin() {
         !server.indicator_ids().contains(&"hma".into())
     });
     let (status, body) = server.get("/api/data?symbol=AAPL&timeframe=1d&indicators=hma");
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("unknown_indicator")),
+        "{body}"
+    );
     let (status, body) = server.get(&sql_uri(
         "SELECT hma(close) OVER (ORDER BY time) FROM bars('AAPL', '1d')",
     ));

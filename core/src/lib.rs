@@ -26,6 +26,6 @@ pub mod zone;
 pub use catalog::{Catalog, SymbolId};
 pub use error::{Error, Result};
 pub use frame::BarFrame;
-pub use query::{Bars, Engine};
+pub use query::{Bars, BarsAsOf, Engine};
 pub use store::{Store, StoreConfig};
 pub use timeframe::Timeframe;

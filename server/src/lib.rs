@@ -2,6 +2,7 @@
 //! configuration and the command line.
 
 pub mod app;
+pub mod as_of;
 pub mod budget;
 pub mod config;
 pub mod error;

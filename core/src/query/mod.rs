@@ -34,6 +34,7 @@ pub fn leaf_with_new_children(
     }
 }
 
+use crate::bins::Bins;
 use crate::catalog::SymbolId;
 use crate::error::{Error, Result};
 use crate::frame::BarFrame;
@@ -56,6 +57,31 @@ impl Bars {
     pub fn aggregated(&self) -> bool {
         self.source != self.timeframe
     }
+}
+
+/// Bars as they stood at an instant ([`Engine::bars_as_of`]).
+#[derive(Debug, Clone)]
+pub struct BarsAsOf {
+    pub bars: Bars,
+    /// The last bar is still forming: its bin ends after the instant, so
+    /// later source bars would still change it.
+    pub forming: bool,
+}
+
+/// How many of `frame`'s bars, stored at `timeframe`, had closed by
+/// `instant`: a bar of a fixed width closes that long after it starts, a
+/// calendar bar (a day, a week, a month) at the end of its bin.
+fn closed_by(frame: &BarFrame, timeframe: Timeframe, zone: Tz, instant: i64) -> usize {
+    let times = frame.time();
+    let Some(&first) = times.first() else {
+        return 0;
+    };
+    let bins = Bins::new(timeframe, zone, first);
+    let close = |start: i64| match timeframe.fixed_nanos() {
+        Some(width) => start.saturating_add(width),
+        None => bins.bin_of(start).1,
+    };
+    times.partition_point(|&start| close(start) <= instant)
 }
 
 pub struct Engine {
@@ -130,6 +156,48 @@ impl Engine {
         let frame = Arc::new(self.collect(table).await?);
         self.store.remember(&plan, Arc::clone(&frame));
         Ok(bars(frame))
+    }
+
+    /// Bars of `symbol` at `timeframe` as a strategy saw them at `instant`
+    /// (UTC nanoseconds): only the stored bars that had closed by then,
+    /// aggregated as [`Engine::bars`] aggregates them, so they equal the bars
+    /// of a copy of the data cut there. An aggregated timeframe's last bar
+    /// may be forming, built of the source bars so far.
+    pub async fn bars_as_of(
+        &self,
+        symbol: &str,
+        timeframe: Timeframe,
+        instant: i64,
+    ) -> Result<BarsAsOf> {
+        let plan = self.store.plan(symbol, timeframe)?;
+        let stored = self.bars(symbol, plan.source).await?;
+        let closed = closed_by(&stored.frame, plan.source, plan.zone, instant);
+        let source = Arc::new(stored.frame.slice(0..closed));
+        let frame = if plan.aggregated() {
+            Arc::new(
+                self.aggregate(Arc::clone(&source), timeframe, plan.zone)
+                    .await?,
+            )
+        } else {
+            source
+        };
+        // The bins start where the whole series' do: at its first bar.
+        let forming = match (stored.frame.time().first(), frame.time().last()) {
+            (Some(&first), Some(&last)) if plan.aggregated() => {
+                Bins::new(timeframe, plan.zone, first).bin_of(last).1 > instant
+            }
+            _ => false,
+        };
+        Ok(BarsAsOf {
+            bars: Bars {
+                symbol: plan.symbol,
+                timeframe,
+                source: plan.source,
+                zone: plan.zone,
+                frame,
+            },
+            forming,
+        })
     }
 
     /// Aggregates in-memory bars to `timeframe` through the DataFusion plan

@@ -6,6 +6,7 @@ use candela_core::{BarFrame, Bars, Timeframe};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::as_of::AsOf;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -55,17 +56,19 @@ pub fn parse(text: Option<&str>) -> Result<Vec<String>, ApiError> {
     Ok(symbols)
 }
 
-/// Each compared symbol's bars at `timeframe`; a failure names the symbol.
+/// Each compared symbol's bars at `timeframe`, as of the chart's instant;
+/// a failure names the symbol.
 pub async fn load(
     state: &AppState,
     symbols: &[String],
     timeframe: Timeframe,
+    as_of: AsOf,
 ) -> Result<Vec<Bars>, ApiError> {
     let mut loaded = Vec::with_capacity(symbols.len());
     for symbol in symbols {
-        let bars = (state.engine.bars(symbol, timeframe).await)
+        let bars = (as_of.bars(&state.engine, symbol, timeframe).await)
             .map_err(|e| ApiError::from(e).caused_by_compared(symbol))?;
-        loaded.push(bars);
+        loaded.push(bars.bars);
     }
     Ok(loaded)
 }

@@ -10,10 +10,11 @@ use axum::response::{IntoResponse, Response};
 use candela_core::indicator::{
     CallValues, Evaluation, Frames, HigherStarts, Placement, ResolvedCall,
 };
-use candela_core::{BarFrame, Timeframe};
+use candela_core::{BarFrame, BarsAsOf, Timeframe};
 use serde::{Deserialize, Serialize, Serializer};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::as_of::AsOf;
 use crate::budget::Reservation;
 use crate::error::{ApiError, ErrorBody};
 use crate::json_stream::{self, CHUNK_BYTES, CHUNKS_AHEAD};
@@ -58,6 +59,11 @@ pub struct DataParams {
     /// this chart's bar times, each aggregated to its timeframe.
     #[param(example = "ALPACA:EXPE")]
     compare: Option<String>,
+    /// Answer as of this instant (RFC 3339, a date, or Unix seconds): only
+    /// the stored bars that had closed by then, the indicators computed on
+    /// those alone; an aggregated last bar may be forming (`forming`).
+    #[param(example = "2024-03-05T14:00:00Z")]
+    asof: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -77,6 +83,10 @@ pub struct DataResponse {
     /// Bars of the range were left out: it holds more than `limit` (or the
     /// default limit) bars, and only the last ones are answered.
     truncated: bool,
+    /// Only with `asof=`: whether the last bar is still forming, built of
+    /// the source bars closed by then (later ones would change it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    forming: Option<bool>,
     /// The memory this answer holds until it is sent.
     #[serde(skip)]
     _held: Reservation,
@@ -280,10 +290,12 @@ pub async fn data(
         return Err(ApiError::bad_parameter("start", "start is after end"));
     }
     let limit = parse_limit(params.limit.as_deref())?.unwrap_or(state.data_limits.default_limit);
+    let as_of = AsOf::parse(params.asof.as_deref())?;
 
-    let bars = state.engine.bars(symbol, timeframe).await?;
-    let higher = higher_bars(&state, symbol, timeframe, &calls).await?;
-    let compared = compare::load(&state, &compared, timeframe).await?;
+    let BarsAsOf { bars, forming } = as_of.bars(&state.engine, symbol, timeframe).await?;
+    let forming = as_of.instant().map(|_| forming);
+    let higher = higher_bars(&state, symbol, timeframe, &calls, as_of).await?;
+    let compared = compare::load(&state, &compared, timeframe, as_of).await?;
     let in_range = bars.frame.rows_between(start, end.saturating_add(1));
     let rows = in_range.end.saturating_sub(limit).max(in_range.start)..in_range.end;
     let truncated = rows.len() < in_range.len();
@@ -331,6 +343,7 @@ pub async fn data(
             indicators: CallOutputs { computed, asked },
             compare,
             truncated,
+            forming,
             _held: held,
         })
     };
@@ -362,6 +375,7 @@ async fn higher_bars(
     symbol: &str,
     timeframe: Timeframe,
     calls: &[ResolvedCall],
+    as_of: AsOf,
 ) -> Result<Vec<candela_core::Bars>, ApiError> {
     let mut wanted: Vec<(Timeframe, &str)> = Vec::new();
     for call in calls {
@@ -373,9 +387,9 @@ async fn higher_bars(
     }
     let mut loaded = Vec::with_capacity(wanted.len());
     for (higher, call) in wanted {
-        let bars = (state.engine.bars(symbol, higher).await)
+        let bars = (as_of.bars(&state.engine, symbol, higher).await)
             .map_err(|e| ApiError::from(e).caused_by_call(call))?;
-        loaded.push(bars);
+        loaded.push(bars.bars);
     }
     Ok(loaded)
 }

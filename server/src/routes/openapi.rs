@@ -51,7 +51,7 @@ use crate::time_param;
 )]
 pub struct ApiDoc;
 
-/// Gives the `timeframe`, `start`, `end`, `indicators` and `compare`
+/// Gives the `timeframe`, `start`, `end`, `asof`, `indicators` and `compare`
 /// parameters the patterns their parsers accept ([`Timeframe::PATTERN`],
 /// [`time_param::PATTERN`], [`CALLS_PATTERN`], [`compare::PATTERN`]):
 /// attributes take only literals, not constants. The runs' endpoints also
@@ -72,7 +72,7 @@ impl Modify for ParameterPatterns {
             for parameter in operations.flat_map(|o| o.parameters.iter_mut().flatten()) {
                 let pattern = match parameter.name.as_str() {
                     "timeframe" => &timeframe,
-                    "start" | "end" => &*time_param::PATTERN,
+                    "start" | "end" | "asof" => &*time_param::PATTERN,
                     "indicators" => &*CALLS_PATTERN,
                     "compare" => &*compare::PATTERN,
                     _ => continue,

@@ -10,6 +10,11 @@ use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::arrow::error::ArrowError;
 
+use chrono_tz::Tz;
+
+use crate::bins::Bins;
+use crate::timeframe::Timeframe;
+
 /// Name of the time column in every frame and SQL table.
 pub const TIME: &str = "time";
 /// The value columns, in their canonical order after [`TIME`].
@@ -129,6 +134,22 @@ impl BarFrame {
     }
 
     /// The rows whose time lies in `[start, end)` (UTC nanoseconds).
+    /// How many of its bars, stored at `timeframe` in `zone`, had closed by
+    /// `instant`: a bar of a fixed width closes that long after it starts, a
+    /// calendar bar (a day, a week, a month) at the end of its bin.
+    pub fn closed_by(&self, timeframe: Timeframe, zone: Tz, instant: i64) -> usize {
+        let times = self.time();
+        let Some(&first) = times.first() else {
+            return 0;
+        };
+        let bins = Bins::new(timeframe, zone, first);
+        let close = |start: i64| match timeframe.fixed_nanos() {
+            Some(width) => start.saturating_add(width),
+            None => bins.bin_of(start).1,
+        };
+        times.partition_point(|&start| close(start) <= instant)
+    }
+
     pub fn rows_between(&self, start: i64, end: i64) -> Range<usize> {
         let time = self.time();
         let from = time.partition_point(|&t| t < start);

@@ -68,22 +68,6 @@ pub struct BarsAsOf {
     pub forming: bool,
 }
 
-/// How many of `frame`'s bars, stored at `timeframe`, had closed by
-/// `instant`: a bar of a fixed width closes that long after it starts, a
-/// calendar bar (a day, a week, a month) at the end of its bin.
-fn closed_by(frame: &BarFrame, timeframe: Timeframe, zone: Tz, instant: i64) -> usize {
-    let times = frame.time();
-    let Some(&first) = times.first() else {
-        return 0;
-    };
-    let bins = Bins::new(timeframe, zone, first);
-    let close = |start: i64| match timeframe.fixed_nanos() {
-        Some(width) => start.saturating_add(width),
-        None => bins.bin_of(start).1,
-    };
-    times.partition_point(|&start| close(start) <= instant)
-}
-
 pub struct Engine {
     store: Arc<Store>,
     context: SessionContext,
@@ -171,7 +155,7 @@ impl Engine {
     ) -> Result<BarsAsOf> {
         let plan = self.store.plan(symbol, timeframe)?;
         let stored = self.bars(symbol, plan.source).await?;
-        let closed = closed_by(&stored.frame, plan.source, plan.zone, instant);
+        let closed = stored.frame.closed_by(plan.source, plan.zone, instant);
         let source = Arc::new(stored.frame.slice(0..closed));
         let frame = if plan.aggregated() {
             Arc::new(

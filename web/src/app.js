@@ -282,7 +282,7 @@ function draw(history, colors) {
   const entries = history.indicators.map((r, i) => ({ key: r.key, spec: specOf(r), color: colors[i], steps: r.timeframe !== undefined }));
   chart.show(history, entries, memory.panes ?? {});
   el('chart').dataset.compared = String(history.compare?.length ?? 0);
-  el('chart').dataset.anchor = chart.anchor && shown ? String(history.bars.time[chart.anchor.index]) : '';
+  markAnchor();
 }
 
 function redraw() {
@@ -659,6 +659,11 @@ function removeCompared(id) {
   loadChart();
 }
 
+// The anchor's bar time on the chart element, for tests and the console.
+function markAnchor() {
+  el('chart').dataset.anchor = chart.anchor && chart.history ? String(chart.history.bars.time[chart.anchor.index]) : '';
+}
+
 /**
  * Pins the anchor at the bar starting at `time`, or lets it follow the first bar in view (null).
  * @param {number | null} time
@@ -666,7 +671,7 @@ function removeCompared(id) {
 function pinAnchor(time) {
   state.anchor = time;
   chart.pinAnchor(time);
-  el('chart').dataset.anchor = chart.anchor && shown ? String(shown.bars.time[chart.anchor.index]) : '';
+  markAnchor();
   renderCompared();
   updateLegends();
   saveLayout();

@@ -126,7 +126,6 @@ export function renderLegends(root, chart, title, index) {
   const { open, high, low, close } = shown;
   const closes = history.bars.close;
   const [now, before] = [closes[i], closes[i - 1]];
-  const change = i === 0 ? 0 : now != null && before != null ? (now / before - 1) * 100 : null;
   const [o, c] = [open[i], close[i]];
   const cls = o != null && c != null && c >= o ? 'up' : 'down';
   const head = document.createElement('div');
@@ -135,7 +134,8 @@ export function renderLegends(root, chart, title, index) {
     span('name', title),
     span(cls, `O ${formatValue(open[i])}`), span(cls, `H ${formatValue(high[i])}`),
     span(cls, `L ${formatValue(low[i])}`), span(cls, `C ${formatValue(close[i])}`),
-    span(cls, change == null ? '–%' : `${change >= 0 ? '+' : ''}${change.toFixed(2)}%`),
+    // The first bar loaded has no bar before it: no change.
+    span(cls, i === 0 ? '+0.00%' : changeText(now, before)),
     span('volume', `Vol ${volumeText(history.bars.volume[i])}`),
   );
   /** @type {HTMLElement[][]} */

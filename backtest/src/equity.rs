@@ -22,6 +22,19 @@ pub struct EquityCurve {
     pub derived: bool,
 }
 
+impl EquityCurve {
+    /// The points at or before `instant`.
+    pub fn until(&self, instant: i64) -> EquityCurve {
+        let kept = self.time.partition_point(|&t| t <= instant);
+        EquityCurve {
+            time: self.time[..kept].to_vec(),
+            equity: self.equity[..kept].to_vec(),
+            cash: self.cash.as_ref().map(|cash| cash[..kept].to_vec()),
+            derived: self.derived,
+        }
+    }
+}
+
 pub(crate) mod names {
     pub const TIME: &[&str] = &["time", "datetime", "timestamp", "date"];
     pub const EQUITY: &[&str] = &["equity", "value"];

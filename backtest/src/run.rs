@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use candela_core::resample::resample;
 use candela_core::store::Caching;
 use candela_core::{BarFrame, Store, SymbolId};
 use chrono_tz::Tz;
@@ -46,11 +47,7 @@ impl Run {
         let id = dir
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        let failed = |fault: Fault| RunError {
-            run: id.clone(),
-            place: Box::new(fault.place),
-            problem: Box::new(fault.problem),
-        };
+        let failed = |fault: Fault| fault.of_run(&id);
         let manifest = read_manifest(dir).map_err(failed)?;
         let trades_path = first_present(dir, &TRADES_FILES)
             .ok_or_else(|| failed(Fault::in_file(TRADES_FILES[1], Problem::NoTrades)))?;
@@ -86,7 +83,8 @@ impl Run {
                 (curve, manifest.timezone.or(own_zone).unwrap_or(zone))
             }
             None => {
-                let curve = derived_equity(&manifest, &trades, &symbols, store).map_err(failed)?;
+                let curve =
+                    derived_equity(&manifest, &trades, &symbols, store, None).map_err(failed)?;
                 (curve, zone)
             }
         };
@@ -99,6 +97,45 @@ impl Run {
             equity,
             stats,
             zone: day_zone,
+        })
+    }
+
+    /// The run as it stood at `instant` (UTC nanoseconds): the trades
+    /// entered by then, those that exited later still open (and without their
+    /// costs, which were not known yet); the equity curve
+    /// up to then (a derived one derived again from those trades and the
+    /// bars closed by then); the statistics of those alone. It equals the
+    /// run of a copy of its folder and of the data cut at `instant`; before
+    /// the run's first entry it has no trades and no curve.
+    pub fn as_of(&self, instant: i64, store: &Store) -> Result<Run, RunError> {
+        let trades: Vec<Trade> = self
+            .trades
+            .iter()
+            .take_while(|t| t.entry.time <= instant)
+            .map(|t| match t.exit() {
+                // Open then, and its costs (the exit's among them) unknown.
+                Some(exit) if exit.time > instant => Trade {
+                    outcome: trades::Outcome::Open,
+                    commission: None,
+                    ..t.clone()
+                },
+                _ => t.clone(),
+            })
+            .collect();
+        let equity = if self.equity.derived {
+            derived_equity(&self.manifest, &trades, &self.symbols, store, Some(instant))
+                .map_err(|fault| fault.of_run(&self.id))?
+        } else {
+            self.equity.until(instant)
+        };
+        Ok(Run {
+            id: self.id.clone(),
+            manifest: self.manifest.clone(),
+            symbols: self.symbols.clone(),
+            stats: Stats::compute(&trades, &equity, self.zone),
+            trades,
+            equity,
+            zone: self.zone,
         })
     }
 
@@ -124,12 +161,14 @@ fn first_present(dir: &Path, names: &[&str]) -> Option<PathBuf> {
 }
 
 /// The curve of a run without an equity file, on the bars of its symbols
-/// (run.toml's `timeframe`, else each symbol's finest stored one).
+/// (run.toml's `timeframe`, else each symbol's finest stored one); with an
+/// instant, on those that had closed by then.
 fn derived_equity(
     manifest: &Manifest,
     trades: &[Trade],
     symbols: &[SymbolId],
     store: &Store,
+    instant: Option<i64>,
 ) -> Result<EquityCurve, Fault> {
     let in_manifest = |problem| Fault::in_file(MANIFEST_FILE, problem);
     let cash = manifest.starting_cash.ok_or_else(|| {
@@ -151,12 +190,20 @@ fn derived_equity(
         };
         let frame = store
             .plan(&name, timeframe)
-            .and_then(|plan| {
-                if plan.aggregated() {
-                    store.resampled_frame(&plan, &Caching::Keep).map(Arc::new)
-                } else {
-                    store.source_frame(&plan, &Caching::Keep)
+            .and_then(|plan| match instant {
+                Some(instant) => {
+                    let source = store.source_frame(&plan, &Caching::Keep)?;
+                    let closed = source.slice(0..source.closed_by(plan.source, plan.zone, instant));
+                    Ok(Arc::new(if plan.aggregated() {
+                        resample(&closed, timeframe, plan.zone)
+                    } else {
+                        closed
+                    }))
                 }
+                None if plan.aggregated() => {
+                    store.resampled_frame(&plan, &Caching::Keep).map(Arc::new)
+                }
+                None => store.source_frame(&plan, &Caching::Keep),
             })
             .map_err(|e| in_manifest(Problem::Bars(e.to_string())))?;
         bars.insert(symbol.clone(), frame);

@@ -54,6 +54,15 @@ impl Fault {
             problem,
         }
     }
+
+    /// The fault as the error of the run `run`.
+    pub(crate) fn of_run(self, run: &str) -> crate::RunError {
+        crate::RunError {
+            run: run.to_owned(),
+            place: Box::new(self.place),
+            problem: Box::new(self.problem),
+        }
+    }
 }
 
 /// Rows per batch from the parquet reader.

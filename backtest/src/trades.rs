@@ -83,8 +83,21 @@ impl Trade {
     /// `pnl / (size × entry price)`, which is backtesting.py's `ReturnPct`
     /// (its gross return less the commission per unit of entry value).
     pub fn return_fraction(&self) -> Option<f64> {
-        self.pnl()
-            .map(|pnl| pnl / (self.size * self.entry.price.abs()))
+        self.pnl().map(|pnl| self.fraction_of_entry(pnl))
+    }
+
+    /// An open trade's PnL were it closed at `price`, before costs (an
+    /// open trade's costs are not known yet); none for a closed one.
+    pub fn unrealized_pnl(&self, price: f64) -> Option<f64> {
+        match self.outcome {
+            Outcome::Open => Some(self.side.sign() * self.size * (price - self.entry.price)),
+            Outcome::Closed { .. } => None,
+        }
+    }
+
+    /// `pnl` as a fraction of the money the entry committed.
+    pub fn fraction_of_entry(&self, pnl: f64) -> f64 {
+        pnl / (self.size * self.entry.price.abs())
     }
 }
 

@@ -133,7 +133,6 @@ impl BarFrame {
         }
     }
 
-    /// The rows whose time lies in `[start, end)` (UTC nanoseconds).
     /// How many of its bars, stored at `timeframe` in `zone`, had closed by
     /// `instant`: a bar of a fixed width closes that long after it starts, a
     /// calendar bar (a day, a week, a month) at the end of its bin.
@@ -150,6 +149,7 @@ impl BarFrame {
         times.partition_point(|&start| close(start) <= instant)
     }
 
+    /// The rows whose time lies in `[start, end)` (UTC nanoseconds).
     pub fn rows_between(&self, start: i64, end: i64) -> Range<usize> {
         let time = self.time();
         let from = time.partition_point(|&t| t < start);

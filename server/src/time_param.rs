@@ -62,18 +62,8 @@ pub fn parse_time(
             format!("{name}: '{shown}' is outside the years 1678–2261"),
         )
     };
-    if let Ok(seconds) = text.parse::<i64>() {
-        return seconds.checked_mul(1_000_000_000).ok_or_else(out_of_range);
-    }
-    if let Ok(seconds) = text.parse::<f64>()
-        && seconds.is_finite()
-    {
-        let nanos = seconds * 1e9;
-        return if nanos.abs() < 9.2e18 {
-            Ok(nanos as i64)
-        } else {
-            Err(out_of_range())
-        };
+    if let Some(nanos) = unix_nanos(text) {
+        return nanos.ok_or_else(out_of_range);
     }
     let instant = DateTime::parse_from_rfc3339(text)
         .map(|t| t.to_utc())
@@ -83,6 +73,30 @@ pub fn parse_time(
         })
         .map_err(|_| bad())?;
     instant.timestamp_nanos_opt().ok_or_else(out_of_range)
+}
+
+/// Unix seconds with up to nine decimals, to the nanosecond (through a
+/// float, `…399.999999999` would round up to the next second); none when
+/// `text` is not in that form, `Some(None)` when out of range.
+fn unix_nanos(text: &str) -> Option<Option<i64>> {
+    let (sign, unsigned) = match text.strip_prefix('-') {
+        Some(rest) => (-1, rest),
+        None => (1, text),
+    };
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !digits(whole) || !digits(fraction) || fraction.len() > 9 {
+        return None;
+    }
+    let nanos = format!("{fraction:0<9}").parse::<i64>().ok()?;
+    Some(
+        whole
+            .parse::<i64>()
+            .ok()
+            .and_then(|s| s.checked_mul(1_000_000_000))
+            .and_then(|s| s.checked_add(nanos))
+            .map(|n| sign * n),
+    )
 }
 
 #[cfg(test)]
@@ -96,6 +110,9 @@ mod tests {
         assert_eq!(at("2024-03-01T14:30:00Z"), 1_709_303_400_000_000_000);
         assert_eq!(at("2024-03-01T09:30:00-05:00"), 1_709_303_400_000_000_000);
         assert_eq!(at("2024-03-01"), 1_709_251_200_000_000_000);
+        assert_eq!(at("1726574399.999999999"), 1_726_574_399_999_999_999);
+        assert_eq!(at("-0.5"), -500_000_000);
+        assert_eq!(at("7.05"), 7_050_000_000);
         assert_eq!(
             parse_time("end", None, TimeBound::End).expect("open"),
             i64::MAX

@@ -128,3 +128,208 @@ async fn an_answer_as_of_an_instant_is_the_answer_of_the_data_cut_there() {
         "some instants fall inside an aggregated bar: {forming}"
     );
 }
+
+/// A run folder cut at `instant` as a strategy's records stood then, from
+/// the files' own text: trades entered by then, those exiting later with no
+/// exit, PnL or costs yet; equity points up to then.
+fn cut_run(from: &Path, into: &Path, instant: i64, manifest: impl Fn(String) -> String) {
+    std::fs::create_dir_all(into).expect("run folder");
+    let time = |text: &str| {
+        chrono::DateTime::parse_from_rfc3339(text)
+            .expect("an RFC 3339 time")
+            .timestamp_nanos_opt()
+            .expect("in range")
+    };
+    let trades = std::fs::read_to_string(from.join("trades.csv")).expect("trades.csv");
+    let mut lines = trades.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).expect(name);
+    let (entry, exit) = (column("entry_time"), column("exit_time"));
+    let unknown_at_entry = ["exit_time", "exit_price", "pnl", "commission"].map(column);
+    let mut cut = vec![header.join(",")];
+    for line in lines {
+        let mut cells: Vec<&str> = line.split(',').collect();
+        if time(cells[entry]) > instant {
+            continue;
+        }
+        if !cells[exit].is_empty() && time(cells[exit]) > instant {
+            for c in unknown_at_entry {
+                cells[c] = "";
+            }
+        }
+        cut.push(cells.join(","));
+    }
+    std::fs::write(into.join("trades.csv"), cut.join("\n") + "\n").expect("write trades");
+    if let Ok(equity) = std::fs::read_to_string(from.join("equity.csv")) {
+        let kept: Vec<&str> = equity
+            .lines()
+            .enumerate()
+            .filter(|(i, line)| *i == 0 || time(line.split(',').next().expect("time")) <= instant)
+            .map(|(_, line)| line)
+            .collect();
+        std::fs::write(into.join("equity.csv"), kept.join("\n") + "\n").expect("write equity");
+    }
+    let toml = std::fs::read_to_string(from.join("run.toml")).expect("run.toml");
+    std::fs::write(into.join("run.toml"), manifest(toml)).expect("write run.toml");
+}
+
+/// The server over `root` (its `provider`'s zone `zone`) and the runs in `runs`.
+fn serve_runs(root: &Path, zone: chrono_tz::Tz, runs: &Path) -> AppState {
+    let mut config = StoreConfig::new(root);
+    config.zones.insert("ALPACA".into(), zone);
+    let store = Arc::new(Store::open(config).expect("store"));
+    let folder = Arc::new(
+        candela_backtest::RunsFolder::open(
+            runs.to_owned(),
+            Arc::clone(&store),
+            candela_backtest::FileLimits::default(),
+        )
+        .expect("runs folder"),
+    );
+    let engine = Arc::new(Engine::new(store, 2).expect("engine"));
+    AppState::new(
+        engine,
+        Arc::new(candela_indicators::registry()),
+        SqlLimits::default(),
+        Some(folder),
+    )
+    .expect("state")
+}
+
+/// Query text for an instant: Unix seconds with the nanoseconds.
+fn instant_text(instant: i64) -> String {
+    format!(
+        "{}.{:09}",
+        instant.div_euclid(1_000_000_000),
+        instant.rem_euclid(1_000_000_000)
+    )
+}
+
+/// A run folder (from the repository), the name of its copy, and what the
+/// copy changes in its run.toml.
+type RunCopy = (&'static str, &'static str, fn(String) -> String);
+
+/// Runs to cut, the series they trade, and the views of each to compare.
+struct RunCase {
+    root: &'static str,
+    zone: chrono_tz::Tz,
+    series: (&'static str, &'static str),
+    runs: &'static [RunCopy],
+    views: &'static [&'static str],
+}
+
+const RUN_CASES: [RunCase; 2] = [
+    // Sample runs: curves derived from the trades on the hours, as stored
+    // and aggregated to 4h, where the last bar may be forming.
+    RunCase {
+        root: "data",
+        zone: ZONE,
+        series: ("ALPACA:NFLX", "ALPACA/NFLX"),
+        runs: &[
+            ("runs/nflx-sma-cross", "nflx-sma-cross", |toml| toml),
+            ("runs/nflx-sma-cross-fast", "nflx-fast-4h", |toml| {
+                toml.replace("timeframe = \"1h\"", "timeframe = \"4h\"")
+            }),
+        ],
+        views: &[
+            "",
+            "/trades",
+            "/trades?timeframe=4h",
+            "/trades?timeframe=1d&start=2024-01-01",
+            "/equity",
+            "/equity?timeframe=1d",
+        ],
+    },
+    // A backtesting.py run with its own equity file, on daily bars (UTC).
+    RunCase {
+        root: "tests/data/market/parquet",
+        zone: chrono_tz::UTC,
+        series: ("ALPACA:YHOO", "ALPACA/YHOO"),
+        runs: &[(
+            "tests/fixtures/runs/yhoo-sma-cross-csv",
+            "yhoo-sma-cross-csv",
+            |toml| toml,
+        )],
+        views: &[
+            "",
+            "/trades",
+            "/trades?timeframe=1w",
+            "/equity",
+            "/equity?timeframe=1M",
+        ],
+    },
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_as_of_an_instant_is_the_run_cut_there() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut reopened = 0;
+    for case in &RUN_CASES {
+        let root = repo.join(case.root);
+        let full_runs = tempfile::tempdir().expect("runs");
+        for (from, name, manifest) in case.runs {
+            // The whole run, as recorded, with the same run.toml as the cut one.
+            cut_run(
+                &repo.join(from),
+                &full_runs.path().join(name),
+                i64::MAX,
+                manifest,
+            );
+        }
+        let full = serve_runs(&root, case.zone, full_runs.path());
+        let full_engine = Arc::clone(&full.engine);
+        for seed in [1_u64, 2, 3, 4, 5] {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            let (_, name, _) = case.runs[rng.random_range(0..case.runs.len())];
+            let (_, trades) = support::get(&full, &format!("/api/runs/{name}/trades")).await;
+            let trades = trades["trades"].as_array().expect("trades");
+            let trade = &trades[rng.random_range(1..trades.len())];
+            let nanos = |key: &str| trade[key].as_i64().map(|s| s * 1_000_000_000);
+            let (entry, exit) = (nanos("entry_time").expect("entry"), nanos("exit_time"));
+            // Inside a trade, at its entry, at its exit and just before it.
+            let instant = match (rng.random_range(0..4), exit) {
+                (0, _) | (_, None) => entry,
+                (1, Some(exit)) => exit,
+                (2, Some(exit)) => exit - 1,
+                (_, Some(exit)) => rng.random_range(entry..exit),
+            };
+            let dir = tempfile::tempdir().expect("cut");
+            let (data, runs) = (dir.path().join("data"), dir.path().join("runs"));
+            let (symbol, folder) = case.series;
+            cut::write_cut(
+                &full_engine,
+                &root,
+                folder,
+                symbol,
+                case.zone,
+                instant,
+                &data,
+            )
+            .await;
+            for (from, name, manifest) in case.runs {
+                cut_run(&repo.join(from), &runs.join(name), instant, manifest);
+            }
+            let cut_state = serve_runs(&data, case.zone, &runs);
+            let asof = instant_text(instant);
+            for (_, name, _) in case.runs {
+                for view in case.views {
+                    let path = format!("/api/runs/{name}{view}");
+                    let glue = if view.contains('?') { '&' } else { '?' };
+                    let as_of = get(&full, &format!("{path}{glue}asof={asof}")).await;
+                    let expected = get(&cut_state, &path).await;
+                    assert_eq!(
+                        as_of, expected,
+                        "seed {seed}, asof={asof}: {path} differs from the cut copy's"
+                    );
+                    if let Some(rows) = as_of["trades"].as_array() {
+                        reopened += rows.iter().filter(|t| t["mark_price"].is_number()).count();
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        reopened >= 5,
+        "some instants fall inside a trade: {reopened}"
+    );
+}

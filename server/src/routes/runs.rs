@@ -15,6 +15,7 @@ use candela_core::{BarFrame, SymbolId, Timeframe};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::as_of::AsOf;
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 use crate::time_param::{TimeBound, parse_time};
@@ -119,18 +120,34 @@ pub struct RunResponse {
     stats: Stats,
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DetailParams {
+    /// The run as it stood at this instant (RFC 3339, a date, or Unix
+    /// seconds): its trades entered by then, the curve up to then, and the
+    /// statistics of the trades closed by then.
+    asof: Option<String>,
+}
+
 /// One run's metadata and statistics.
 #[utoipa::path(
     get, path = "/api/runs/{run}",
-    params(("run" = String, Path, description = "the run's folder name")),
+    params(("run" = String, Path, description = "the run's folder name"), DetailParams),
     responses(
         (status = 200, body = RunResponse),
+        (status = 400, body = ErrorBody, description = "a parameter is invalid"),
         (status = 404, body = ErrorBody, description = "no such run"),
         (status = 422, body = ErrorBody, description = "the run's files cannot be read; the error says where"),
     )
 )]
-pub async fn detail(RunPath(run): RunPath) -> Json<RunResponse> {
-    Json(RunResponse {
+pub async fn detail(
+    State(state): State<AppState>,
+    RunPath(run): RunPath,
+    params: Result<Query<DetailParams>, QueryRejection>,
+) -> Result<Json<RunResponse>, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let run = run_as_of(&state, run, AsOf::parse(params.asof.as_deref())?).await?;
+    Ok(Json(RunResponse {
         run: run.id.clone(),
         name: run.name().to_owned(),
         strategy: run.manifest.strategy.clone(),
@@ -146,7 +163,21 @@ pub async fn detail(RunPath(run): RunPath) -> Json<RunResponse> {
         equity_derived: run.equity.derived,
         has_cash: run.equity.cash.is_some(),
         stats: run.stats.clone(),
-    })
+    }))
+}
+
+/// The run as it stood at the instant, or as it is.
+async fn run_as_of(state: &AppState, run: Arc<Run>, as_of: AsOf) -> Result<Arc<Run>, ApiError> {
+    let Some(instant) = as_of.instant() else {
+        return Ok(run);
+    };
+    let store = Arc::clone(state.engine.store());
+    // A derived curve is derived again from the bars: file reads.
+    tokio::task::spawn_blocking(move || run.as_of(instant, &store))
+        .await
+        .map_err(ApiError::internal)?
+        .map(Arc::new)
+        .map_err(|e| ApiError::from(&e))
 }
 
 /// The run a request's path names (`/api/runs/{run}…`), from the runs of
@@ -192,6 +223,9 @@ pub struct TradesParams {
     start: Option<String>,
     /// Only trades entered at or before this time.
     end: Option<String>,
+    /// The trades as they stood at this instant: those entered by then, the
+    /// ones that exited later still open and marked there.
+    asof: Option<String>,
 }
 
 /// A trade as the chart needs it. Times are Unix seconds; `entry_bar` and
@@ -216,6 +250,13 @@ pub struct TradeRow<'a> {
     entry_bar: Option<i64>,
     exit_bar: Option<i64>,
     bars_held: Option<usize>,
+    /// An open trade's mark: the close of its symbol's last stored bar (of
+    /// the finest timeframe, closed by `asof` when given), that bar's start,
+    /// and the PnL and return there, before costs.
+    mark_price: Option<f64>,
+    mark_bar: Option<i64>,
+    unrealized_pnl: Option<f64>,
+    unrealized_return_pct: Option<f64>,
     commission: Option<f64>,
     stop_loss: Option<f64>,
     take_profit: Option<f64>,
@@ -234,10 +275,30 @@ struct Placement {
     entry_bar: Option<i64>,
     exit_bar: Option<i64>,
     bars_held: Option<usize>,
+    /// The last known price of the trade's symbol, for an open trade.
+    mark: Option<Mark>,
+}
+
+/// A symbol's last close: its price, and the start of its bar (Unix seconds).
+#[derive(Debug, Clone, Copy)]
+struct Mark {
+    price: f64,
+    bar: i64,
+}
+
+impl Mark {
+    /// The close of the last of `frame`'s bars.
+    fn last(frame: &BarFrame) -> Option<Mark> {
+        let last = frame.len().checked_sub(1)?;
+        Some(Mark {
+            price: frame.close()[last],
+            bar: seconds(frame.time()[last]),
+        })
+    }
 }
 
 impl Placement {
-    fn of(id: usize, trade: &Trade, bar_times: &[i64]) -> Placement {
+    fn of(id: usize, trade: &Trade, bar_times: &[i64], mark: Option<Mark>) -> Placement {
         let entry = bar_holding(bar_times, trade.entry.time);
         let exit = trade.exit().and_then(|e| bar_holding(bar_times, e.time));
         Placement {
@@ -245,11 +306,13 @@ impl Placement {
             entry_bar: entry.map(|i| seconds(bar_times[i])),
             exit_bar: exit.map(|i| seconds(bar_times[i])),
             bars_held: entry.zip(exit).map(|(a, b)| b - a),
+            mark: mark.filter(|_| trade.exit().is_none()),
         }
     }
 
     fn row<'a>(&self, trade: &'a Trade) -> TradeRow<'a> {
         let exit = trade.exit();
+        let unrealized = self.mark.and_then(|m| trade.unrealized_pnl(m.price));
         TradeRow {
             id: self.id,
             symbol: &trade.symbol,
@@ -264,6 +327,10 @@ impl Placement {
             entry_bar: self.entry_bar,
             exit_bar: self.exit_bar,
             bars_held: self.bars_held,
+            mark_price: self.mark.map(|m| m.price),
+            mark_bar: self.mark.map(|m| m.bar),
+            unrealized_pnl: unrealized,
+            unrealized_return_pct: unrealized.map(|pnl| trade.fraction_of_entry(pnl) * 100.0),
             commission: trade.commission,
             stop_loss: trade.stop_loss,
             take_profit: trade.take_profit,
@@ -301,25 +368,31 @@ pub async fn trades(
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let window = Window::parse(params.start.as_deref(), params.end.as_deref())?;
+    let as_of = AsOf::parse(params.asof.as_deref())?;
     let symbols = match params.symbol.as_deref() {
         None | Some("") => run.symbols.clone(),
         Some(wanted) => vec![traded_symbol(&state, &run, wanted)?],
     };
     let requested = parse_timeframe(params.timeframe.as_deref())?;
+    let run = run_as_of(&state, run, as_of).await?;
     let mut placed = Vec::new();
     let mut shown = None;
     for symbol in &symbols {
         let name = symbol.to_string();
-        let timeframe = match requested {
-            Some(tf) => tf,
-            None => state.finest_stored(&name)?,
-        };
+        let finest = state.finest_stored(&name)?;
+        let timeframe = requested.unwrap_or(finest);
         shown.get_or_insert(timeframe);
-        let bars = state.engine.bars(&name, timeframe).await?;
+        let bars = as_of.bars(&state.engine, &name, timeframe).await?.bars;
         let times = bars.frame.time();
+        let traded = |trade: &&Trade| trade.symbol == *symbol && window.overlaps(trade);
+        let mark = if run.trades.iter().filter(traded).any(|t| t.exit().is_none()) {
+            Mark::last(&as_of.bars(&state.engine, &name, finest).await?.bars.frame)
+        } else {
+            None
+        };
         for (index, trade) in run.trades.iter().enumerate() {
-            if trade.symbol == *symbol && window.overlaps(trade) {
-                placed.push(Placement::of(index, trade, times));
+            if traded(&trade) {
+                placed.push(Placement::of(index, trade, times, mark));
             }
         }
     }
@@ -410,6 +483,8 @@ pub struct EquityParams {
     start: Option<String>,
     /// Last bar time to include.
     end: Option<String>,
+    /// The curve as it stood at this instant, on the bars closed by then.
+    asof: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -450,6 +525,7 @@ pub async fn equity(
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let window = Window::parse(params.start.as_deref(), params.end.as_deref())?;
+    let as_of = AsOf::parse(params.asof.as_deref())?;
     let Some(symbol) = run.symbols.first().map(ToString::to_string) else {
         return Err(ApiError::from(&candela_backtest::RunError {
             run: run.id.clone(),
@@ -461,7 +537,8 @@ pub async fn equity(
         Some(tf) => tf,
         None => state.finest_stored(&symbol)?,
     };
-    let bars = state.engine.bars(&symbol, timeframe).await?;
+    let run = run_as_of(&state, run, as_of).await?;
+    let bars = as_of.bars(&state.engine, &symbol, timeframe).await?.bars;
     let respond = move || {
         let columns = sample(&run, &bars.frame, window);
         Json(EquityResponse {

@@ -76,7 +76,8 @@
  * One trade, placed on the bars of a timeframe: `entry_bar` and `exit_bar`
  * are the start times of the candles the entry and the exit fall into (the
  * times /api/data returns). A trade still open has no exit, PnL, return or
- * bars held.
+ * bars held, and is marked at the last known close (`mark_price`, its bar
+ * `mark_bar`), its PnL and return there before costs.
  * @typedef {object} Trade
  * @property {number} id its place in the run, by entry time, from 0
  * @property {string} symbol
@@ -91,6 +92,10 @@
  * @property {number | null} entry_bar
  * @property {number | null} exit_bar
  * @property {number | null} bars_held
+ * @property {number | null} mark_price
+ * @property {number | null} mark_bar
+ * @property {number | null} unrealized_pnl
+ * @property {number | null} unrealized_return_pct
  * @property {number | null} commission
  * @property {number | null} stop_loss
  * @property {number | null} take_profit

@@ -39,6 +39,12 @@ export function divides(source, target) {
   return s.unit === t.unit && (s.unit === 'w' || s.unit === 'M');
 }
 
+/** A timeframe's nominal length in seconds (a month's average), to order them. */
+const nominal = (/** @type {string} */ tf) => {
+  const parsed = parse(tf);
+  return parsed ? parsed.count * NOMINAL_SECONDS[parsed.unit] : 0;
+};
+
 /**
  * The timeframes of `choices` a `chart` timeframe's indicators may be
  * computed on: coarser than it, and built of whole chart bars.
@@ -46,9 +52,26 @@ export function divides(source, target) {
  * @param {readonly string[]} choices
  */
 export function higherTimeframes(chart, choices) {
-  const seconds = (/** @type {string} */ tf) => {
-    const parsed = parse(tf);
-    return parsed ? parsed.count * NOMINAL_SECONDS[parsed.unit] : 0;
-  };
-  return choices.filter((tf) => seconds(tf) > seconds(chart) && divides(chart, tf));
+  return choices.filter((tf) => nominal(tf) > nominal(chart) && divides(chart, tf));
+}
+
+/**
+ * The timeframes of `choices` a `chart` timeframe's bars are built of
+ * (finer, tiling them), the coarsest first: what a replay may step by.
+ * @param {string} chart
+ * @param {readonly string[]} choices
+ */
+export function finerTimeframes(chart, choices) {
+  return choices.filter((tf) => nominal(tf) < nominal(chart) && divides(tf, chart)).sort((a, b) => nominal(b) - nominal(a));
+}
+
+/**
+ * A timeframe's width in seconds when it is fixed (minutes, hours); null for
+ * the calendar ones (days, weeks, months), whose bars end at local midnights.
+ * @param {string} text
+ * @returns {number | null}
+ */
+export function fixedWidth(text) {
+  const parsed = parse(text);
+  return parsed ? fixedSeconds(parsed) : null;
 }

@@ -61,7 +61,7 @@ test('trades: the run, then every field of the API\'s trade; times in UTC, an op
   const closed = {
     id: 7, symbol: 'ALPACA:NFLX', side: 'short', size: 100, entry_time: 1_700_000_000, entry_price: 665.1,
     exit_time: 1_700_003_600, exit_price: 647.54, pnl: 1690.368, return_pct: 2.54, entry_bar: 1_699_999_200, exit_bar: 1_700_002_800,
-    bars_held: 1, commission: 65.632, stop_loss: 685.053, take_profit: null, tag: 'cross "down", fast',
+    bars_held: 1, mark_price: null, mark_bar: null, unrealized_pnl: null, unrealized_return_pct: null, commission: 65.632, stop_loss: 685.053, take_profit: null, tag: 'cross "down", fast',
   };
   const open = { ...closed, id: 8, side: /** @type {const} */ ('long'), exit_time: null, exit_price: null, pnl: null, return_pct: null, exit_bar: null, bars_held: null, tag: null };
   const lines = tradesCsvText([{ run: 'nflx-sma-cross', trade: closed }, { run: 'b', trade: open }]).split('\n');

@@ -32,6 +32,7 @@ function trade(id, entry, exit, more = {}) {
     entry_time: times[entry] + 60, entry_price: 100, exit_time: closed ? times[exit] + 120 : null, exit_price: closed ? 110 : null,
     pnl: closed ? 1000 : null, return_pct: closed ? 10 : null,
     entry_bar: times[entry], exit_bar: closed ? times[exit] : null, bars_held: closed ? exit - entry : null,
+    mark_price: null, mark_bar: null, unrealized_pnl: null, unrealized_return_pct: null,
     commission: 1.5, stop_loss: 95, take_profit: 115, tag: null, ...more,
   };
 }

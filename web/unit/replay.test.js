@@ -188,6 +188,7 @@ test('a run\'s trades as of a cursor: entered by then, later exits open and mark
     entry_bar: 100, exit_bar: 200, bars_held: 1, mark_price: null, mark_bar: null, unrealized_pnl: null, unrealized_return_pct: null,
     commission: 2, stop_loss: null, take_profit: null, tag: null,
   };
+  /** @type {Trade[]} */
   const trades = [base, { ...base, id: 1, side: 'short', entry_time: 150, exit_time: 300 }, { ...base, id: 2, entry_time: 250, exit_time: null, exit_price: null, pnl: null, return_pct: null, exit_bar: null, bars_held: null }];
   const at = tradesAsOf(trades, 200, { price: 40, bar: 180 });
   assert.deepEqual(at.map((t) => t.id), [0, 1]);

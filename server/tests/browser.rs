@@ -80,6 +80,7 @@ async fn chart_page_works_in_headless_chromium() {
         ("tests/plugins.mjs", &plugin_args),
         ("tests/sql.mjs", &[]),
         ("tests/runs.mjs", &[]),
+        ("tests/replay.mjs", &[]),
     ] {
         let (web, url, chromium) = (repo.join("web"), url.clone(), chromium.clone());
         let extra = extra.to_vec();

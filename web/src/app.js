@@ -1,8 +1,8 @@
 // @ts-check
 // Candela's chart page: puts the parts together. The view (./view.js) is
 // what is on the chart, as the link says it; the controllers change it and
-// draw it: the chart and its paging (./chart-controller.js) and the runs
-// (./run-controller.js). Here: the toolbar's buttons, the shortcuts, the
+// draw it: the chart and its paging (./chart-controller.js), the runs
+// (./run-controller.js) and the replay (./replay-controller.js). Here: the toolbar's buttons, the shortcuts, the
 // catalog kept fresh, and the start from the link or the remembered layout.
 import { ApiError, api, errorPlace } from './api.js';
 import { PriceChart } from './chart.js';
@@ -14,6 +14,7 @@ import { Errors, el, elementOf, track } from './page.js';
 import { RunController, linkedRun } from './run-controller.js';
 import { RunData } from './run-data.js';
 import { RunPanel } from './run-panel.js';
+import { ReplayController } from './replay-controller.js';
 import { compareCandidates } from './runs.js';
 import { installShortcuts, toggleHelp } from './shortcuts.js';
 import { SqlConsole } from './sql-console.js';
@@ -41,6 +42,7 @@ import { emptyView, findSymbol, linkCompared, onSymbol } from './view.js';
  * @property {TradeOverlay} trades the runs' trades drawn over the bars
  * @property {RunPanel} runPanel
  * @property {() => RunView | null} run the runs on the chart, once their trades are drawn
+ * @property {ReplayController} replay
  */
 
 // The first window. A link may ask for another (`bars=`), up to the API's cap.
@@ -71,17 +73,22 @@ const charts = new ChartController({
   hooks: {
     loading: (symbol, timeframe) => runs.prefetch(symbol, timeframe),
     presented: (history) => runs.presented(history),
-    loaded: () => runs.load(),
+    loaded: () => {
+      runs.load();
+      replay.reattach();
+    },
     paged: (history, added) => runs.paged(history, added),
   },
 });
 const runData = new RunData();
 const runs = new RunController({
   view, runList: () => catalog.runs, chart, charts, overlay, panel: runPanel, data: runData, memory, errors, picker,
+  afterLoad: () => replay.rejoin(),
 });
+const replay = new ReplayController({ view, catalog, chart, charts, runs, errors });
 
 // Tests and the console reach the live chart through this handle.
-window.candela = { chart, panel, view, catalog, history: () => charts.shown, trades: overlay, runPanel, run: () => runs.shown };
+window.candela = { chart, panel, view, catalog, history: () => charts.shown, trades: overlay, runPanel, run: () => runs.shown, replay };
 
 /** @returns {'dark' | 'light'} */
 function preferredTheme() {
@@ -131,7 +138,15 @@ installShortcuts([
       if (button instanceof HTMLElement) button.click();
     } },
   { keys: ['c'], help: 'Next chart type (candles, OHLC, line, Heikin-Ashi)', run: () => charts.nextType() },
-  { keys: ['ArrowLeft', 'ArrowRight'], label: '← / →', help: 'Scroll back / forward in time', run: (e) => chart.pan(e.key === 'ArrowLeft' ? -0.25 : 0.25) },
+  { keys: ['ArrowLeft', 'ArrowRight'], label: '← / →', help: 'Scroll back / forward in time; replaying, step a bar (Shift: one replay interval)',
+    run: (e) => {
+      const dir = e.key === 'ArrowLeft' ? -1 : 1;
+      if (replay.active) replay.step(dir, e.shiftKey);
+      else chart.pan(dir * 0.25);
+    } },
+  { keys: ['R'], label: 'Shift+R', help: 'Replay: start (click a bar or type a date), or back to the latest bars', run: () => replay.toggle() },
+  { keys: [' '], label: 'Space', help: 'Replay: play or pause', run: () => replay.togglePlay() },
+  { keys: ['Escape'], label: 'Esc', help: 'Leave the replay', run: () => { if (replay.active || replay.picking) replay.exit(); } },
   { keys: ['+', '=', '-'], label: '+ / −', help: 'Zoom in / out', run: (e) => chart.zoom(e.key === '-' ? 1.5 : 1 / 1.5) },
   { keys: ['f'], help: 'Fit the loaded bars (as many as the chart can show)', run: () => chart.fit() },
   { keys: ['Home', 'End'], label: 'Home / End', help: 'The oldest loaded bars (older ones load) / the latest bars',
@@ -243,6 +258,7 @@ function runProblem(id) {
       errors.show(new Error(`vs=${wanted.vs} in the link is not another readable run of ${view.symbol}`), 'run');
     }
     if (timeframeProblem) errors.show(new Error(timeframeProblem), 'timeframe');
+    if (link.replay !== undefined && !replay.active) await replay.start(link.replay, link.step ?? null);
   } catch (error) {
     errors.show(error);
   }

@@ -227,9 +227,14 @@ export class ChartController {
     this.markAnchor();
   }
 
+  /** The colours of the indicators drawn, one each. */
+  colors() {
+    return this.panel.active.filter((a) => !a.failed).map((a) => a.color);
+  }
+
   redraw() {
     if (!this.shown) return;
-    this.draw(this.shown, this.panel.active.filter((a) => !a.failed).map((a) => a.color));
+    this.draw(this.shown, this.colors());
     this.updateLegends();
     this.saveLayout();
   }
@@ -425,8 +430,8 @@ export class ChartController {
    */
   async pageOlder() {
     const history = this.shown;
-    // A SQL result is all there is: nothing older to page in.
-    if (this.paging || this.loading || !(history instanceof BarHistory) || history.exhausted || history.failed) return false;
+    // A SQL result is all there is: nothing older to page in; a replay draws only what it holds.
+    if (this.paging || this.loading || !(history instanceof BarHistory) || this.chart.history !== history || history.exhausted || history.failed) return false;
     const controller = new AbortController();
     this.paging = controller;
     el('older').hidden = false;

@@ -126,6 +126,8 @@ const WINDOW_BARS = 60_000;
 const MIN_WINDOW_BARS = 10_000;
 const VIEWS_PER_WINDOW = 4;
 const EDGE_BARS = 300;
+// A change at the end of the history longer than this is drawn anew.
+const REDRAW_BARS = 500;
 // Empty bar slots right of the latest bar when the view shows it.
 const LATEST_MARGIN = 3;
 
@@ -279,18 +281,27 @@ export class PriceChart {
    * @returns {Point[]}
    */
   mainPoints(history) {
+    return this.inWindow(this.mainPoint(history));
+  }
+
+  /**
+   * The chart point of the bars' series at a history index.
+   * @param {Drawable} history
+   * @returns {(i: number) => Point}
+   */
+  mainPoint(history) {
     const { time } = history.bars;
     const shown = this.type === 'heikin-ashi' ? heikinAshi(history.bars) : history.bars;
     this.shown = shown;
     const { open, high, low, close } = shown;
     const drawn = this.rebaser(this.anchor?.main);
     if (this.type === 'line') {
-      return this.inWindow((i) => {
+      return (i) => {
         const value = drawn(close[i]);
         return value == null ? { time: utc(time[i]) } : { time: utc(time[i]), value };
-      });
+      };
     }
-    return this.inWindow((i) => {
+    return (i) => {
       const o = drawn(open[i]);
       const h = drawn(high[i]);
       const l = drawn(low[i]);
@@ -298,7 +309,7 @@ export class PriceChart {
       return o == null || h == null || l == null || c == null
         ? { time: utc(time[i]) }
         : { time: utc(time[i]), open: o, high: h, low: l, close: c };
-    });
+    };
   }
 
   // Whether the price pane reads "% from anchor": when symbols are compared.
@@ -579,19 +590,62 @@ export class PriceChart {
    * @param {number | null} [anchor] the anchor's history index (the view's until the window moved)
    */
   setAllData(history, anchor = this.anchorIndex()) {
-    const { bars } = history;
-    const series = [this.main, this.volume, ...this.drawn.flatMap((d) => [...d.outputs.values()]),
-      ...this.compared.map((c) => c.line), ...this.curves.flatMap((c) => c.series)];
     // Emptied first: replacing a long series point by point with different
     // times costs lightweight-charts about twice as much as filling it anew.
-    for (const s of series) s.setData([]);
-    this.volume.setData(this.inWindow((i) => ({
-      time: utc(bars.time[i]), value: bars.volume[i] ?? 0,
-      color: rising(bars.open[i], bars.close[i]) ? 'rgba(38,166,154,0.45)' : 'rgba(239,83,80,0.45)',
-    })));
+    for (const s of this.allSeries()) s.setData([]);
+    this.volume.setData(this.inWindow(volumePoint(history.bars)));
     this.setIndicatorData(history, (pane) => pane > 0);
     this.setPriceData(history, anchor);
     this.refreshCurves();
+    for (const overlay of this.overlays) overlay.refresh();
+  }
+
+  /** Every series drawn: the bars, the volume, the indicators, the compared lines, the curves. */
+  allSeries() {
+    return [this.main, this.volume, ...this.drawn.flatMap((d) => [...d.outputs.values()]),
+      ...this.compared.map((c) => c.line), ...this.curves.flatMap((c) => c.series)];
+  }
+
+  /**
+   * Draws the history again after it changed at its end only, as a replay
+   * steps: its first `keep` bars stay as drawn, the one drawn after them (a
+   * forming bar) is replaced and the new ones appended, through
+   * lightweight-charts' `update` rather than every point set anew. Anything
+   * else draws it all again, ending at the history's end: a bar taken back
+   * (`pop` counts a series' values, not its gaps, and a gap written over a
+   * point keeps its time on the axis), a change before the window, a long
+   * one, or one in "% from anchor" (every point rebased).
+   * @param {number} keep
+   */
+  redrawEnd(keep) {
+    const history = this.history;
+    if (!history) return;
+    const { start, end } = this.window;
+    const length = history.length;
+    if (keep < start || end - keep > 1 || length < end || length - keep > REDRAW_BARS || length - start > 2 * WINDOW_BARS || this.percent()) {
+      // The window keeps its start while it can, so the view stays on its bars.
+      const slid = keep < start || length - start > 2 * WINDOW_BARS;
+      this.window = { start: slid ? Math.max(0, length - this.windowSize()) : start, end: length };
+      this.setAllData(history);
+      return;
+    }
+    this.window = { start, end: length };
+    const { bars, indicators } = history;
+    /** @type {[ISeriesApi<SeriesType>, (i: number) => Point][]} */
+    const pointers = [[this.main, this.mainPoint(history)], [this.volume, volumePoint(bars)]];
+    this.drawn.forEach((drawn, k) => {
+      for (const output of drawn.spec.outputs) {
+        const values = indicators[k].outputs[output.name] ?? [];
+        const series = drawn.outputs.get(output.name);
+        if (series) pointers.push([series, (i) => point(bars.time[i], values[i], output.style)]);
+      }
+    });
+    for (const compared of this.compared) pointers.push([compared.line, (i) => point(bars.time[i], compared.close[i], 'line')]);
+    for (const drawn of this.curves) {
+      drawn.curves.forEach((curve, k) => pointers.push([drawn.series[k], (i) => point(bars.time[i], curve.values[i], 'line')]));
+    }
+    // The point at `keep`, if drawn, has the same time: `update` replaces it.
+    for (const [series, at] of pointers) for (let i = keep; i < length; i++) series.update(at(i));
     for (const overlay of this.overlays) overlay.refresh();
   }
 
@@ -793,6 +847,18 @@ export function closeAt(closes, i) {
   for (let k = Math.min(i, closes.length - 1); k >= 0; k--) if (closes[k] != null) return closes[k];
   for (let k = i + 1; k < closes.length; k++) if (closes[k] != null) return closes[k];
   return null;
+}
+
+/**
+ * The volume histogram's point at a history index, coloured as its bar.
+ * @param {Bars} bars
+ * @returns {(i: number) => Point}
+ */
+function volumePoint(bars) {
+  return (i) => ({
+    time: utc(bars.time[i]), value: bars.volume[i] ?? 0,
+    color: rising(bars.open[i], bars.close[i]) ? 'rgba(38,166,154,0.45)' : 'rgba(239,83,80,0.45)',
+  });
 }
 
 /**

@@ -95,13 +95,14 @@ export class BarHistory {
 
 /**
  * `/api/data?…` for a request; `indicators` and `compare` are left out when empty.
- * @param {{symbol: string, timeframe: string, indicators?: string, compare?: string, end?: number, limit: number}} request
+ * @param {{symbol: string, timeframe: string, indicators?: string, compare?: string, start?: number, end?: number, limit: number}} request
  * @returns {string}
  */
-export function dataQuery({ symbol, timeframe, indicators, compare, end, limit }) {
+export function dataQuery({ symbol, timeframe, indicators, compare, start, end, limit }) {
   const query = new URLSearchParams({ symbol, timeframe });
   if (indicators) query.set('indicators', indicators);
   if (compare) query.set('compare', compare);
+  if (start !== undefined) query.set('start', String(start));
   if (end !== undefined) query.set('end', String(end));
   query.set('limit', String(limit));
   return `/api/data?${query}`;

@@ -2,7 +2,7 @@
 // Where the chart's state lives between visits. The link carries what makes
 // the chart (symbol, timeframe, chart type, indicators and their colours,
 // the symbols compared with it and the anchor pinned for them, the backtest
-// run on it and the one laid over it), so a reload or a shared
+// run on it and the one laid over it, a replay's cursor and step), so a reload or a shared
 // link shows the same chart; the browser remembers the last layout (the
 // same, plus theme, pane sizes and which run panes are shown) for the next visit.
 
@@ -21,6 +21,8 @@ const KEY = 'candela.layout';
  * @property {number} [anchor] the bar they are all rebased to, when pinned (Unix seconds)
  * @property {string} [run] the backtest run on the chart (its id)
  * @property {string} [vs] a second run laid over it
+ * @property {number} [replay] the replay's cursor, while replaying (Unix seconds)
+ * @property {string} [step] the replay's interval, a finer stored timeframe (absent: chart bars)
  */
 
 /**
@@ -31,7 +33,7 @@ const KEY = 'candela.layout';
  */
 
 /** @type {readonly (keyof LinkLayout)[]} */
-const LINK_KEYS = ['symbol', 'timeframe', 'type', 'indicators', 'colors', 'compare', 'anchor', 'run', 'vs'];
+const LINK_KEYS = ['symbol', 'timeframe', 'type', 'indicators', 'colors', 'compare', 'anchor', 'run', 'vs', 'replay', 'step'];
 
 /**
  * What a link asks for.
@@ -42,12 +44,14 @@ export function fromLink(search = location.search) {
   const query = new URLSearchParams(search);
   const get = (/** @type {string} */ name) => query.get(name) ?? undefined;
   const colors = get('colors')?.split(',').map((c) => `#${c}`);
-  const anchor = get('anchor');
-  const anchorMs = anchor === undefined ? NaN : Date.parse(anchor);
+  const instant = (/** @type {string} */ name) => {
+    const text = get(name);
+    const ms = text === undefined ? NaN : Date.parse(text);
+    return Number.isFinite(ms) ? ms / 1000 : undefined;
+  };
   return {
     symbol: get('symbol'), timeframe: get('timeframe'), type: get('type'), indicators: get('indicators'), colors,
-    compare: get('compare'), anchor: Number.isFinite(anchorMs) ? anchorMs / 1000 : undefined,
-    run: get('run'), vs: get('vs'),
+    compare: get('compare'), anchor: instant('anchor'), run: get('run'), vs: get('vs'), replay: instant('replay'), step: get('step'),
   };
 }
 
@@ -69,13 +73,14 @@ const readable = (/** @type {string} */ value) =>
  * @param {string} [search]
  * @returns {string}
  */
-export function linkQuery({ symbol, timeframe, type, indicators, colors, compare, anchor, run, vs }, search = '') {
+export function linkQuery({ symbol, timeframe, type, indicators, colors, compare, anchor, run, vs, replay, step }, search = '') {
   const query = new URLSearchParams(search);
   for (const name of LINK_KEYS) query.delete(name);
   /** @type {[string, string | undefined][]} */
   const pairs = [['symbol', symbol], ['timeframe', timeframe], ['type', type], ['indicators', indicators],
     ['colors', colors?.map((c) => c.replace(/^#/, '')).join(',')], ['compare', compare],
-    ['anchor', anchor === undefined ? undefined : instantText(anchor)], ['run', run], ['vs', vs]];
+    ['anchor', anchor === undefined ? undefined : instantText(anchor)], ['run', run], ['vs', vs],
+    ['replay', replay === undefined ? undefined : instantText(replay)], ['step', replay === undefined ? undefined : step]];
   const own = pairs.flatMap(([k, v]) => (v ? [`${k}=${readable(v)}`] : []));
   return [...own, ...[...query].map(([k, v]) => `${k}=${readable(v)}`)].join('&');
 }

@@ -9,6 +9,7 @@ import { remember } from './layout.js';
 import { el, elementOf, track } from './page.js';
 import { compareCandidates, runChoices, runSymbol } from './runs.js';
 import { showTradeTip } from './trade-overlay.js';
+import { tradesAsOf } from './replay.js';
 import { TRADE_STYLES, stepTrade, tradesInRange } from './trades.js';
 import { onRun } from './view.js';
 
@@ -17,6 +18,7 @@ import { onRun } from './view.js';
  * @import { ChartController } from './chart-controller.js'
  * @import { Layout } from './layout.js'
  * @import { Errors } from './page.js'
+ * @import { ReplayFrame } from './replay.js'
  * @import { RunData } from './run-data.js'
  * @import { RunPanel } from './run-panel.js'
  * @import { SymbolPicker } from './symbols.js'
@@ -41,7 +43,7 @@ import { onRun } from './view.js';
 /**
  * The equity pane (every run's curve) and the drawdown pane, as shown.
  * @param {string[]} ids
- * @param {RunCurve[]} curves one per run
+ * @param {{equity: (number | null)[], drawdown: (number | null)[]}[]} curves one per run
  * @param {RunPanes} shown
  * @returns {CurvePane[]}
  */
@@ -86,8 +88,10 @@ export class RunController {
    * @param {Layout} parts.memory
    * @param {Errors} parts.errors
    * @param {SymbolPicker} parts.picker
+   * @param {() => void} [parts.afterLoad] called once the runs are drawn
    */
-  constructor({ view, runList, chart, charts, overlay, panel, data, memory, errors, picker }) {
+  constructor({ view, runList, chart, charts, overlay, panel, data, memory, errors, picker, afterLoad = () => {} }) {
+    this.afterLoad = afterLoad;
     this.view = view;
     this.runList = runList;
     this.chart = chart;
@@ -102,6 +106,14 @@ export class RunController {
     this.shown = null;
     /** The trade gone to last. @type {{key: string, run: string, id: number} | null} */
     this.picked = null;
+    /**
+     * The runs as they stood at a replay's cursor, on its frame: the curves
+     * cut with it, and which trades were entered and exited by then.
+     * @type {{frame: ReplayFrame, curves: {equity: (number | null)[], drawdown: (number | null)[]}[], entered: string, layers: TradeLayer[]} | null}
+     */
+    this.replayed = null;
+    // Each ask for the statistics as of a cursor outdates the one before.
+    this.statsAsked = 0;
     // Each load of the runs' data outdates the one before.
     this.loads = 0;
     panel.setPanes(this.panes());
@@ -224,9 +236,15 @@ export class RunController {
   /**
    * Draws the runs on the chart over its bars: their trades (placed by the
    * server on the candles of the chart's timeframe), their equity and
-   * drawdown for the bars loaded, their statistics and the list of trades.
+   * drawdown for the bars loaded, their statistics and the list of trades;
+   * then tells `afterLoad` (a replay cuts them at its cursor).
    */
   async load() {
+    await this.loadRuns();
+    this.afterLoad();
+  }
+
+  async loadRuns() {
     const load = ++this.loads;
     const history = this.charts.shown;
     const ids = /** @type {string[]} */ ([this.view.run, this.view.vs].filter(Boolean));
@@ -243,6 +261,7 @@ export class RunController {
         Promise.all(ids.map((id) => track(this.data.trades(id, symbol, timeframe)))),
       ]);
       if (load !== this.loads || history !== this.charts.shown) return;
+      this.replayed = null;
       const layers = ids.map((id, k) => ({ key: k === 0 ? 'run' : 'compare', name: id, trades: trades[k], style: TRADE_STYLES[k] }));
       const view = { history, ids, details, layers, curves: ids.map(() => new RunCurve(history.length)) };
       this.shown = view;
@@ -304,8 +323,74 @@ export class RunController {
   drawCurves() {
     const view = this.shown;
     if (!view || view.history !== this.charts.shown) return;
-    this.chart.setCurves(view.history, curvePanes(view.ids, view.curves, this.panes()), this.memory.panes ?? {});
+    const { replayed } = this;
+    if (replayed) this.chart.setCurves(replayed.frame, curvePanes(view.ids, replayed.curves, this.panes()), this.memory.panes ?? {});
+    else this.chart.setCurves(view.history, curvePanes(view.ids, view.curves, this.panes()), this.memory.panes ?? {});
     this.charts.updateLegends();
+  }
+
+  /**
+   * A replay draws `frame`: the runs' curves follow it, cut at its cursor.
+   * @param {ReplayFrame} frame
+   */
+  replayOn(frame) {
+    const view = this.shown;
+    if (!view || view.history !== frame.full) {
+      this.replayed = null;
+      return;
+    }
+    const curves = view.curves.map((c) => ({ equity: frame.follow(c.equity), drawdown: frame.follow(c.drawdown) }));
+    this.replayed = { frame, curves, entered: '', layers: [] };
+    this.drawCurves();
+  }
+
+  /**
+   * The runs as they stood at `cursor`: the trades entered by then, those
+   * exiting later open and marked at the frame's last close, in the markers,
+   * the list and the tooltips.
+   * @param {ReplayFrame} frame
+   * @param {number} cursor
+   */
+  showAsOf(frame, cursor) {
+    const view = this.shown;
+    const replayed = this.replayed;
+    if (!view || replayed?.frame !== frame) return;
+    const last = frame.length - 1;
+    const close = frame.bars.close[last];
+    const mark = last >= 0 && close != null ? { price: close, bar: frame.bars.time[last] } : null;
+    const layers = view.layers.map((layer) => ({ ...layer, trades: tradesAsOf(layer.trades, cursor, mark) }));
+    const entered = layers.map((l) => `${l.trades.length}/${l.trades.filter((t) => t.exit_time !== null).length}`).join(',');
+    replayed.layers = layers;
+    if (entered !== replayed.entered) {
+      replayed.entered = entered;
+      this.overlay.setLayers(frame, layers);
+      this.overlay.select(this.picked?.key ?? null, this.picked?.id);
+      this.panel.setLayers(layers);
+      this.panel.pick(this.picked?.key ?? null, this.picked?.id ?? null);
+    }
+    el('chart').dataset.replayTrades = entered;
+  }
+
+  /**
+   * The statistics card as of `cursor`, from the server (the run's
+   * statistics over the trades closed by then), and the open trades' PnL in
+   * the list at the price they are marked at now.
+   * @param {number} cursor
+   */
+  async statsAsOf(cursor) {
+    const view = this.shown;
+    const replayed = this.replayed;
+    if (!view || !replayed) return;
+    this.panel.setLayers(replayed.layers);
+    const asked = ++this.statsAsked;
+    try {
+      const details = await Promise.all(view.ids.map((id) => track(this.data.detailAsOf(id, cursor))));
+      if (asked !== this.statsAsked || this.replayed !== replayed) return;
+      this.panel.setCard(details.map((detail, k) => ({ detail, color: TRADE_STYLES[k].curve })));
+      el('chart').dataset.replayStats = String(cursor);
+    } catch (error) {
+      if (asked === this.statsAsked) this.errors.show(error);
+    }
   }
 
   /**
@@ -320,6 +405,7 @@ export class RunController {
   // The runs leave the chart (another history is drawn, or no run is chosen).
   drop() {
     this.shown = null;
+    this.replayed = null;
     this.overlay.setLayers(null, []);
     if (this.charts.shown) this.chart.setCurves(this.charts.shown, []);
     el('trade-tip').hidden = true;

@@ -46,6 +46,16 @@ export class RunData {
   }
 
   /**
+   * The run as it stood at `cursor` (Unix seconds): asked each time, never kept.
+   * @param {string} run
+   * @param {number} cursor
+   * @returns {Promise<RunDetail>}
+   */
+  async detailAsOf(run, cursor) {
+    return /** @type {RunDetail} */ (await api(runPath(run, '', { asof: cursor })));
+  }
+
+  /**
    * The run's trades of `symbol`, placed on its bars of `timeframe`.
    * @param {string} run
    * @param {string} symbol

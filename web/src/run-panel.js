@@ -261,13 +261,14 @@ export class RunPanel {
       row.style.transform = `translateY(${i * ROW}px)`;
       const picked = this.picked !== null && layer?.key === this.picked.key && trade.id === this.picked.id;
       if (picked) row.setAttribute('aria-selected', 'true');
-      const outcome = trade.pnl === null ? '' : trade.pnl > 0 ? 'up' : 'down';
+      const result = trade.pnl ?? trade.unrealized_pnl;
+      const outcome = result === null ? '' : result > 0 ? 'up' : 'down';
       const held = trade.exit_time === null ? 'open' : duration(trade.exit_time - trade.entry_time);
       const cells = [
         [trade.side === 'long' ? '▲' : '▼', trade.side],
         [utcText(trade.entry_time), 'time'],
-        [trade.pnl === null ? 'open' : outcomeText({ ...trade, return_pct: null }), `num ${outcome}`],
-        [trade.return_pct === null ? '–' : percent(trade.return_pct, true), `num ${outcome}`],
+        [outcomeText({ ...trade, return_pct: null, unrealized_return_pct: null }), `num ${outcome}`],
+        [(trade.return_pct ?? trade.unrealized_return_pct) === null ? '–' : percent(trade.return_pct ?? trade.unrealized_return_pct ?? 0, true), `num ${outcome}`],
         [held, 'num'],
       ];
       row.title = [`#${trade.id} ${trade.side}`, trade.tag, trade.bars_held !== null && `${trade.bars_held} bars`].filter(Boolean).join(' · ');

@@ -231,14 +231,16 @@ export const priceText = (value) => priceFormat.format(value);
 export const utcText = (seconds) => new Date(seconds * 1000).toISOString().slice(0, 16).replace('T', ' ');
 
 /**
- * A trade's PnL and return: `+151.14 (+0.23%)`; `open` for a trade still open.
+ * A trade's PnL and return: `+151.14 (+0.23%)`; for a trade still open,
+ * `open`, with its PnL at the price it is marked at when known: `open −12.00 (−0.10%)`.
  * @param {Trade} trade
  * @returns {string}
  */
-export function outcomeText({ pnl, return_pct: ret }) {
-  if (pnl === null) return 'open';
+export function outcomeText({ pnl, return_pct: ret, unrealized_pnl: running, unrealized_return_pct: runningRet }) {
   const signed = (/** @type {number} */ v) => `${v > 0 ? '+' : ''}${fixed2.format(v)}`;
-  return ret === null ? signed(pnl) : `${signed(pnl)} (${signed(ret)}%)`;
+  const text = (/** @type {number} */ v, /** @type {number | null} */ r) => (r === null ? signed(v) : `${signed(v)} (${signed(r)}%)`);
+  if (pnl === null) return running === null ? 'open' : `open ${text(running, runningRet)}`;
+  return text(pnl, ret);
 }
 
 /**

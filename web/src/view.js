@@ -23,6 +23,13 @@ import { runSymbol } from './runs.js';
  * @property {number | null} anchor the bar they are rebased to, when the user pinned one (its time)
  * @property {string | null} run the backtest run on the chart
  * @property {string | null} vs a second run laid over it
+ * @property {Replay | null} replay the chart as it stood at an instant, while replaying
+ */
+
+/**
+ * A replay's place: its cursor (Unix seconds) and what a step moves it by
+ * (a finer stored timeframe; null: one chart bar).
+ * @typedef {{cursor: number, step: string | null}} Replay
  */
 
 /**
@@ -38,7 +45,7 @@ export const MAX_COMPARED = 8;
 
 /** @returns {View} */
 export function emptyView() {
-  return { symbol: null, timeframe: null, type: 'candles', compared: [], anchor: null, run: null, vs: null };
+  return { symbol: null, timeframe: null, type: 'candles', compared: [], anchor: null, run: null, vs: null, replay: null };
 }
 
 /**
@@ -53,6 +60,7 @@ export function viewLayout(view, indicators, colors) {
     symbol: view.symbol ?? undefined, timeframe: view.timeframe ?? undefined, type: view.type, indicators, colors,
     compare: view.compared.join(',') || undefined, anchor: view.compared.length ? view.anchor ?? undefined : undefined,
     run: view.run ?? undefined, vs: view.vs ?? undefined,
+    replay: view.replay?.cursor, step: view.replay?.step ?? undefined,
   };
 }
 

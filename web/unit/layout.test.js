@@ -14,7 +14,7 @@ import { fromLink, linkQuery } from '../src/layout.js';
  * @returns {LinkLayout}
  */
 const none = (named) => ({
-  symbol: undefined, timeframe: undefined, type: undefined, indicators: undefined, colors: undefined, compare: undefined, anchor: undefined, run: undefined, vs: undefined, ...named,
+  symbol: undefined, timeframe: undefined, type: undefined, indicators: undefined, colors: undefined, compare: undefined, anchor: undefined, run: undefined, vs: undefined, replay: undefined, step: undefined, ...named,
 });
 
 test('a link round-trips through format and parse', () => {
@@ -29,18 +29,21 @@ test('a link round-trips through format and parse', () => {
     anchor: 1709647200,
     run: 'nflx-sma-cross',
     vs: 'nflx-sma-cross-fast',
+    replay: 1709647200,
+    step: '1h',
   };
   const query = linkQuery(layout);
   assert.equal(query, 'symbol=ALPACA:NFLX&timeframe=4h&type=heikin-ashi'
     + '&indicators=sma(period=20,timeframe=1d),ema(period=9,source=rsi(period=14)),macd(fast=12,slow=26,signal=9)'
-    + '&colors=f5a623,6c8cff,123456&compare=AAPL,ALPACA:EXPE&anchor=2024-03-05T14:00:00Z&run=nflx-sma-cross&vs=nflx-sma-cross-fast',
-  'calls, ids, colours, the anchor and runs stay readable');
+    + '&colors=f5a623,6c8cff,123456&compare=AAPL,ALPACA:EXPE&anchor=2024-03-05T14:00:00Z&run=nflx-sma-cross&vs=nflx-sma-cross-fast'
+    + '&replay=2024-03-05T14:00:00Z&step=1h',
+  'calls, ids, colours, the anchor, runs and the replay stay readable');
   assert.deepEqual(fromLink(`?${query}`), layout);
 });
 
 test('characters that mean something in a query are escaped, and come back', () => {
   /** @type {LinkLayout} */
-  const layout = { symbol: 'ODD:A&B #1+%', timeframe: '1d', type: undefined, indicators: undefined, colors: undefined, compare: undefined, anchor: undefined, run: 'my run #2', vs: undefined };
+  const layout = { symbol: 'ODD:A&B #1+%', timeframe: '1d', type: undefined, indicators: undefined, colors: undefined, compare: undefined, anchor: undefined, run: 'my run #2', vs: undefined, replay: undefined, step: undefined };
   const query = linkQuery(layout);
   assert.equal(query, 'symbol=ODD:A%26B%20%231%2B%25&timeframe=1d&run=my%20run%20%232');
   assert.deepEqual(fromLink(`?${query}`), layout);

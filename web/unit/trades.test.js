@@ -152,4 +152,6 @@ test('what a tooltip says', () => {
   assert.equal(utcText(1_704_205_800), '2024-01-02 14:30');
   assert.equal(outcomeText({ ...trades[0], pnl: 1234.567, return_pct: 0.1234 }), '+1,234.57 (+0.12%)');
   assert.equal(outcomeText({ ...trades[0], return_pct: null }), '+1,000.00');
+  assert.equal(outcomeText({ ...trades[0], pnl: null, return_pct: null }), 'open');
+  assert.equal(outcomeText({ ...trades[0], pnl: null, return_pct: null, unrealized_pnl: -12, unrealized_return_pct: -0.1 }), 'open -12.00 (-0.10%)');
 });

@@ -8,7 +8,9 @@
 //   4. main-thread time per frame while dragging the chart with a backtest
 //      run of 10,000 trades (synth-10k) on it, at the default zoom, among
 //      its trades, and the same bars without the run;
-//   5. the bytes of JS and CSS the page ships.
+//   5. a replay's step with five indicators and 5,000 bars in view, and
+//      playing at 60 steps a second;
+//   6. the bytes of JS and CSS the page ships.
 // Needs a server on the sample data plus SYNTH:LONG and the sample runs (see the README).
 // Usage: node bench/ui.mjs http://127.0.0.1:PORT [runs]
 import { chromium } from 'playwright-core';
@@ -186,7 +188,68 @@ function report(label, frames) {
   await context.close();
 }
 
-// 5. What the page ships.
+// 5. Replay with five indicators and 5,000 bars in view (SYNTH:LONG's 5m
+// bars, built from its minutes): each step's script and the frame drawn
+// after it, stepping a minute forward (the 5m candle forming, and closing
+// every fifth step), a 5m bar forward, and a minute back; then playing at
+// 60 steps a second, the steps made and the frames' work.
+{
+  const { context, page } = await newPage();
+  await page.goto(`${base}/?symbol=SYNTH:LONG&timeframe=5m&type=candles&bars=6000&indicators=${FIVE}`);
+  await painted(page, 'candela:chart-painted');
+  await page.waitForFunction(() => /** @type {HTMLElement | null} */ (document.querySelector('#progress'))?.hidden);
+  await page.evaluate(async () => {
+    const history = /** @type {import('../src/history.js').BarHistory} */ (window.candela.history());
+    await window.candela.replay.start(history.bars.time[5500], '1m');
+  });
+  await page.waitForTimeout(500);
+  const steps = (/** @type {number} */ count, /** @type {1 | -1} */ dir, /** @type {boolean} */ fine) => page.evaluate(async ({ count, dir, fine }) => {
+    const { replay } = window.candela;
+    const frames = /** @type {Probed} */ (window).__frames ?? [];
+    const rendered = (/** @type {number} */ from) => new Promise((done) => {
+      const wait = () => (frames.length > from && frames[from].end !== null ? done(frames[from]) : setTimeout(wait, 1));
+      wait();
+    });
+    /** @type {number[]} */
+    const out = [];
+    for (let k = 0; k < count; k++) {
+      const before = frames.length;
+      const t0 = performance.now();
+      await replay.step(dir, fine);
+      const script = performance.now() - t0;
+      const frame = /** @type {{start: number, end: number}} */ (await rendered(before));
+      out.push(script + (frame.end - frame.start));
+    }
+    return out;
+  }, { count, dir, fine });
+  const held = await page.evaluate(() => window.candela.chart.window.end - window.candela.chart.window.start);
+  const play = () => page.evaluate(async () => {
+    const { replay } = window.candela;
+    const frames = /** @type {Probed} */ (window).__frames ?? [];
+    replay.setSpeed(60);
+    const [first, steps0, t0] = [frames.length, replay.steps, performance.now()];
+    replay.play();
+    await new Promise((done) => setTimeout(done, 5000));
+    replay.pause();
+    const seconds = (performance.now() - t0) / 1000;
+    return { rate: (replay.steps - steps0) / seconds, frames: frames.slice(first).flatMap((f) => (f.end === null ? [] : [f.end - f.start])) };
+  });
+  // At the default zoom, then zoomed out as far as lightweight-charts goes (its minimum bar spacing).
+  for (const zoom of ['default zoom', 'widest zoom']) {
+    if (zoom === 'widest zoom') await page.evaluate(() => { for (let k = 0; k < 10; k++) window.candela.chart.zoom(4); });
+    await page.waitForTimeout(300);
+    const inView = await page.evaluate(() => { const v = window.candela.chart.visibleIndices(); return v ? v.to - v.from + 1 : 0; });
+    console.log(`replay, ${zoom}: ${inView.toLocaleString('en-US')} bars in view, ${held.toLocaleString('en-US')} drawn`);
+    report('  step, 1m (the 5m bar forming):   ', await steps(200, 1, true));
+    report('  step, one 5m bar:                ', await steps(100, 1, false));
+    report('  step back, 1m:                   ', await steps(50, -1, true));
+    const played = await play();
+    report(`  playing at 60/s: ${played.rate.toFixed(1)} steps/s;`, played.frames);
+  }
+  await context.close();
+}
+
+// 6. What the page ships.
 {
   const { context, page } = await newPage();
   await page.goto(`${base}/`);

@@ -123,7 +123,10 @@ const THEMES = {
 // a small window draws quickly (the first paint, every slide), and it grows
 // as the view zooms out.
 const WINDOW_BARS = 60_000;
-const MIN_WINDOW_BARS = 10_000;
+export const MIN_WINDOW_BARS = 10_000;
+// A replay steps by lightweight-charts' `update`, whose cost grows with the
+// bars each series holds: its window is a few views, at least this many.
+export const STEPPING_WINDOW_BARS = 1_000;
 const VIEWS_PER_WINDOW = 4;
 const EDGE_BARS = 300;
 // A change at the end of the history longer than this is drawn anew.
@@ -204,6 +207,13 @@ export class PriceChart {
     this.shown = null;
     // The history indices drawn, [start, end).
     this.window = { start: 0, end: 0 };
+    // The fewest bars the window holds (fewer while a replay steps).
+    this.leastWindow = MIN_WINDOW_BARS;
+    /**
+     * The last point `redrawEnd` gave each series, to skip one that did not change.
+     * @type {WeakMap<ISeriesApi<SeriesType>, Point>}
+     */
+    this.tails = new WeakMap();
     this.sliding = false;
     // The range last set, until the chart has applied it (see viewRange).
     /** @type {IRange<number> | null} */
@@ -440,6 +450,7 @@ export class PriceChart {
 
   // Sets the curves' points in the window anew, as after their values changed.
   refreshCurves() {
+    this.tails = new WeakMap();
     const history = this.history;
     if (!history) return;
     for (const drawn of this.curves) {
@@ -534,7 +545,7 @@ export class PriceChart {
    * @param {number} [inView]
    */
   windowSize(inView = this.barsInView()) {
-    return Math.min(WINDOW_BARS, Math.max(MIN_WINDOW_BARS, Math.ceil(inView * VIEWS_PER_WINDOW)));
+    return Math.min(WINDOW_BARS, Math.max(this.leastWindow, Math.ceil(inView * VIEWS_PER_WINDOW)));
   }
 
   barsInView() {
@@ -622,9 +633,10 @@ export class PriceChart {
     if (!history) return;
     const { start, end } = this.window;
     const length = history.length;
-    if (keep < start || end - keep > 1 || length < end || length - keep > REDRAW_BARS || length - start > 2 * WINDOW_BARS || this.percent()) {
+    const grown = length - start > 2 * this.windowSize();
+    if (keep < start || end - keep > 1 || length < end || length - keep > REDRAW_BARS || grown || this.percent()) {
       // The window keeps its start while it can, so the view stays on its bars.
-      const slid = keep < start || length - start > 2 * WINDOW_BARS;
+      const slid = keep < start || grown;
       this.window = { start: slid ? Math.max(0, length - this.windowSize()) : start, end: length };
       this.setAllData(history);
       return;
@@ -644,8 +656,17 @@ export class PriceChart {
     for (const drawn of this.curves) {
       drawn.curves.forEach((curve, k) => pointers.push([drawn.series[k], (i) => point(bars.time[i], curve.values[i], 'line')]));
     }
-    // The point at `keep`, if drawn, has the same time: `update` replaces it.
-    for (const [series, at] of pointers) for (let i = keep; i < length; i++) series.update(at(i));
+    // The point at `keep`, if drawn, has the same time: `update` replaces
+    // it, unless it is the same (a forming bar's indicators, until the
+    // server sends their values): each series changed repaints its pane.
+    for (const [series, at] of pointers) {
+      for (let i = keep; i < length; i++) {
+        const next = at(i);
+        if (i === end - 1 && samePoint(this.tails.get(series), next)) continue;
+        series.update(next);
+        if (i === length - 1) this.tails.set(series, next);
+      }
+    }
     for (const overlay of this.overlays) overlay.refresh();
   }
 
@@ -656,6 +677,7 @@ export class PriceChart {
    * @param {number | null} [anchor] the anchor's history index
    */
   setPriceData(history, anchor = this.anchorIndex()) {
+    this.tails = new WeakMap();
     const percent = this.percent();
     this.anchor = percent && anchor !== null
       ? { index: anchor, main: closeAt(history.bars.close, anchor), compared: this.compared.map((c) => closeAt(c.close, anchor)) }
@@ -847,6 +869,17 @@ export function closeAt(closes, i) {
   for (let k = Math.min(i, closes.length - 1); k >= 0; k--) if (closes[k] != null) return closes[k];
   for (let k = i + 1; k < closes.length; k++) if (closes[k] != null) return closes[k];
   return null;
+}
+
+/**
+ * Whether two chart points draw the same.
+ * @param {Point | undefined} a
+ * @param {Point} b
+ */
+function samePoint(a, b) {
+  if (!a) return false;
+  const [x, y] = [/** @type {Record<string, unknown>} */ (/** @type {unknown} */ (a)), /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (b))];
+  return ['time', 'value', 'open', 'high', 'low', 'close', 'color'].every((k) => x[k] === y[k]);
 }
 
 /**

@@ -6,6 +6,7 @@
 // what it lacks, the next page of finer bars and the forming bar's
 // indicator values, never for bars it has.
 import { api } from './api.js';
+import { MIN_WINDOW_BARS, STEPPING_WINDOW_BARS } from './chart.js';
 import { BarHistory, dataQuery } from './history.js';
 import { instantText } from './layout.js';
 import { el, elementOf, isAbort, setStatus, track } from './page.js';
@@ -27,6 +28,8 @@ const FINER_PAGE = 5000;
 const FINER_AHEAD = 500;
 // The link and the statistics follow a playing replay at most this often (ms).
 const SETTLE_MS = 400;
+// While playing, the forming bar's indicator values are asked for at most this often (ms).
+const FORMING_EVERY_MS = 250;
 const DAY = 86_400;
 export const MIN_SPEED = 1;
 export const MAX_SPEED = 60;
@@ -156,6 +159,8 @@ export class ReplayController {
     /** @type {number | null} */
     this.askedAt = null;
     /** @type {number | undefined} */
+    this.askTimer = undefined;
+    /** @type {number | undefined} */
     this.settleTimer = undefined;
     this.steps = 0;
 
@@ -226,6 +231,7 @@ export class ReplayController {
     this.view.replay = { cursor, step: chosen };
     const frame = new ReplayFrame(history);
     this.frame = frame;
+    this.chart.leastWindow = STEPPING_WINDOW_BARS;
     await this.place(cursor);
     if (frame !== this.frame) return;
     this.charts.draw(frame, this.charts.colors());
@@ -303,9 +309,10 @@ export class ReplayController {
     const finer = fine ? this.finer : null;
     if (finer) {
       if (dir === 1) {
-        if (finer.pending) return true; // the next page is on its way: this step waits for none
         const ahead = finer.bars.time.length - finer.closes.closedBy(cursor);
-        if (ahead < FINER_AHEAD && !finer.last) finer.from(cursor).catch((e) => this.errors.show(e));
+        // The next page is asked for ahead of need; a step past the held bars waits for it.
+        if (ahead < FINER_AHEAD && !finer.last && !finer.pending) finer.from(cursor).catch((e) => this.errors.show(e));
+        if (ahead === 0 && finer.pending) await finer.pending;
       } else {
         await finer.before(cursor);
       }
@@ -336,20 +343,38 @@ export class ReplayController {
     else this.play();
   }
 
+  /**
+   * Plays at `speed` steps a second, by the clock: each animation frame
+   * takes the steps due since the last, so a chart slower to draw than the
+   * speed asks still moves at it, a few steps a frame.
+   */
   play() {
     if (!this.active || this.timer !== undefined) return;
-    const tick = async () => {
-      const moved = await this.step(1, this.finer !== null);
-      if (!moved && this.timer !== undefined) this.pause();
+    const started = performance.now();
+    let taken = 0;
+    const frame = async () => {
+      if (this.timer === undefined) return;
+      const due = Math.floor(((performance.now() - started) * this.speed) / 1000) - taken;
+      for (let k = 0; k < Math.min(due, MAX_SPEED); k++) {
+        taken++;
+        if (!(await this.step(1, this.finer !== null))) {
+          this.pause();
+          return;
+        }
+      }
+      this.timer = requestAnimationFrame(frame);
     };
-    this.timer = window.setInterval(tick, 1000 / this.speed);
+    this.timer = requestAnimationFrame(frame);
     this.renderBar();
   }
 
   pause() {
     if (this.timer === undefined) return;
-    clearInterval(this.timer);
+    cancelAnimationFrame(this.timer);
     this.timer = undefined;
+    clearTimeout(this.askTimer);
+    this.askTimer = undefined;
+    this.askFormingValues();
     this.renderBar();
     this.settle(0);
   }
@@ -379,6 +404,7 @@ export class ReplayController {
     this.history = null;
     this.finer = null;
     this.view.replay = null;
+    this.chart.leastWindow = MIN_WINDOW_BARS;
     delete el('chart').dataset.replay;
     this.renderBar();
     if (wasActive) {
@@ -416,7 +442,7 @@ export class ReplayController {
    */
   askFormingValues() {
     const { frame, history, view } = this;
-    if (!frame?.forming || !history || !view.replay || !history.indicators.length || this.askedAt !== null) return;
+    if (!frame?.forming || !history || !view.replay || !history.indicators.length || this.askedAt !== null || this.askTimer !== undefined) return;
     const cursor = view.replay.cursor;
     this.askedAt = cursor;
     const { symbol, timeframe, indicators } = history.request;
@@ -432,7 +458,16 @@ export class ReplayController {
       if (!isAbort(error)) this.errors.show(error);
     }).finally(() => {
       this.askedAt = null;
-      if (this.view.replay && this.view.replay.cursor !== cursor) this.askFormingValues();
+      if (!this.view.replay || this.view.replay.cursor === cursor) return;
+      // Playing, the values follow a few times a second: each answer repaints every pane.
+      if (this.timer === undefined) {
+        this.askFormingValues();
+        return;
+      }
+      this.askTimer = window.setTimeout(() => {
+        this.askTimer = undefined;
+        this.askFormingValues();
+      }, FORMING_EVERY_MS);
     });
   }
 

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::timeframe::Timeframe;
+use crate::watch::{Stamp, is_hidden};
 
 /// A symbol as `PROVIDER:SYMBOL`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -176,9 +177,13 @@ fn inside_root(root: &Path, path: &Path) -> Option<PathBuf> {
 
 /// The parquet files of a timeframe folder as they are now: what a cached
 /// frame was built from, so that any change shows as a new fingerprint.
+/// Hidden files (`.name.parquet`) and files being written (`*.partial`)
+/// are not among them until renamed into place.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FolderState {
     pub files: Vec<PathBuf>,
+    /// Each file's size and modification time, in the order of `files`.
+    pub stamps: Vec<Stamp>,
     pub fingerprint: u64,
 }
 
@@ -188,35 +193,48 @@ impl FolderState {
     pub fn read(root: &Path, dir: &Path) -> std::io::Result<FolderState> {
         let mut files = Vec::new();
         for entry in std::fs::read_dir(dir)? {
-            let entry = entry?;
-            let is_parquet = entry
-                .path()
+            let path = entry?.path();
+            let is_parquet = path
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
-            if !is_parquet {
+            if !is_parquet || is_hidden(&path) {
                 continue;
             }
-            if let Some(path) = inside_root(root, &entry.path())
-                && path.is_file()
-            {
+            if let Some(path) = inside_root(root, &path) {
                 files.push(path);
             }
         }
         files.sort();
+        // A file removed between the listing and its stamp is not there.
+        let (files, stamps): (Vec<PathBuf>, Vec<Stamp>) = files
+            .into_iter()
+            .filter_map(|path| Stamp::of_file(&path).map(|stamp| (path, stamp)))
+            .unzip();
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        for path in &files {
-            let meta = std::fs::metadata(path)?;
+        for (path, stamp) in files.iter().zip(&stamps) {
             path.hash(&mut hasher);
-            meta.len().hash(&mut hasher);
-            meta.modified()
-                .ok()
+            stamp.len.hash(&mut hasher);
+            stamp
+                .modified
                 .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
                 .hash(&mut hasher);
         }
         Ok(FolderState {
             files,
+            stamps,
             fingerprint: hasher.finish(),
         })
+    }
+
+    /// The files this state holds beyond `earlier`'s, when it holds all of
+    /// `earlier`'s unchanged and the new ones sort after them: a series
+    /// grown by new part files, which can be read alone.
+    pub fn added_since(&self, earlier: &FolderState) -> Option<&[PathBuf]> {
+        let kept = earlier.files.len();
+        let grown = self.files.len() > kept
+            && self.files[..kept] == earlier.files[..]
+            && self.stamps[..kept] == earlier.stamps[..];
+        grown.then(|| &self.files[kept..])
     }
 }
 

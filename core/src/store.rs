@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use chrono_tz::Tz;
@@ -100,11 +100,35 @@ struct FrameKey {
     fingerprint: u64,
 }
 
+/// A stored series: a symbol at one of its stored timeframes.
+type SeriesKey = (SymbolId, Timeframe);
+
+/// The last frame read of a series and the files it was read from, so that
+/// when part files are added only they are read. Weak: the cache decides
+/// how long frames live.
+#[derive(Debug)]
+struct Held {
+    folder: FolderState,
+    frame: Weak<BarFrame>,
+}
+
+/// A file added to a series that could not be read: the series is served
+/// as it was before it.
+#[derive(Debug, Clone)]
+pub struct SeriesFault {
+    pub symbol: SymbolId,
+    pub timeframe: Timeframe,
+    pub error: Arc<LoadError>,
+}
+
 #[derive(Debug)]
 pub struct Store {
     config: StoreConfig,
     catalog: RwLock<(Instant, Arc<Catalog>)>,
     cache: Option<Cache<FrameKey, Arc<BarFrame>>>,
+    held: Mutex<HashMap<SeriesKey, Held>>,
+    /// The series whose newest files cannot be read, by series.
+    faults: Mutex<HashMap<SeriesKey, SeriesFault>>,
     parquet_reads: AtomicU64,
     /// Reads that peek ([`Caching::Peek`]) go one at a time: a SQL scan
     /// over every series takes one share of the loading threads, and the
@@ -127,6 +151,8 @@ impl Store {
             config,
             catalog: RwLock::new((Instant::now(), Arc::new(catalog))),
             cache,
+            held: Mutex::default(),
+            faults: Mutex::default(),
             parquet_reads: AtomicU64::new(0),
             peek_reads: Mutex::new(()),
         })
@@ -210,7 +236,14 @@ impl Store {
         };
         let key = plan.key(plan.source);
         match (&self.cache, caching) {
-            (Some(cache), Caching::Keep) => cache.try_get_with(key, || read(Stop::never())),
+            (Some(cache), Caching::Keep) => cache.try_get_with(key, || {
+                if let Some(grown) = self.grown(plan) {
+                    return Ok(grown);
+                }
+                let frame = read(Stop::never())?;
+                self.hold(plan, &frame);
+                Ok(frame)
+            }),
             (Some(cache), Caching::Peek(stop)) => match cache.get(&key) {
                 Some(frame) => Ok(frame),
                 None => read(stop).map_err(Arc::new),
@@ -246,6 +279,9 @@ impl Store {
         let mut folded_here = None;
         let source = cache
             .try_get_with(plan.key(plan.source), || {
+                if let Some(grown) = self.grown(plan) {
+                    return Ok(grown);
+                }
                 let read = self
                     .stored(plan, Stop::never())
                     .load_with_source(plan.timeframe)?;
@@ -256,10 +292,93 @@ impl Store {
                     &folded(plan, &read.aggregated),
                 );
                 folded_here = Some(read.aggregated);
-                Ok::<_, LoadError>(Arc::new(read.source))
+                let source = Arc::new(read.source);
+                self.hold(plan, &source);
+                Ok::<_, LoadError>(source)
             })
             .map_err(|source| load_error(plan, source))?;
         Ok(folded_here.unwrap_or_else(|| resample(&source, plan.timeframe, plan.zone)))
+    }
+
+    /// The series of `plan` when only part files were added to it since it
+    /// was last read (and that frame is still held): those files read
+    /// alone and joined after its bars. A joined file that cannot be read
+    /// leaves the series as it was, and the fault is kept for whoever
+    /// follows the series ([`Store::faults`]). None when the whole series
+    /// is to be read: the first read, a file changed or removed, or new
+    /// bars that do not all come after the old ones.
+    fn grown(&self, plan: &SeriesPlan) -> Option<Arc<BarFrame>> {
+        let series = (plan.symbol.clone(), plan.source);
+        let held = lock(&self.held);
+        let before = held.get(&series)?;
+        let added = plan.folder.added_since(&before.folder)?.to_vec();
+        let frame = before.frame.upgrade()?;
+        drop(held);
+        let started = Instant::now();
+        let read = StoredSeries {
+            files: &added,
+            ..self.stored(plan, Stop::never())
+        }
+        .load();
+        match read {
+            Ok(new)
+                if frame.len() + new.len()
+                    > usize::try_from(self.config.max_series_rows).unwrap_or(usize::MAX) =>
+            {
+                None
+            }
+            Ok(new)
+                if new
+                    .time()
+                    .first()
+                    .is_none_or(|&t| frame.time().last().is_none_or(|&l| t > l)) =>
+            {
+                self.count_read(
+                    plan,
+                    new.len(),
+                    started,
+                    "read the new part files of a stored series",
+                );
+                let joined = Arc::new(
+                    BarFrame::from_batches(&[
+                        frame.record_batch().clone(),
+                        new.record_batch().clone(),
+                    ])
+                    .ok()?,
+                );
+                self.hold(plan, &joined);
+                Some(joined)
+            }
+            // New bars among the old: the series is read again whole, as the files say.
+            Ok(_) => None,
+            Err(error) => {
+                tracing::error!(symbol = %plan.symbol, timeframe = %plan.source, "{error}; serving the series as it was before it");
+                let fault = SeriesFault {
+                    symbol: plan.symbol.clone(),
+                    timeframe: plan.source,
+                    error: Arc::new(error),
+                };
+                lock(&self.faults).insert(series, fault);
+                Some(frame)
+            }
+        }
+    }
+
+    /// Remembers the files `frame` was read from, for the next read of its series.
+    fn hold(&self, plan: &SeriesPlan, frame: &Arc<BarFrame>) {
+        lock(&self.faults).remove(&(plan.symbol.clone(), plan.source));
+        lock(&self.held).insert(
+            (plan.symbol.clone(), plan.source),
+            Held {
+                folder: plan.folder.clone(),
+                frame: Arc::downgrade(frame),
+            },
+        );
+    }
+
+    /// The series served as they were because their newest files cannot be read.
+    pub fn faults(&self) -> Vec<SeriesFault> {
+        lock(&self.faults).values().cloned().collect()
     }
 
     /// Waits for a peeking read's turn; a read that keeps needs none.
@@ -324,6 +443,11 @@ fn folded(plan: &SeriesPlan, bars: &BarFrame) -> String {
         plan.timeframe,
         bars.len()
     )
+}
+
+/// A lock held only to read or change a map: a panic elsewhere poisons nothing worth refusing.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn load_error(plan: &SeriesPlan, source: Arc<LoadError>) -> Error {

@@ -79,6 +79,11 @@ pub enum Problem {
     BadName { name: String, why: &'static str },
     #[error("already exists; pass --replace to overwrite it")]
     Exists,
+    #[error(
+        "{bars} of the new bars are at or before the series' last bar ({last}): an append adds bars after it; \
+         pass --replace to replace the series' bars from the first new one on"
+    )]
+    NotAfter { bars: usize, last: String },
     #[error("cannot be written: {0}")]
     Write(String),
 }

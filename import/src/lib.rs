@@ -7,8 +7,10 @@
 //! date and a time in two columns. [`Series::new`] sorts the rows, drops
 //! repeated times (the first stays, as when serving), tells the timeframe
 //! from the spacing when none is given, and counts what a user should know
-//! (duplicates, gaps); [`write_series`] writes the file.
+//! (duplicates, gaps); [`write_series`] writes the file, [`append_series`]
+//! adds the newest bars of a series as a part file of their own.
 
+mod append;
 mod columns;
 mod error;
 mod read;
@@ -16,6 +18,7 @@ mod series;
 mod time;
 mod write;
 
+pub use append::{Appended, append_series};
 pub use error::{ImportError, Place, Problem};
 pub use read::{Table, read_csv};
 pub use series::{Gap, Series, duration};

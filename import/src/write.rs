@@ -31,10 +31,7 @@ pub fn write_series(
     name: &str,
     replace: bool,
 ) -> Result<Written, ImportError> {
-    let folder = root
-        .join(folder_name(&symbol.provider)?)
-        .join(folder_name(&symbol.symbol)?)
-        .join(series.timeframe.to_string());
+    let folder = series_folder(root, symbol, series.timeframe)?;
     let path = folder.join(format!("{}.parquet", folder_name(name)?));
     let fail = |problem| ImportError {
         file: path.clone(),
@@ -55,6 +52,18 @@ pub fn write_series(
         .collect();
     beside.sort();
     Ok(Written { path, beside })
+}
+
+/// `<root>/<PROVIDER>/<SYMBOL>/<TIMEFRAME>`, when the names can be folders.
+pub(crate) fn series_folder(
+    root: &Path,
+    symbol: &SymbolId,
+    timeframe: candela_core::Timeframe,
+) -> Result<PathBuf, ImportError> {
+    Ok(root
+        .join(folder_name(&symbol.provider)?)
+        .join(folder_name(&symbol.symbol)?)
+        .join(timeframe.to_string()))
 }
 
 /// `name` if it can be one folder (or file) name of the data root, which
@@ -90,7 +99,9 @@ fn folder_name(name: &str) -> Result<&str, ImportError> {
 /// The series with a `timestamp` column (UTC instants, or naive wall-clock
 /// times that Candela reads in the provider's zone) and the value columns,
 /// a missing value (or a missing volume column) as null.
-fn record_batch(series: &Series) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
+pub(crate) fn record_batch(
+    series: &Series,
+) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
     let zone = match series.kind() {
         TimeKind::Instant => Some("UTC".into()),
         TimeKind::WallClock => None,

@@ -6,7 +6,9 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use candela_core::{SymbolId, Timeframe};
-use candela_import::{ImportError, Series, TimeKind, Written, read_csv, write_series};
+use candela_import::{
+    Appended, ImportError, Series, TimeKind, Written, append_series, read_csv, write_series,
+};
 use chrono::DateTime;
 use chrono_tz::Tz;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -32,6 +34,8 @@ pub struct Request {
     pub time_format: Option<String>,
     pub end_times: bool,
     pub replace: bool,
+    /// Add the bars after the series' last bar, as a part file of their own.
+    pub append: bool,
     /// The data root.
     pub root: PathBuf,
 }
@@ -56,13 +60,24 @@ pub fn run(request: &Request, zones: &dyn Fn(&str) -> Tz) -> Result<usize, Strin
     let files = expand(&request.inputs)?;
     let mut failed = 0;
     for file in &files {
-        match import_file(request, file) {
-            Ok((series, symbol, written)) => {
-                print!(
-                    "{}",
-                    summary(&series, &symbol, &written, zones(&symbol.provider))
-                );
+        let done = read_file(request, file).and_then(|(series, symbol)| {
+            let zone = zones(&symbol.provider);
+            if request.append {
+                let appended =
+                    append_series(&series, &request.root, &symbol, zone, request.replace)?;
+                Ok(appended_summary(&series, &symbol, &appended))
+            } else {
+                let name = file
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let written =
+                    write_series(&series, &request.root, &symbol, &name, request.replace)?;
+                Ok(summary(&series, &symbol, &written, zone))
             }
+        });
+        match done {
+            Ok(text) => print!("{text}"),
             Err(e) => {
                 failed += 1;
                 eprintln!("error: {e}");
@@ -111,7 +126,8 @@ fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(files)
 }
 
-fn import_file(request: &Request, file: &Path) -> Result<(Series, SymbolId, Written), ImportError> {
+/// The bars of one input file, and whose they are.
+fn read_file(request: &Request, file: &Path) -> Result<(Series, SymbolId), ImportError> {
     let stem = file
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -142,8 +158,32 @@ fn import_file(request: &Request, file: &Path) -> Result<(Series, SymbolId, Writ
     );
     progress.finish_and_clear();
     let series = Series::new(table?, request.timeframe, request.end_times)?;
-    let written = write_series(&series, &request.root, &symbol, &stem, request.replace)?;
-    Ok((series, symbol, written))
+    Ok((series, symbol))
+}
+
+/// What an append says: the part file, the bars it added, and what it replaced.
+fn appended_summary(series: &Series, symbol: &SymbolId, appended: &Appended) -> String {
+    let (first, last) = (
+        series.times.first().copied().unwrap_or_default(),
+        series.times.last().copied().unwrap_or_default(),
+    );
+    let show = |t: i64| instant(t, series.kind());
+    let replaced = match appended.replaced {
+        0 => String::new(),
+        n => format!(
+            "; {} bars from {} on replaced, the series written again whole",
+            thousands(n),
+            show(first)
+        ),
+    };
+    format!(
+        "{symbol}: appended {} bars of {}, {} to {}, as {}{replaced}\n",
+        thousands(appended.bars),
+        series.timeframe,
+        show(first),
+        show(last),
+        appended.path.display()
+    )
 }
 
 /// What a user wants to know of an import: where it went, how many bars of
@@ -277,6 +317,7 @@ mod tests {
             time_format: None,
             end_times: false,
             replace: false,
+            append: false,
             root: root.path().to_owned(),
         };
         let failed = run(&request, &|_| Tz::UTC).expect("run");

@@ -106,9 +106,12 @@ struct ImportArgs {
     /// The times are the bars' end times (as in backtrader's intraday files): shift them back one bar
     #[arg(long)]
     end_times: bool,
-    /// Overwrite files imported before
+    /// Overwrite files imported before; with --append, replace the series' bars from the first new one on
     #[arg(long)]
     replace: bool,
+    /// Add the bars after the series' last bar, as a new part file (written, then renamed into place), which a running server reads alone
+    #[arg(long, requires = "symbol")]
+    append: bool,
 }
 
 fn parse_provider_zone(text: &str) -> Result<(String, String), String> {
@@ -206,6 +209,7 @@ fn import(cli: &Cli, args: &ImportArgs) -> Result<(), Box<dyn std::error::Error>
         time_format: args.time_format.clone(),
         end_times: args.end_times,
         replace: args.replace,
+        append: args.append,
         root: config.data.clone(),
     };
     let zone = |provider: &str| {

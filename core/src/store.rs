@@ -165,6 +165,12 @@ impl Store {
         {
             return Arc::clone(&guard.1);
         }
+        self.rescan()
+    }
+
+    /// The catalog scanned now (a watcher saw the data root change); the
+    /// snapshot kept if the root cannot be scanned.
+    pub fn rescan(&self) -> Arc<Catalog> {
         match Catalog::scan(&self.config.root) {
             Ok(fresh) => {
                 let fresh = Arc::new(fresh);
@@ -181,6 +187,11 @@ impl Store {
                     .unwrap_or_default()
             }
         }
+    }
+
+    /// The data root.
+    pub fn root(&self) -> &std::path::Path {
+        &self.config.root
     }
 
     /// The time zone of a provider's naive timestamps and calendar bins.

@@ -15,7 +15,7 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::error::ApiError;
-use crate::routes::{catalog, data, openapi, runs, sql};
+use crate::routes::{catalog, data, openapi, runs, sql, stream};
 use crate::state::AppState;
 use crate::{http_policy, web};
 
@@ -28,6 +28,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/timeframes/{symbol}", get(catalog::timeframes))
         .route("/api/indicators", get(catalog::indicators))
         .route("/api/data", get(data::data))
+        .route("/api/stream", get(stream::stream))
         .route("/api/sql", get(sql::get).post(sql::post))
         .route("/api/runs", get(runs::list))
         .route("/api/runs/{run}", get(runs::detail))

@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use crate::budget::ResponseBudget;
 use crate::http_policy::{HostAllowlist, HttpPolicy};
+use crate::live::LiveConfig;
 use crate::serve::ConnectionLimits;
 use crate::state::DataLimits;
 
@@ -75,6 +76,25 @@ pub struct Config {
     pub api: ApiConfig,
     /// What the listener accepts.
     pub http: HttpConfig,
+    /// How changes of the data root are followed.
+    pub live: LiveSection,
+}
+
+/// `[live]`: how changes of the data root are followed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LiveSection {
+    /// The data root is looked at this often even without file system
+    /// events (network file systems send none), in milliseconds.
+    pub poll_ms: u64,
+}
+
+impl Default for LiveSection {
+    fn default() -> Self {
+        LiveSection {
+            poll_ms: millis(LiveConfig::default().poll),
+        }
+    }
 }
 
 /// `[api]`: the bounds of `/api/data`.
@@ -123,6 +143,8 @@ pub struct HttpConfig {
     pub max_body_kb: usize,
     /// Time answers in flight have to finish on shutdown, in milliseconds.
     pub shutdown_grace_ms: u64,
+    /// Streams of live bars (`/api/stream`) open at once; more are refused.
+    pub max_streams: usize,
 }
 
 impl Default for HttpConfig {
@@ -135,6 +157,7 @@ impl Default for HttpConfig {
             request_timeout_ms: millis(policy.request_timeout),
             max_body_kb: policy.max_body_bytes >> 10,
             shutdown_grace_ms: millis(connections.shutdown_grace),
+            max_streams: LiveConfig::default().max_streams,
         }
     }
 }
@@ -217,6 +240,7 @@ impl Default for Config {
             sql: SqlConfig::default(),
             api: ApiConfig::default(),
             http: HttpConfig::default(),
+            live: LiveSection::default(),
         }
     }
 }
@@ -396,6 +420,19 @@ impl Config {
             hosts: HostAllowlist::new(&http.allowed_hosts),
             request_timeout: Duration::from_millis(http.request_timeout_ms),
             max_body_bytes: http.max_body_kb.saturating_mul(1 << 10),
+        })
+    }
+
+    /// How live bars are followed and streamed, checked.
+    pub fn live(&self) -> Result<LiveConfig, ConfigError> {
+        nonzero(&[
+            ("live.poll_ms", self.live.poll_ms),
+            ("http.max_streams", self.http.max_streams as u64),
+        ])?;
+        Ok(LiveConfig {
+            poll: Duration::from_millis(self.live.poll_ms),
+            max_streams: self.http.max_streams,
+            ..LiveConfig::default()
         })
     }
 

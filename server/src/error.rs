@@ -147,6 +147,11 @@ impl ApiError {
     }
 
     /// A blocking task of the server failed: a bug, not the request's fault.
+    /// The error's body as JSON, as a response would carry it (a stream's `error` event).
+    pub fn body_json(&self) -> String {
+        serde_json::json!({ "error": &*self.detail }).to_string()
+    }
+
     pub fn internal(error: impl std::fmt::Display) -> Self {
         tracing::error!("internal error: {error}");
         ApiError::new(

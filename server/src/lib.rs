@@ -9,6 +9,7 @@ pub mod error;
 pub mod http_policy;
 pub mod import;
 mod json_stream;
+pub mod live;
 pub mod routes;
 pub mod sample_data;
 pub mod sample_runs;

@@ -16,6 +16,7 @@ use candela_plugins::PluginFolder;
 use candela_plugins::folder::FolderError;
 use candela_server::config::{Config, ConfigError, DEFAULT_PLUGINS, DEFAULT_RUNS, ProviderConfig};
 use candela_server::import::{Owner, Request};
+use candela_server::live::Live;
 use candela_server::state::AppState;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
@@ -233,8 +234,10 @@ fn serve(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     let engine = Arc::new(Engine::new(Arc::new(store), config.query_threads)?);
     let indicators = Arc::new(candela_indicators::registry());
     let runs = watch_runs(&config, engine.store())?;
+    let live = Live::follow(Arc::clone(engine.store()), config.live()?)?;
     let state = AppState::new(engine, Arc::clone(&indicators), config.sql_limits()?, runs)?
-        .with_limits(config.data_limits()?, config.http_policy()?);
+        .with_limits(config.data_limits()?, config.http_policy()?)
+        .with_live(live.clone());
     let connections = config.connection_limits()?;
     // Watches the folder for as long as the server runs.
     let _plugins = watch_plugins(&config, &indicators)?;
@@ -250,7 +253,12 @@ fn serve(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
             .map_err(|e| format!("cannot listen on {}: {e}; choose another address with --bind", config.bind))?;
         tracing::info!(data = %config.data.display(), symbols, indicators = indicators.list().len(), "serving http://{}", listener.local_addr()?);
         let app = candela_server::app::router(state);
-        candela_server::serve::serve(listener, app, connections, shutdown_signal()).await;
+        // Streams end as the server stops, rather than hold the shutdown for its grace.
+        let stopping = async move {
+            shutdown_signal().await;
+            live.close();
+        };
+        candela_server::serve::serve(listener, app, connections, stopping).await;
         tracing::info!("stopped");
         Ok::<_, Box<dyn std::error::Error>>(())
     })

@@ -15,6 +15,7 @@ use datafusion::arrow::error::ArrowError;
 use crate::budget::ResponseBudget;
 use crate::error::ApiError;
 use crate::http_policy::HttpPolicy;
+use crate::live::{Live, LiveConfig};
 
 /// The memory all answers in flight may hold together, unless configured.
 pub const DEFAULT_RESPONSE_BUDGET_MB: u64 = 512;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub runs: Option<Arc<RunsFolder>>,
     pub data_limits: DataLimits,
     pub http: HttpPolicy,
+    /// The data root's changes, for streams.
+    pub live: Live,
 }
 
 /// The bounds of `/api/data`.
@@ -96,7 +99,13 @@ impl AppState {
             runs,
             data_limits: DataLimits::default(),
             http: HttpPolicy::default(),
+            live: Live::still(LiveConfig::default()),
         })
+    }
+
+    /// The same state with streams following `live`.
+    pub fn with_live(self, live: Live) -> AppState {
+        AppState { live, ..self }
     }
 
     /// The same state with other bounds for `/api/data` and HTTP.

@@ -353,6 +353,34 @@ pub async fn data(
     json_stream::answer(move |client| respond(Some(client))).await
 }
 
+/// The `/api/data` answer for `symbol` at `timeframe` with `indicators`, of
+/// the bars from `start` on (Unix seconds), or the last `limit`: what a
+/// stream's event holds, encoded.
+pub(crate) async fn answer_text(
+    state: &AppState,
+    symbol: &str,
+    timeframe: &str,
+    indicators: &str,
+    start: Option<i64>,
+    limit: Option<usize>,
+) -> Result<String, ApiError> {
+    let params = DataParams {
+        symbol: Some(symbol.to_owned()),
+        timeframe: Some(timeframe.to_owned()),
+        indicators: Some(indicators.to_owned()),
+        start: start.map(|s| s.to_string()),
+        end: None,
+        limit: limit.map(|l| l.to_string()),
+        compare: None,
+        asof: None,
+    };
+    let response = data(State(state.clone()), Ok(Query(params))).await?;
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .map_err(ApiError::internal)?;
+    String::from_utf8(bytes.to_vec()).map_err(ApiError::internal)
+}
+
 /// The calls of an `indicators` parameter, checked; off the async workers,
 /// since a plugin's check may take as long as its time limit allows.
 async fn resolve_calls(state: &AppState, text: String) -> Result<Vec<ResolvedCall>, ApiError> {

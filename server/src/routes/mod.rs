@@ -8,3 +8,4 @@ pub mod data;
 pub mod openapi;
 pub mod runs;
 pub mod sql;
+pub mod stream;

@@ -1,0 +1,214 @@
+//! Live bars: the data root followed (by its watcher, and a poll for file
+//! systems that send no events), each changed series read again (only its
+//! new part files, see `Store`), and every stream told. What a change
+//! carries is small (which series); each stream computes its own answer
+//! from the store, so nothing is buffered per subscriber.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use candela_core::catalog::FolderState;
+use candela_core::store::Caching;
+use candela_core::watch::{self, Cadence, FolderWatch, WatchError};
+use candela_core::{Store, SymbolId, Timeframe};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, watch as signal};
+
+/// Changes a slow stream may fall behind by before it reads them again whole.
+const CHANGES_KEPT: usize = 256;
+
+/// How live bars are followed and served.
+#[derive(Debug, Clone, Copy)]
+pub struct LiveConfig {
+    /// The data root is looked at this often even without notifications.
+    pub poll: Duration,
+    /// Streams open at once; more are refused (the page then polls).
+    pub max_streams: usize,
+    /// A stream says it is alive this often.
+    pub keep_alive: Duration,
+}
+
+impl Default for LiveConfig {
+    fn default() -> Self {
+        LiveConfig {
+            poll: Duration::from_millis(1_000),
+            max_streams: 1_000,
+            keep_alive: Duration::from_secs(15),
+        }
+    }
+}
+
+/// What changed in the data root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// A series' bars changed: new ones, a replaced file, a removed one.
+    Bars {
+        symbol: SymbolId,
+        timeframe: Timeframe,
+    },
+    /// A new file of a series cannot be read: the series is as it was.
+    Fault {
+        symbol: SymbolId,
+        timeframe: Timeframe,
+        message: String,
+    },
+}
+
+impl Change {
+    pub fn symbol(&self) -> &SymbolId {
+        match self {
+            Change::Bars { symbol, .. } | Change::Fault { symbol, .. } => symbol,
+        }
+    }
+}
+
+/// The live side of the server: changes as they happen, and the streams' bounds.
+#[derive(Debug, Clone)]
+pub struct Live {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    changes: broadcast::Sender<Change>,
+    streams: Arc<Semaphore>,
+    closing: signal::Sender<bool>,
+    config: LiveConfig,
+    _watch: Option<FolderWatch>,
+}
+
+impl Live {
+    /// Follows `store`'s data root for as long as the returned value lives.
+    pub fn follow(store: Arc<Store>, config: LiveConfig) -> Result<Live, WatchError> {
+        let (changes, _) = broadcast::channel(CHANGES_KEPT);
+        let sender = changes.clone();
+        let root = store.root().to_owned();
+        let mut seen = Fingerprints::of(&store);
+        let cadence = Cadence {
+            quiet: Duration::from_millis(20),
+            poll: config.poll,
+            recursive: true,
+        };
+        let watch = watch::follow(&root, "data-root", cadence, move || {
+            for change in seen.update(&store, sender.receiver_count() > 0) {
+                tracing::info!(?change, "data root changed");
+                let _ = sender.send(change);
+            }
+        })?;
+        Ok(Live::with(changes, config, Some(watch)))
+    }
+
+    /// Live bars without a data root to follow (tests, tools): streams are
+    /// served, and nothing changes.
+    pub fn still(config: LiveConfig) -> Live {
+        Live::with(broadcast::channel(CHANGES_KEPT).0, config, None)
+    }
+
+    fn with(
+        changes: broadcast::Sender<Change>,
+        config: LiveConfig,
+        watch: Option<FolderWatch>,
+    ) -> Live {
+        Live {
+            inner: Arc::new(Inner {
+                changes,
+                streams: Arc::new(Semaphore::new(config.max_streams)),
+                closing: signal::channel(false).0,
+                config,
+                _watch: watch,
+            }),
+        }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.inner.changes.subscribe()
+    }
+
+    /// A place for one more stream, if there is one.
+    pub fn stream_permit(&self) -> Option<OwnedSemaphorePermit> {
+        Arc::clone(&self.inner.streams).try_acquire_owned().ok()
+    }
+
+    pub fn config(&self) -> LiveConfig {
+        self.inner.config
+    }
+
+    /// Ends every stream (the server is stopping).
+    pub fn close(&self) {
+        self.inner.closing.send_replace(true);
+    }
+
+    /// Resolves once the streams are to end.
+    pub fn closing(&self) -> signal::Receiver<bool> {
+        self.inner.closing.subscribe()
+    }
+}
+
+/// Each stored series' folder as last seen.
+struct Fingerprints(HashMap<(SymbolId, Timeframe), u64>);
+
+impl Fingerprints {
+    fn of(store: &Store) -> Fingerprints {
+        Fingerprints(scan(store))
+    }
+
+    /// The series changed since the last look. With `read`, each is read
+    /// now (its new part files alone), so that streams find it ready and a
+    /// file that cannot be read is told as a fault.
+    fn update(&mut self, store: &Store, read: bool) -> Vec<Change> {
+        let now = scan(store);
+        let seen = &mut self.0;
+        let mut changes = Vec::new();
+        let gone = seen.keys().filter(|k| !now.contains_key(*k)).cloned();
+        let changed = now
+            .iter()
+            .filter(|(k, v)| seen.get(*k) != Some(*v))
+            .map(|(k, _)| k.clone());
+        let mut touched: Vec<_> = gone.chain(changed).collect();
+        touched.sort();
+        for (symbol, timeframe) in touched {
+            let fault = read
+                .then(|| read_series(store, &symbol, timeframe))
+                .flatten();
+            changes.push(match fault {
+                Some(message) => Change::Fault {
+                    symbol,
+                    timeframe,
+                    message,
+                },
+                None => Change::Bars { symbol, timeframe },
+            });
+        }
+        *seen = now;
+        changes
+    }
+}
+
+/// Every stored series of the data root and its folder's fingerprint; the
+/// store's catalog rescanned, so new symbols are listed at once.
+fn scan(store: &Store) -> HashMap<(SymbolId, Timeframe), u64> {
+    let catalog = store.rescan();
+    let mut out = HashMap::new();
+    for entry in catalog.symbols() {
+        for (&timeframe, dir) in &entry.timeframes {
+            if let Ok(folder) = FolderState::read(catalog.root(), dir) {
+                out.insert((entry.id.clone(), timeframe), folder.fingerprint);
+            }
+        }
+    }
+    out
+}
+
+/// Reads a changed series into the store's cache; the fault if its newest
+/// files cannot be read (the series then as it was).
+fn read_series(store: &Store, symbol: &SymbolId, timeframe: Timeframe) -> Option<String> {
+    let plan = store.plan(&symbol.to_string(), timeframe).ok()?;
+    if let Err(e) = store.source_frame(&plan, &Caching::Keep) {
+        return Some(e.to_string());
+    }
+    store
+        .faults()
+        .into_iter()
+        .find(|f| f.symbol == *symbol && f.timeframe == timeframe)
+        .map(|f| f.error.to_string())
+}

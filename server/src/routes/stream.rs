@@ -1,0 +1,230 @@
+//! `GET /api/stream`: a chart's bars as they change, as Server-Sent Events.
+//! Each event `bars` holds what `/api/data` answers for the bars from the
+//! last one sent on (that one again, as it may have been forming), with the
+//! indicators asked for; its `id` is the last bar's time, so a client that
+//! reconnects (`Last-Event-ID`) misses nothing. A new file that cannot be
+//! read is an `error` event. Streams are bounded (`http.max_streams`); one
+//! whose reader falls behind is dropped rather than buffered for.
+
+use std::convert::Infallible;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::Stream;
+use serde::Deserialize;
+use tokio::sync::{broadcast, mpsc};
+use utoipa::IntoParams;
+
+use crate::error::{ApiError, ErrorBody};
+use crate::live::Change;
+use crate::routes::data::answer_text;
+use crate::state::AppState;
+use crate::time_param::{TimeBound, parse_time};
+
+/// Events a stream holds for its reader; a reader further behind is dropped.
+const EVENTS_AHEAD: usize = 16;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StreamParams {
+    /// `PROVIDER:SYMBOL`, or `SYMBOL` when one provider has it.
+    symbol: Option<String>,
+    /// The chart's timeframe; defaults to the finest stored one.
+    timeframe: Option<String>,
+    /// The chart's indicator calls, as `/api/data` takes them.
+    indicators: Option<String>,
+    /// The last bar the client holds (the forms of `start`): the stream
+    /// starts with the bars from it on. `Last-Event-ID` takes its place on a
+    /// reconnection.
+    since: Option<String>,
+}
+
+/// A chart's bars as they change.
+#[utoipa::path(
+    get, path = "/api/stream", params(StreamParams),
+    responses(
+        (status = 200, description = "`text/event-stream`: events `bars` (the `/api/data` answer of the changed and new bars, `id` the last bar's time) and `error`"),
+        (status = 400, body = ErrorBody, description = "a parameter is missing or invalid"),
+        (status = 404, body = ErrorBody, description = "unknown symbol or indicator"),
+        (status = 422, body = ErrorBody, description = "the timeframe cannot be built from the stored ones"),
+        (status = 503, body = ErrorBody, description = "as many streams are open as `http.max_streams` allows; poll `/api/data` instead"),
+    )
+)]
+pub async fn stream(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Result<Query<StreamParams>, QueryRejection>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let symbol = params.symbol.filter(|s| !s.is_empty()).ok_or_else(|| {
+        ApiError::bad_parameter("symbol", "missing parameter 'symbol', e.g. symbol=NFLX")
+    })?;
+    let timeframe = match params.timeframe.filter(|t| !t.is_empty()) {
+        Some(tf) => tf,
+        None => state.finest_stored(&symbol)?.to_string(),
+    };
+    let indicators = params.indicators.unwrap_or_default();
+    let resumed = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or(params.since);
+    let since = match resumed.as_deref().filter(|t| !t.is_empty()) {
+        Some(text) => {
+            Some(parse_time("since", Some(text), TimeBound::Start)?.div_euclid(1_000_000_000))
+        }
+        None => None,
+    };
+    // The request is checked as /api/data checks it, before the stream opens.
+    let first = answer_text(
+        &state,
+        &symbol,
+        &timeframe,
+        &indicators,
+        since,
+        since.map_or(Some(1), |_| None),
+    )
+    .await?;
+    let id = state
+        .engine
+        .store()
+        .catalog()
+        .resolve(&symbol)
+        .map_err(candela_core::Error::from)?
+        .id
+        .clone();
+    let permit = state.live.stream_permit().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_streams",
+            format!(
+                "{} streams are open, as many as http.max_streams allows; poll /api/data instead, or raise it",
+                state.live.config().max_streams
+            ),
+        )
+        .retry_after(5)
+    })?;
+    let (events, reader) = mpsc::channel::<Event>(EVENTS_AHEAD);
+    let mut changes = state.live.subscribe();
+    let mut closing = state.live.closing();
+    let follow = Follow {
+        state: state.clone(),
+        symbol,
+        timeframe,
+        indicators,
+        last: since,
+    };
+    tokio::spawn(async move {
+        let _permit = permit;
+        let mut follow = follow;
+        if since.is_some() && !follow.send(&events, Some(first)).await {
+            return;
+        }
+        loop {
+            tokio::select! {
+                _ = closing.changed() => return,
+                () = events.closed() => return,
+                change = changes.recv() => match change {
+                    Ok(Change::Bars { symbol, .. }) if symbol == id => {
+                        if !follow.send(&events, None).await {
+                            return;
+                        }
+                    }
+                    Ok(Change::Fault { symbol, message, .. }) if symbol == id => {
+                        let data = serde_json::json!({ "error": { "code": "unreadable_file", "message": message } });
+                        if events.try_send(Event::default().event("error").data(data.to_string())).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(_) => {}
+                    // Fallen behind the changes: the bars since the last sent hold them all.
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        if !follow.send(&events, None).await {
+                            return;
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                },
+            }
+        }
+    });
+    let stream = futures::stream::unfold(reader, |mut reader| async move {
+        reader.recv().await.map(|event| (Ok(event), reader))
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(state.live.config().keep_alive)))
+}
+
+/// One stream's chart, and the last bar it sent.
+struct Follow {
+    state: AppState,
+    symbol: String,
+    timeframe: String,
+    indicators: String,
+    /// Unix seconds.
+    last: Option<i64>,
+}
+
+impl Follow {
+    /// Sends the bars from the last one sent on (`answer`, when already
+    /// computed); false when the stream is to end: its reader is gone, or
+    /// too far behind to be sent more.
+    async fn send(&mut self, events: &mpsc::Sender<Event>, answer: Option<String>) -> bool {
+        let answer = match answer {
+            Some(answer) => Ok(answer),
+            None => {
+                answer_text(
+                    &self.state,
+                    &self.symbol,
+                    &self.timeframe,
+                    &self.indicators,
+                    self.last,
+                    self.last.map_or(Some(1), |_| None),
+                )
+                .await
+            }
+        };
+        let event = match answer {
+            Ok(text) => {
+                let last = last_time(&text);
+                if last.is_none() {
+                    return true; // no bars: nothing to say
+                }
+                self.last = last.or(self.last);
+                let mut event = Event::default().event("bars").data(text);
+                if let Some(id) = self.last {
+                    event = event.id(id.to_string());
+                }
+                event
+            }
+            Err(error) => Event::default().event("error").data(error.body_json()),
+        };
+        match events.try_send(event) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                tracing::warn!(symbol = %self.symbol, "a stream's reader fell {EVENTS_AHEAD} events behind: dropped");
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+}
+
+/// The last bar's time in an `/api/data` answer.
+fn last_time(answer: &str) -> Option<i64> {
+    #[derive(Deserialize)]
+    struct Times {
+        bars: Bars,
+    }
+    #[derive(Deserialize)]
+    struct Bars {
+        time: Vec<i64>,
+    }
+    serde_json::from_str::<Times>(answer)
+        .ok()?
+        .bars
+        .time
+        .last()
+        .copied()
+}

@@ -1,0 +1,268 @@
+//! Live bars over real HTTP: a server on a temporary data root, its watcher
+//! following it, and `/api/stream` read as a browser's EventSource reads it.
+//! A part file renamed into the series folder becomes a `bars` event with
+//! the new bars and their indicator values (what `/api/data` answers for
+//! them); `Last-Event-ID` resumes with nothing missed; a file that cannot
+//! be read is an `error` event naming it, the series unchanged; hidden and
+//! half-written files are not read; streams past `http.max_streams` are
+//! refused; closing the server ends every stream.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use candela_core::synthetic::{continuous_minutes, write_parquet};
+use candela_core::{BarFrame, Engine, Store, StoreConfig};
+use candela_server::live::{Live, LiveConfig};
+use candela_server::state::AppState;
+use candela_sql::SqlLimits;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+const SERIES: &str = "TEST/LIVE/1m";
+const CHART: &str = "symbol=TEST:LIVE&timeframe=5m&indicators=sma(period=3)";
+
+/// One server-sent event.
+#[derive(Debug, Default)]
+struct Event {
+    event: String,
+    id: Option<String>,
+    data: String,
+}
+
+/// A stream being read, line by line.
+struct Stream {
+    lines: tokio::io::Lines<BufReader<TcpStream>>,
+    status: u16,
+}
+
+impl Stream {
+    /// `GET /api/stream?query` with `headers`, over HTTP/1.0 (the body ends with the connection).
+    async fn open(address: &str, query: &str, headers: &str) -> Stream {
+        let mut socket = TcpStream::connect(address).await.expect("connect");
+        let request = format!(
+            "GET /api/stream?{query} HTTP/1.0\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n{headers}\r\n"
+        );
+        socket.write_all(request.as_bytes()).await.expect("request");
+        let mut lines = BufReader::new(socket).lines();
+        let status_line = lines
+            .next_line()
+            .await
+            .expect("read")
+            .expect("a status line");
+        let status = status_line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("status");
+        while let Some(line) = lines.next_line().await.expect("header") {
+            if line.is_empty() {
+                break;
+            }
+        }
+        Stream { lines, status }
+    }
+
+    /// The next event (keep-alive comments skipped), or None when the stream ends or `wait` passes.
+    async fn next(&mut self, wait: Duration) -> Option<Event> {
+        tokio::time::timeout(wait, async {
+            let mut event = Event::default();
+            loop {
+                let line = self.lines.next_line().await.ok()??;
+                if line.is_empty() {
+                    if !event.event.is_empty() || !event.data.is_empty() {
+                        return Some(event);
+                    }
+                    continue;
+                }
+                match line.split_once(':') {
+                    Some(("event", v)) => event.event = v.trim().to_owned(),
+                    Some(("id", v)) => event.id = Some(v.trim().to_owned()),
+                    Some(("data", v)) => event.data.push_str(v.strip_prefix(' ').unwrap_or(v)),
+                    _ => {} // a comment: keep-alive
+                }
+            }
+        })
+        .await
+        .ok()
+        .flatten()
+    }
+
+    /// Whether the server ended the stream within `wait`.
+    async fn ends(&mut self, wait: Duration) -> bool {
+        tokio::time::timeout(wait, async {
+            while let Ok(Some(_)) = self.lines.next_line().await {}
+        })
+        .await
+        .is_ok()
+    }
+}
+
+async fn get(address: &str, path: &str) -> Value {
+    let mut socket = TcpStream::connect(address).await.expect("connect");
+    socket
+        .write_all(format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").as_bytes())
+        .await
+        .expect("request");
+    let mut body = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut socket, &mut body)
+        .await
+        .expect("read");
+    let json = body.split_once("\r\n\r\n").expect("a body").1;
+    serde_json::from_str(json).expect("JSON")
+}
+
+/// Writes `frame` as `name` in the series folder, renamed into place as a writer of live bars does.
+fn add_part(root: &Path, name: &str, frame: &BarFrame) {
+    let partial = root.join(SERIES).join(format!("{name}.partial"));
+    write_parquet(frame, &partial).expect("write");
+    std::fs::rename(&partial, root.join(SERIES).join(name)).expect("rename");
+}
+
+fn times(answer: &Value) -> Vec<i64> {
+    answer["bars"]["time"]
+        .as_array()
+        .expect("times")
+        .iter()
+        .map(|t| t.as_i64().expect("a time"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_part_file_reaches_every_stream_and_nothing_is_missed() {
+    let bars = continuous_minutes(3_000, 7);
+    let dir = tempfile::tempdir().expect("root");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join(SERIES)).expect("folder");
+    write_parquet(
+        &bars.slice(0..2_000),
+        &root.join(SERIES).join("part-0.parquet"),
+    )
+    .expect("write");
+
+    let store = Arc::new(Store::open(StoreConfig::new(root)).expect("store"));
+    let config = LiveConfig {
+        poll: Duration::from_millis(200),
+        max_streams: 3,
+        keep_alive: Duration::from_millis(300),
+    };
+    let live = Live::follow(Arc::clone(&store), config).expect("follow");
+    let engine = Arc::new(Engine::new(store, 2).expect("engine"));
+    let state = AppState::new(
+        engine,
+        Arc::new(candela_indicators::registry()),
+        SqlLimits::default(),
+        None,
+    )
+    .expect("state")
+    .with_live(live.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address").to_string();
+    tokio::spawn(async move { axum::serve(listener, candela_server::app::router(state)).await });
+
+    let before = get(&address, &format!("/api/data?{CHART}")).await;
+    let last = *times(&before).last().expect("bars");
+    let mut stream = Stream::open(&address, &format!("{CHART}&since={last}"), "").await;
+    assert_eq!(stream.status, 200);
+    let first = stream
+        .next(Duration::from_secs(5))
+        .await
+        .expect("the first event");
+    assert_eq!(first.event, "bars");
+    assert_eq!(
+        first.id.as_deref(),
+        Some(last.to_string().as_str()),
+        "the stream starts at the bar the client holds"
+    );
+
+    // A part file renamed into place: one event with the changed and the new bars.
+    add_part(root, "part-1.parquet", &bars.slice(2_000..2_600));
+    let event = stream
+        .next(Duration::from_secs(5))
+        .await
+        .expect("a bars event after the rename");
+    assert_eq!(event.event, "bars");
+    let sent: Value = serde_json::from_str(&event.data).expect("JSON");
+    let after = get(&address, &format!("/api/data?{CHART}&start={last}")).await;
+    assert_eq!(
+        sent, after,
+        "the event holds what /api/data answers from the last bar held on"
+    );
+    let new_last = *times(&sent).last().expect("bars");
+    assert!(
+        times(&sent).len() > 100 && times(&sent)[0] == last,
+        "the last bar again, and the new ones"
+    );
+    assert_eq!(event.id, Some(new_last.to_string()));
+
+    // Reconnecting with Last-Event-ID at the old bar: nothing missed.
+    let mut again = Stream::open(&address, CHART, &format!("Last-Event-ID: {last}\r\n")).await;
+    let resumed = again
+        .next(Duration::from_secs(5))
+        .await
+        .expect("a resumed event");
+    let resumed: Value = serde_json::from_str(&resumed.data).expect("JSON");
+    assert_eq!(
+        resumed, after,
+        "a resumed stream starts from the Last-Event-ID"
+    );
+
+    // Files being written and hidden files are not read; a keep-alive comes meanwhile.
+    write_parquet(
+        &bars.slice(2_600..2_800),
+        &root.join(SERIES).join("part-2.parquet.partial"),
+    )
+    .expect("partial");
+    write_parquet(
+        &bars.slice(2_600..2_800),
+        &root.join(SERIES).join(".part-2.parquet"),
+    )
+    .expect("hidden");
+    assert!(
+        stream.next(Duration::from_secs(1)).await.is_none(),
+        "no event for files not in place"
+    );
+    std::fs::remove_file(root.join(SERIES).join("part-2.parquet.partial")).expect("rm");
+    std::fs::remove_file(root.join(SERIES).join(".part-2.parquet")).expect("rm");
+
+    // A file that cannot be read: an error event naming it; the series unchanged.
+    std::fs::write(
+        root.join(SERIES).join("part-3.parquet"),
+        b"not parquet at all",
+    )
+    .expect("bad");
+    let error = stream
+        .next(Duration::from_secs(5))
+        .await
+        .expect("an error event");
+    assert_eq!(error.event, "error");
+    assert!(
+        error.data.contains("part-3.parquet"),
+        "the error names the file: {}",
+        error.data
+    );
+    let unchanged = get(&address, &format!("/api/data?{CHART}&start={last}")).await;
+    assert_eq!(unchanged, after, "nothing lost: the series as it was");
+
+    // At most max_streams at once: two open, one more fits, the next is refused.
+    let _third = Stream::open(&address, CHART, "").await;
+    let refused = Stream::open(&address, CHART, "").await;
+    assert_eq!(
+        refused.status, 503,
+        "past http.max_streams, a stream is refused"
+    );
+
+    // Closing the server ends every stream.
+    live.close();
+    assert!(
+        stream.ends(Duration::from_secs(3)).await,
+        "the stream ends when the server closes"
+    );
+    assert!(
+        again.ends(Duration::from_secs(3)).await,
+        "every stream does"
+    );
+}

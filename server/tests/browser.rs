@@ -2,7 +2,7 @@
 //! Playwright's `playwright-core`), against this server on the sample data
 //! plus a million-bar history and the sample backtest runs (two on NFLX,
 //! 10,000 trades on the long history), with a watched plugin folder that a
-//! script drops a plugin into.
+//! script drops a plugin into, and the data root followed for live bars.
 //! Needs `npm ci` in `web/` and `/usr/bin/chromium` (or `CHROMIUM=path`);
 //! `.ci/run` installs both.
 
@@ -12,6 +12,7 @@ use std::sync::Arc;
 use candela_backtest::{FileLimits, RunsFolder};
 use candela_core::{Engine, Store, StoreConfig};
 use candela_plugins::PluginFolder;
+use candela_server::live::{Live, LiveConfig};
 use candela_server::state::AppState;
 use candela_sql::SqlLimits;
 
@@ -46,6 +47,8 @@ async fn chart_page_works_in_headless_chromium() {
         FileLimits::default(),
     )
     .expect("runs folder");
+    let live =
+        Live::follow(Arc::clone(&store), LiveConfig::default()).expect("follow the data root");
     let engine = Arc::new(Engine::new(store, 2).expect("engine"));
     let indicators = Arc::new(candela_indicators::registry());
     let plugins = tempfile::tempdir().expect("plugin folder");
@@ -65,13 +68,18 @@ async fn chart_page_works_in_headless_chromium() {
         SqlLimits::default(),
         Some(Arc::new(runs)),
     )
-    .expect("sql");
+    .expect("sql")
+    .with_live(live);
     tokio::spawn(async move { axum::serve(listener, candela_server::app::router(state)).await });
 
     // One script per concern, one after the other: two Chromiums at once
     // on a small machine only make both slow.
     let plugin_args = [plugins.path().to_path_buf(), hma];
     let long = ["SYNTH:LONG".into()];
+    let live_args = [
+        data.path().to_path_buf(),
+        env!("CARGO_BIN_EXE_candela").into(),
+    ];
     for (script, extra) in [
         ("tests/smoke.mjs", &[][..]),
         ("tests/indicators.mjs", &[]),
@@ -81,6 +89,7 @@ async fn chart_page_works_in_headless_chromium() {
         ("tests/sql.mjs", &[]),
         ("tests/runs.mjs", &[]),
         ("tests/replay.mjs", &[]),
+        ("tests/live.mjs", &live_args),
     ] {
         let (web, url, chromium) = (repo.join("web"), url.clone(), chromium.clone());
         let extra = extra.to_vec();

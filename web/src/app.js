@@ -2,7 +2,8 @@
 // Candela's chart page: puts the parts together. The view (./view.js) is
 // what is on the chart, as the link says it; the controllers change it and
 // draw it: the chart and its paging (./chart-controller.js), the runs
-// (./run-controller.js) and the replay (./replay-controller.js). Here: the toolbar's buttons, the shortcuts, the
+// (./run-controller.js), the replay (./replay-controller.js) and live bars
+// (./live-controller.js). Here: the toolbar's buttons, the shortcuts, the
 // catalog kept fresh, and the start from the link or the remembered layout.
 import { ApiError, api, errorPlace } from './api.js';
 import { PriceChart } from './chart.js';
@@ -15,6 +16,7 @@ import { RunController, linkedRun } from './run-controller.js';
 import { RunData } from './run-data.js';
 import { RunPanel } from './run-panel.js';
 import { ReplayController } from './replay-controller.js';
+import { LiveController } from './live-controller.js';
 import { compareCandidates } from './runs.js';
 import { installShortcuts, toggleHelp } from './shortcuts.js';
 import { SqlConsole } from './sql-console.js';
@@ -76,6 +78,7 @@ const charts = new ChartController({
     loaded: () => {
       runs.load();
       replay.reattach();
+      live.follow();
     },
     paged: (history, added) => runs.paged(history, added),
   },
@@ -86,6 +89,7 @@ const runs = new RunController({
   afterLoad: () => replay.rejoin(),
 });
 const replay = new ReplayController({ view, catalog, chart, charts, runs, errors });
+const live = new LiveController({ chart, charts, runs, replay, errors });
 
 // Tests and the console reach the live chart through this handle.
 window.candela = { chart, panel, view, catalog, history: () => charts.shown, trades: overlay, runPanel, run: () => runs.shown, replay };

@@ -18,6 +18,18 @@ export class RunCurve {
     this.drawdown = new Array(length).fill(null);
   }
 
+  /**
+   * The history now holds `length` bars, the newest without a value yet: in
+   * place, as `prepend`.
+   * @param {number} length
+   */
+  grow(length) {
+    while (this.equity.length < length) this.equity.push(null);
+    while (this.drawdown.length < length) this.drawdown.push(null);
+    this.equity.length = length;
+    this.drawdown.length = length;
+  }
+
   get length() {
     return this.equity.length;
   }

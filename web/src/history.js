@@ -31,6 +31,11 @@ export class BarHistory {
     this.source = response.source;
     this.bars = response.bars;
     this.indicators = response.indicators;
+    // Where the first answer's values were computed from: newer values are
+    // asked for on the same window, so that a bar sent again is the same
+    // to the last bit (a rolling sum's rounding follows where it started).
+    /** @type {number | undefined} */
+    this.origin = response.bars.time[0];
     /** @type {import('./api.js').ComparedSeries[]} */
     this.compare = response.compare ?? [];
     // The series begins here; or loading older bars failed (not retried
@@ -90,6 +95,46 @@ export class BarHistory {
       mine.close = (older.compare?.[i].close ?? []).concat(mine.close);
     });
     return count;
+  }
+
+  /**
+   * Joins newer bars at the end (a live stream's answer): the held bars
+   * from its first one on are replaced by its bars (the last held may have
+   * been forming), in place. Returns the index of the first bar that
+   * changed; -1 when it holds none. Compared symbols get no closes there.
+   * Bars of `newer` before `since` (a poll's answer from the origin on) are
+   * left out.
+   * @param {DataResponse} newer
+   * @param {number} [since] Unix seconds
+   * @returns {number}
+   */
+  append(newer, since = -Infinity) {
+    const skip = barIndex(newer.bars.time, since - 1) + 1;
+    const total = newer.bars.time.length;
+    const count = total - skip;
+    if (count <= 0) return -1;
+    this.indicators.forEach((mine, i) => {
+      const theirs = newer.indicators[i];
+      if (theirs?.key !== mine.key) throw new Error(`the newer bars lack ${mine.key}`);
+      for (const name of Object.keys(mine.outputs)) {
+        if (theirs.outputs[name]?.length !== total) throw new Error(`the newer bars lack ${mine.key} ${name}`);
+      }
+    });
+    const at = barIndex(this.bars.time, newer.bars.time[skip] - 1) + 1;
+    const join = (/** @type {(number | null)[]} */ mine, /** @type {readonly (number | null)[]} */ theirs) => {
+      mine.length = at;
+      for (let i = skip; i < total; i++) mine.push(theirs[i]);
+    };
+    const { bars } = this;
+    join(bars.time, newer.bars.time);
+    for (const column of VALUE_COLUMNS) join(bars[column], newer.bars[column]);
+    this.indicators.forEach((mine, i) => {
+      const theirs = newer.indicators[i];
+      for (const name of Object.keys(mine.outputs)) join(mine.outputs[name], theirs.outputs[name]);
+      if (mine.from && theirs.from) join(mine.from, theirs.from);
+    });
+    for (const mine of this.compare) join(mine.close, new Array(total).fill(null));
+    return at;
   }
 }
 

@@ -298,6 +298,19 @@ export class RunController {
   }
 
   /**
+   * Newer bars joined the history on the chart from index `from` on (live
+   * bars): the curves grow with it and are filled there.
+   * @param {BarHistory} history
+   * @param {number} from
+   */
+  grown(history, from) {
+    const view = this.shown?.history === history ? this.shown : null;
+    if (!view) return;
+    for (const curve of view.curves) curve.grow(history.length);
+    this.fillEquity(view, from, history.length - 1);
+  }
+
+  /**
    * Fills the runs' curves for history bars `from` to `to` (their stretch
    * as the API samples it on the chart's timeframe), then redraws them.
    * @param {RunView} view

@@ -88,6 +88,7 @@ try {
   check((await page.locator('.active-item .label').first().innerText()) === 'SMA 5 · 1d · close', 'so does the list of indicators');
   const dailyApi = await api(`symbol=${NFLX}&timeframe=1h&indicators=sma(period=5,timeframe=1d)&limit=5000`);
   const wanted = new Map(dailyApi.bars.time.map((t, i) => [t, dailyApi.indicators[0].outputs.sma[i]]));
+  console.log('DEBUG', daily.outputs.sma.points.length, dailyApi.bars.time.length, JSON.stringify(daily.outputs.sma.points.filter(([t, v]) => wanted.get(t) !== v).slice(0, 5).map(([t, v]) => [t, v, wanted.get(t)])));
   check(daily.outputs.sma.points.length > 100 && daily.outputs.sma.points.every(([t, v]) => wanted.get(t) === v), 'the steps are the API\'s values, bar for bar');
   const froms = new Set(dailyApi.indicators[0].from?.filter((f) => f !== null));
   check(froms.size > 20 && froms.size < daily.outputs.sma.points.length / 3, `each value holds for the hours of its day (${froms.size} days)`);

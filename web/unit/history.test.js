@@ -133,3 +133,31 @@ test('dataQuery leaves out what is not asked', () => {
   );
   assert.equal(dataQuery({ symbol: 'X', timeframe: '1d', compare: 'AAPL,ALPACA:EXPE', limit: 5 }), '/api/data?symbol=X&timeframe=1d&compare=AAPL%2CALPACA%3AEXPE&limit=5');
 });
+
+test('newer bars join at the end in place: the last held bar replaced, the new ones after, compared closes empty there', () => {
+  const minutes = (/** @type {number} */ from, /** @type {number} */ n) => Array.from({ length: n }, (_, i) => (from + i) * 60);
+  const history = new BarHistory({ symbol: 'ALPACA:NFLX', timeframe: '1m', indicators: 'sma(period=3),macd(fast=12,slow=26,signal=9)', compare: 'ALPACA:EXPE' }, page(minutes(0, 10)));
+  const { time, close } = history.bars;
+  const sma = history.indicators[0].outputs.sma;
+  const newer = page(minutes(9, 4));
+  newer.bars.close[0] = 999; // the forming bar, as it now is
+  delete newer.compare;
+  assert.equal(history.append(newer), 9, 'the first bar that changed');
+  assert.equal(history.length, 13);
+  assert.equal(history.bars.time, time, 'the same arrays, grown in place');
+  assert.equal(history.indicators[0].outputs.sma, sma);
+  assert.deepEqual(history.bars.time, minutes(0, 13));
+  assert.equal(close[9], 999);
+  assert.deepEqual(history.indicators[1].outputs.signal.slice(9), newer.indicators[1].outputs.signal);
+  assert.deepEqual(history.compare[0].close.slice(10), [null, null, null]);
+  assert.equal(history.compare[0].close.length, 13);
+  assert.equal(history.append(page([])), -1, 'nothing new');
+  const polled = page(minutes(0, 14));
+  assert.equal(history.append(polled, 12 * 60), 12, 'a poll from the origin joins from `since` on');
+  assert.equal(history.length, 14);
+  assert.deepEqual(history.bars.time, minutes(0, 14));
+  const lacking = page(minutes(14, 2));
+  lacking.indicators.pop();
+  assert.throws(() => history.append(lacking), /lack/);
+  assert.equal(history.length, 14, 'a bad answer leaves the history as it was');
+});

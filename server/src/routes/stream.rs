@@ -39,6 +39,11 @@ pub struct StreamParams {
     /// starts with the bars from it on. `Last-Event-ID` takes its place on a
     /// reconnection.
     since: Option<String>,
+    /// The first bar of the window the client's indicator values were
+    /// computed on (its first `/api/data` answer): the stream computes its
+    /// values on the same window, so a bar sent again is the same to the
+    /// last bit (a rolling sum's rounding follows where it started).
+    origin: Option<String>,
 }
 
 /// A chart's bars as they change.
@@ -71,27 +76,28 @@ pub async fn stream(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
         .or(params.since);
-    let since = match resumed.as_deref().filter(|t| !t.is_empty()) {
-        Some(text) => {
-            Some(parse_time("since", Some(text), TimeBound::Start)?.div_euclid(1_000_000_000))
-        }
-        None => None,
+    let seconds = |name: &'static str, text: Option<&str>| match text.filter(|t| !t.is_empty()) {
+        Some(text) => parse_time(name, Some(text), TimeBound::Start)
+            .map(|t| Some(t.div_euclid(1_000_000_000))),
+        None => Ok(None),
+    };
+    let since = seconds("since", resumed.as_deref())?;
+    let origin = seconds("origin", params.origin.as_deref())?;
+    let mut follow = Follow {
+        state: state.clone(),
+        symbol,
+        timeframe,
+        indicators,
+        origin,
+        last: since,
     };
     // The request is checked as /api/data checks it, before the stream opens.
-    let first = answer_text(
-        &state,
-        &symbol,
-        &timeframe,
-        &indicators,
-        since,
-        since.map_or(Some(1), |_| None),
-    )
-    .await?;
+    let first = follow.answer().await?;
     let id = state
         .engine
         .store()
         .catalog()
-        .resolve(&symbol)
+        .resolve(&follow.symbol)
         .map_err(candela_core::Error::from)?
         .id
         .clone();
@@ -109,16 +115,8 @@ pub async fn stream(
     let (events, reader) = mpsc::channel::<Event>(EVENTS_AHEAD);
     let mut changes = state.live.subscribe();
     let mut closing = state.live.closing();
-    let follow = Follow {
-        state: state.clone(),
-        symbol,
-        timeframe,
-        indicators,
-        last: since,
-    };
     tokio::spawn(async move {
         let _permit = permit;
-        let mut follow = follow;
         if since.is_some() && !follow.send(&events, Some(first)).await {
             return;
         }
@@ -162,28 +160,38 @@ struct Follow {
     symbol: String,
     timeframe: String,
     indicators: String,
+    /// Where the client's values were computed from (Unix seconds).
+    origin: Option<i64>,
     /// Unix seconds.
     last: Option<i64>,
 }
 
 impl Follow {
+    /// The `/api/data` answer of the bars from the last sent on (the last
+    /// bar alone before any), computed from the client's origin if known.
+    async fn answer(&self) -> Result<String, ApiError> {
+        let (state, symbol, timeframe, indicators) =
+            (&self.state, &self.symbol, &self.timeframe, &self.indicators);
+        match (self.origin, self.last) {
+            (Some(origin), Some(last)) if origin <= last => {
+                let text =
+                    answer_text(state, symbol, timeframe, indicators, Some(origin), None).await?;
+                from_bar(&text, last)
+            }
+            (_, Some(last)) => {
+                answer_text(state, symbol, timeframe, indicators, Some(last), None).await
+            }
+            (_, None) => answer_text(state, symbol, timeframe, indicators, None, Some(1)).await,
+        }
+    }
+
     /// Sends the bars from the last one sent on (`answer`, when already
     /// computed); false when the stream is to end: its reader is gone, or
     /// too far behind to be sent more.
     async fn send(&mut self, events: &mpsc::Sender<Event>, answer: Option<String>) -> bool {
         let answer = match answer {
             Some(answer) => Ok(answer),
-            None => {
-                answer_text(
-                    &self.state,
-                    &self.symbol,
-                    &self.timeframe,
-                    &self.indicators,
-                    self.last,
-                    self.last.map_or(Some(1), |_| None),
-                )
-                .await
-            }
+            None => self.answer().await,
         };
         let event = match answer {
             Ok(text) => {
@@ -209,6 +217,37 @@ impl Follow {
             Err(mpsc::error::TrySendError::Closed(_)) => false,
         }
     }
+}
+
+/// An `/api/data` answer cut to its bars from time `from` on (Unix seconds):
+/// every column of the bars, each indicator's outputs and higher-bar starts.
+fn from_bar(answer: &str, from: i64) -> Result<String, ApiError> {
+    use serde_json::Value;
+    let mut value: Value = serde_json::from_str(answer).map_err(ApiError::internal)?;
+    let times: Vec<i64> = value["bars"]["time"]
+        .as_array()
+        .map(|t| t.iter().filter_map(Value::as_i64).collect())
+        .unwrap_or_default();
+    let skip = times.partition_point(|&t| t < from);
+    let cut = |column: &mut Value| {
+        if let Some(values) = column.as_array_mut() {
+            values.drain(..skip.min(values.len()));
+        }
+    };
+    if let Some(bars) = value["bars"].as_object_mut() {
+        bars.values_mut().for_each(cut);
+    }
+    if let Some(indicators) = value["indicators"].as_array_mut() {
+        for indicator in indicators {
+            if let Some(outputs) = indicator["outputs"].as_object_mut() {
+                outputs.values_mut().for_each(cut);
+            }
+            if let Some(from) = indicator.get_mut("from") {
+                cut(from);
+            }
+        }
+    }
+    Ok(value.to_string())
 }
 
 /// The last bar's time in an `/api/data` answer.

@@ -34,7 +34,71 @@ impl RunSet {
     pub fn get(&self, id: &str) -> Option<&Result<Arc<Run>, RunError>> {
         self.runs.get(id)
     }
+
+    /// What changed from `earlier` to this set, by run name. A run read
+    /// again from changed files is changed even when it reads the same.
+    pub fn changes_since(&self, earlier: &RunSet) -> Vec<RunChange> {
+        let removed = earlier
+            .runs
+            .keys()
+            .filter(|id| !self.runs.contains_key(*id))
+            .map(|id| RunChange {
+                run: id.clone(),
+                kind: RunChangeKind::Removed,
+            });
+        let now = self.runs.iter().filter_map(|(id, result)| {
+            let kind = match (earlier.runs.get(id), result) {
+                (Some(Ok(was)), Ok(is)) if Arc::ptr_eq(was, is) => return None,
+                (Some(Err(was)), Err(is)) if was == is => return None,
+                (_, Err(_)) => RunChangeKind::Broken,
+                (None, Ok(_)) => RunChangeKind::Added,
+                (Some(_), Ok(_)) => RunChangeKind::Changed,
+            };
+            Some(RunChange {
+                run: id.clone(),
+                kind,
+            })
+        });
+        let mut changes: Vec<RunChange> = removed.chain(now).collect();
+        changes.sort_by(|a, b| a.run.cmp(&b.run));
+        changes
+    }
 }
+
+/// One run's change between two sets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunChange {
+    /// The run's folder name.
+    pub run: String,
+    pub kind: RunChangeKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunChangeKind {
+    /// A new run that can be shown.
+    Added,
+    /// A run read again (its files changed), or mended, that can be shown.
+    Changed,
+    /// A run, new or known, that cannot be shown now.
+    Broken,
+    /// A run whose folder is gone.
+    Removed,
+}
+
+impl RunChangeKind {
+    /// The name the API gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunChangeKind::Added => "added",
+            RunChangeKind::Changed => "changed",
+            RunChangeKind::Broken => "broken",
+            RunChangeKind::Removed => "removed",
+        }
+    }
+}
+
+/// Told each new set of runs that differs from the one before.
+type Listener = Box<dyn Fn(&Arc<RunSet>) + Send + Sync>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FolderError {
@@ -58,6 +122,17 @@ pub struct RunsFolder {
 struct Shared {
     scanner: Mutex<Scanner>,
     current: RwLock<Arc<RunSet>>,
+    listeners: Listeners,
+}
+
+#[derive(Default)]
+struct Listeners(Mutex<Vec<Listener>>);
+
+impl std::fmt::Debug for Listeners {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let count = self.0.lock().map_or(0, |l| l.len());
+        write!(f, "{count} listeners")
+    }
 }
 
 impl RunsFolder {
@@ -80,6 +155,7 @@ impl RunsFolder {
                 symbols: Vec::new(),
             }),
             current: RwLock::new(Arc::default()),
+            listeners: Listeners::default(),
         });
         let summary = shared.rescan();
         tracing::info!(folder = %dir.display(), "runs: {summary}");
@@ -110,13 +186,37 @@ impl RunsFolder {
     pub fn rescan(&self) -> String {
         self.shared.rescan()
     }
+
+    /// Calls `listener` with each new set of runs that differs from the
+    /// one before (a run added, read again, broken or removed), on the
+    /// watching thread: it should only pass the set on.
+    pub fn on_change(&self, listener: impl Fn(&Arc<RunSet>) + Send + Sync + 'static) {
+        self.shared
+            .listeners
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Box::new(listener));
+    }
 }
 
 impl Shared {
     fn rescan(&self) -> String {
         let mut scanner = self.scanner.lock().unwrap_or_else(PoisonError::into_inner);
         let (set, summary) = scanner.rescan();
-        *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(set);
+        let set = Arc::new(set);
+        let earlier = std::mem::replace(
+            &mut *self.current.write().unwrap_or_else(PoisonError::into_inner),
+            Arc::clone(&set),
+        );
+        if !set.changes_since(&earlier).is_empty() {
+            let listeners = self
+                .listeners
+                .0
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            listeners.iter().for_each(|listener| listener(&set));
+        }
         summary
     }
 }

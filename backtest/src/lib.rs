@@ -19,7 +19,7 @@ mod trades;
 
 pub use equity::EquityCurve;
 pub use error::{Place, Problem, Row, RunError};
-pub use folder::{FolderError, RunSet, RunsFolder};
+pub use folder::{FolderError, RunChange, RunChangeKind, RunSet, RunsFolder};
 pub use manifest::Manifest;
 pub use run::{EQUITY_FILES, MANIFEST_FILE, Run, TRADES_FILES};
 pub use stats::Stats;

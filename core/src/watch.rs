@@ -70,7 +70,14 @@ pub fn follow(
         .spawn(move || {
             loop {
                 match changes.recv_timeout(cadence.poll) {
-                    Ok(()) => while changes.recv_timeout(cadence.quiet).is_ok() {},
+                    // Quiet after a burst, but never longer than a poll: a
+                    // folder written to without pause is still read.
+                    Ok(()) => {
+                        let burst = std::time::Instant::now();
+                        while burst.elapsed() < cadence.poll
+                            && changes.recv_timeout(cadence.quiet).is_ok()
+                        {}
+                    }
                     Err(mpsc::RecvTimeoutError::Timeout) => {}
                     Err(mpsc::RecvTimeoutError::Disconnected) => return,
                 }

@@ -31,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/stream", get(stream::stream))
         .route("/api/sql", get(sql::get).post(sql::post))
         .route("/api/runs", get(runs::list))
+        .route("/api/runs/stream", get(stream::runs))
         .route("/api/runs/{run}", get(runs::detail))
         .route("/api/runs/{run}/trades", get(runs::trades))
         .route("/api/runs/{run}/equity", get(runs::equity))

@@ -2,12 +2,14 @@
 //! systems that send no events), each changed series read again (only its
 //! new part files, see `Store`), and every stream told. What a change
 //! carries is small (which series); each stream computes its own answer
-//! from the store, so nothing is buffered per subscriber.
+//! from the store, so nothing is buffered per subscriber. The runs folder's
+//! sets of runs are passed on the same way, for `/api/runs/stream`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use candela_backtest::{RunSet, RunsFolder};
 use candela_core::catalog::FolderState;
 use candela_core::store::Caching;
 use candela_core::watch::{self, Cadence, FolderWatch, WatchError};
@@ -71,6 +73,8 @@ pub struct Live {
 #[derive(Debug)]
 struct Inner {
     changes: broadcast::Sender<Change>,
+    /// The runs as last read; streams diff each against the one they sent.
+    runs: signal::Sender<Arc<RunSet>>,
     streams: Arc<Semaphore>,
     closing: signal::Sender<bool>,
     config: LiveConfig,
@@ -112,6 +116,7 @@ impl Live {
         Live {
             inner: Arc::new(Inner {
                 changes,
+                runs: signal::channel(Arc::default()).0,
                 streams: Arc::new(Semaphore::new(config.max_streams)),
                 closing: signal::channel(false).0,
                 config,
@@ -122,6 +127,20 @@ impl Live {
 
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.inner.changes.subscribe()
+    }
+
+    /// Passes on `folder`'s runs each time they change.
+    pub fn follow_runs(&self, folder: &RunsFolder) {
+        let runs = self.inner.runs.clone();
+        runs.send_replace(folder.snapshot());
+        folder.on_change(move |set| {
+            runs.send_replace(Arc::clone(set));
+        });
+    }
+
+    /// The runs, marked changed each time the runs folder's are.
+    pub fn runs(&self) -> signal::Receiver<Arc<RunSet>> {
+        self.inner.runs.subscribe()
     }
 
     /// A place for one more stream, if there is one.

@@ -103,8 +103,11 @@ impl AppState {
         })
     }
 
-    /// The same state with streams following `live`.
+    /// The same state with streams following `live`, and `live` the runs.
     pub fn with_live(self, live: Live) -> AppState {
+        if let Some(runs) = &self.runs {
+            live.follow_runs(runs);
+        }
         AppState { live, ..self }
     }
 

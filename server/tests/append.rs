@@ -1,7 +1,8 @@
 //! `candela import --append`: the newest bars of a series as a part file of
 //! their own, beside its files; bars not after its last bar refused (nothing
 //! written) unless `--replace`, which keeps its bars before the first new
-//! one. The series read back equals the bars written, over several seeds.
+//! one. The series read back equals the bars written, over several seeds;
+//! and `candela_runs.append_bars` (Python) writes what the command writes.
 
 use std::path::Path;
 use std::process::Command;
@@ -135,5 +136,108 @@ fn appended_bars_are_a_part_file_of_their_own_and_never_rewrite_the_past_unasked
             expected,
             "seed {seed}: replaced from the first new bar on"
         );
+    }
+}
+
+/// The Python of `cargo xtask test`'s venv (`CANDELA_PYTHON`), checked to have the package.
+fn python() -> String {
+    let python = std::env::var("CANDELA_PYTHON").unwrap_or_else(|_| "python3".into());
+    let ready = Command::new(&python)
+        .args(["-c", "import pandas, pyarrow, candela_runs"])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ready,
+        "append_bars needs pandas, pyarrow and candela_runs: run `cargo xtask test` (which makes \
+         a virtual environment), or set CANDELA_PYTHON to a Python with \
+         `pip install -r python/tests/requirements.txt ./python`"
+    );
+    python
+}
+
+/// `candela_runs.append_bars` of `file`'s bars into `root`: what it printed.
+fn append_in_python(root: &Path, file: &Path, extra: &[&str]) -> serde_json::Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../python/tests/append_bars.py");
+    let out = Command::new(python())
+        .arg(script)
+        .arg(root)
+        .args(["TEST:APPEND", "1h"])
+        .arg(file)
+        .args(extra)
+        .output()
+        .expect("python");
+    assert!(
+        out.status.success(),
+        "append_bars.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+#[test]
+fn append_bars_in_python_writes_what_candela_import_append_writes() {
+    for seed in [4_u64, 5, 6] {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let dir = tempfile::tempdir().expect("tmp");
+        let (cli, py) = (dir.path().join("cli"), dir.path().join("py"));
+        let column: &[&str] = if seed % 2 == 0 { &["--column"] } else { &[] };
+        let file = |name: &str, text: String| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).expect("csv");
+            path
+        };
+        let first = rng.random_range(50..200);
+        let history = file("history.csv", csv(0, first, seed).0);
+        for root in [&cli, &py] {
+            assert!(import(root, &history, &[]).status.success());
+        }
+
+        // Two appends, one after the other, as live bars come.
+        let mut next = first;
+        for part in 0..2 {
+            let count = rng.random_range(1..30);
+            let more = file(
+                &format!("more-{part}.csv"),
+                csv(next, count, seed + 10 + part).0,
+            );
+            next += count;
+            assert!(import(&cli, &more, &["--append"]).status.success());
+            let written = append_in_python(&py, &more, column);
+            assert!(written["path"].is_string(), "seed {seed}: {written}");
+            assert_eq!(served(&py), served(&cli), "seed {seed}: the same series");
+            assert_eq!(files(&py), files(&cli), "seed {seed}: the same part files");
+            assert!(
+                !files(&py).iter().any(|f| f.starts_with('.')),
+                "seed {seed}: nothing staged left"
+            );
+        }
+
+        // Overlapping bars: refused alike, nothing written; then replaced alike.
+        let back = rng.random_range(1..5);
+        let overlap = file("overlap.csv", csv(next - back, back + 2, seed + 20).0);
+        let before = (files(&py), served(&py));
+        let refused = append_in_python(&py, &overlap, column);
+        assert_eq!(refused["refused"], back, "seed {seed}: {refused}");
+        assert!(
+            refused["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("replace=True")),
+            "seed {seed}: the refusal says how to replace: {refused}"
+        );
+        assert_eq!(
+            (files(&py), served(&py)),
+            before,
+            "seed {seed}: nothing written"
+        );
+        assert!(
+            import(&cli, &overlap, &["--append", "--replace"])
+                .status
+                .success()
+        );
+        let mut replace = vec!["--replace"];
+        replace.extend(column);
+        append_in_python(&py, &overlap, &replace);
+        assert_eq!(served(&py), served(&cli), "seed {seed}: replaced alike");
+        assert_eq!(files(&py), files(&cli), "seed {seed}: into one file alike");
     }
 }

@@ -79,6 +79,7 @@ async fn chart_page_works_in_headless_chromium() {
     let live_args = [
         data.path().to_path_buf(),
         env!("CARGO_BIN_EXE_candela").into(),
+        run_dir.path().to_path_buf(),
     ];
     for (script, extra) in [
         ("tests/smoke.mjs", &[][..]),

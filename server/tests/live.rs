@@ -11,6 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use candela_backtest::{FileLimits, RunsFolder};
 use candela_core::synthetic::{continuous_minutes, write_parquet};
 use candela_core::{BarFrame, Engine, Store, StoreConfig};
 use candela_server::live::{Live, LiveConfig};
@@ -40,9 +41,14 @@ struct Stream {
 impl Stream {
     /// `GET /api/stream?query` with `headers`, over HTTP/1.0 (the body ends with the connection).
     async fn open(address: &str, query: &str, headers: &str) -> Stream {
+        Stream::get(address, &format!("/api/stream?{query}"), headers).await
+    }
+
+    /// `GET path` with `headers`, as an event stream.
+    async fn get(address: &str, path: &str, headers: &str) -> Stream {
         let mut socket = TcpStream::connect(address).await.expect("connect");
         let request = format!(
-            "GET /api/stream?{query} HTTP/1.0\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n{headers}\r\n"
+            "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n{headers}\r\n"
         );
         socket.write_all(request.as_bytes()).await.expect("request");
         let mut lines = BufReader::new(socket).lines();
@@ -264,5 +270,229 @@ async fn a_new_part_file_reaches_every_stream_and_nothing_is_missed() {
     assert!(
         again.ends(Duration::from_secs(3)).await,
         "every stream does"
+    );
+}
+
+/// A server on `root` (the watcher polling every 200 ms) with the runs of
+/// `runs`; its address, its live side and its state.
+async fn serve_live(
+    root: &Path,
+    runs: Option<&Path>,
+    max_streams: usize,
+) -> (String, Live, AppState) {
+    let store = Arc::new(Store::open(StoreConfig::new(root)).expect("store"));
+    let config = LiveConfig {
+        poll: Duration::from_millis(200),
+        max_streams,
+        keep_alive: Duration::from_millis(300),
+    };
+    let live = Live::follow(Arc::clone(&store), config).expect("follow");
+    let folder = runs.map(|dir| {
+        Arc::new(
+            RunsFolder::open(dir.to_owned(), Arc::clone(&store), FileLimits::default())
+                .expect("runs folder"),
+        )
+    });
+    let engine = Arc::new(Engine::new(store, 2).expect("engine"));
+    let state = AppState::new(
+        engine,
+        Arc::new(candela_indicators::registry()),
+        SqlLimits::default(),
+        folder,
+    )
+    .expect("state")
+    .with_live(live.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address").to_string();
+    let served = state.clone();
+    tokio::spawn(async move { axum::serve(listener, candela_server::app::router(served)).await });
+    (address, live, state)
+}
+
+/// Writes a run of `trades` (rows of `entry, exit` bar indexes into
+/// `bars`) as `runs/name`, staged under a hidden name and renamed into place.
+fn write_run(runs: &Path, name: &str, bars: &BarFrame, trades: &[(usize, usize)]) {
+    let iso = |i: usize| chrono::DateTime::from_timestamp_nanos(bars.time()[i]).to_rfc3339();
+    let mut csv =
+        String::from("symbol,side,size,entry_time,entry_price,exit_time,exit_price,pnl\n");
+    for &(entry, exit) in trades {
+        let (open, close) = (bars.close()[entry], bars.close()[exit]);
+        csv.push_str(&format!(
+            "TEST:LIVE,long,10,{},{open},{},{close},{}\n",
+            iso(entry),
+            iso(exit),
+            10.0 * (close - open)
+        ));
+    }
+    let staged = runs.join(format!(".{name}.partial"));
+    std::fs::create_dir_all(&staged).expect("mkdir");
+    std::fs::write(staged.join("trades.csv"), csv).expect("trades");
+    std::fs::write(staged.join("run.toml"), "starting_cash = 10000\n").expect("run.toml");
+    let folder = runs.join(name);
+    if folder.exists() {
+        // A run rewritten: its trades file replaced by rename.
+        std::fs::rename(staged.join("trades.csv"), folder.join("trades.csv")).expect("rename");
+        std::fs::remove_dir_all(&staged).expect("rm");
+    } else {
+        std::fs::rename(&staged, &folder).expect("rename");
+    }
+}
+
+/// The next `run` event about `run`, skipping others.
+async fn run_event(stream: &mut Stream, run: &str) -> Value {
+    loop {
+        let event = stream
+            .next(Duration::from_secs(10))
+            .await
+            .unwrap_or_else(|| panic!("an event about run '{run}'"));
+        assert_eq!(event.event, "run", "{event:?}");
+        let data: Value = serde_json::from_str(&event.data).expect("JSON");
+        if data["run"] == run {
+            return data;
+        }
+    }
+}
+
+/// The entry of `/api/runs` for `run`.
+async fn listed(address: &str, run: &str) -> Value {
+    let list = get(address, "/api/runs").await;
+    list["runs"]
+        .as_array()
+        .expect("runs")
+        .iter()
+        .find(|r| r["run"] == run)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn runs_appear_change_break_and_go_on_the_runs_stream() {
+    let bars = continuous_minutes(2_000, 11);
+    let dir = tempfile::tempdir().expect("root");
+    let (root, runs) = (dir.path().join("data"), dir.path().join("runs"));
+    std::fs::create_dir_all(root.join(SERIES)).expect("folder");
+    write_parquet(&bars, &root.join(SERIES).join("bars.parquet")).expect("write");
+    std::fs::create_dir_all(&runs).expect("runs");
+    write_run(&runs, "first", &bars, &[(10, 50)]);
+    let (address, live, _) = serve_live(&root, Some(&runs), 4).await;
+
+    let mut stream = Stream::get(&address, "/api/runs/stream", "").await;
+    assert_eq!(stream.status, 200);
+    let first = stream.next(Duration::from_secs(5)).await.expect("the list");
+    assert_eq!(first.event, "runs");
+    let list: Value = serde_json::from_str(&first.data).expect("JSON");
+    assert_eq!(
+        list,
+        get(&address, "/api/runs").await,
+        "first, the list as /api/runs answers it"
+    );
+
+    write_run(&runs, "second", &bars, &[(100, 200), (300, 310)]);
+    let added = run_event(&mut stream, "second").await;
+    assert_eq!(added["change"], "added");
+    assert_eq!(added["summary"], listed(&address, "second").await);
+    assert_eq!(added["summary"]["stats"]["trades"], 2);
+
+    // The first run's trades file rewritten with more trades: shown at once.
+    write_run(&runs, "first", &bars, &[(10, 50), (60, 90), (95, 1_500)]);
+    let changed = run_event(&mut stream, "first").await;
+    assert_eq!(changed["change"], "changed");
+    assert_eq!(changed["summary"]["stats"]["trades"], 3);
+    let trades = get(&address, "/api/runs/first/trades?timeframe=1m").await;
+    assert_eq!(
+        trades["trades"].as_array().map(Vec::len),
+        Some(3),
+        "{trades}"
+    );
+
+    // A run that cannot be read any more: broken, with why.
+    std::fs::write(
+        runs.join("second/trades.csv"),
+        "symbol,side\nTEST:LIVE,sideways\n",
+    )
+    .expect("spoil");
+    let broken = run_event(&mut stream, "second").await;
+    assert_eq!(broken["change"], "broken");
+    assert!(broken["summary"]["error"]["code"].is_string(), "{broken}");
+    assert_eq!(broken["summary"], listed(&address, "second").await);
+
+    std::fs::remove_dir_all(runs.join("first")).expect("rm");
+    let removed = run_event(&mut stream, "first").await;
+    assert_eq!(removed["change"], "removed");
+    assert!(removed.get("summary").is_none(), "{removed}");
+    assert_eq!(listed(&address, "first").await, Value::Null);
+
+    live.close();
+    assert!(
+        stream.ends(Duration::from_secs(3)).await,
+        "the stream ends when the server closes"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reader_that_stops_reading_is_dropped_and_the_others_are_served() {
+    let bars = continuous_minutes(1_000, 3);
+    let dir = tempfile::tempdir().expect("root");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join(SERIES)).expect("folder");
+    write_parquet(
+        &bars.slice(0..500),
+        &root.join(SERIES).join("part-000.parquet"),
+    )
+    .expect("write");
+    let (address, _live, state) = serve_live(root, None, 8).await;
+    let query = "symbol=TEST:LIVE&timeframe=1m";
+    let mut reading = Stream::open(&address, query, "").await;
+    // A reader that never reads: its response's body is not polled at all.
+    let stalled = tower::ServiceExt::oneshot(
+        candela_server::app::router(state),
+        axum::http::Request::get(format!("/api/stream?{query}"))
+            .body(axum::body::Body::empty())
+            .expect("request"),
+    )
+    .await
+    .expect("response");
+    assert_eq!(stalled.status(), 200);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // More changes than the 16 events a stream holds for its reader.
+    let mut received = 0;
+    for part in 0..40 {
+        let start = 500 + part * 12;
+        add_part(
+            root,
+            &format!("part-{:03}.parquet", part + 1),
+            &bars.slice(start..start + 12),
+        );
+        let event = reading
+            .next(Duration::from_secs(5))
+            .await
+            .expect("the reading stream is served");
+        assert_eq!(event.event, "bars");
+        received += 1;
+    }
+    assert_eq!(received, 40, "the reading stream got every change");
+
+    // The stalled one was dropped: what it holds ends, well short of every change.
+    let body = tokio::time::timeout(
+        Duration::from_secs(5),
+        http_body_util::BodyExt::collect(stalled.into_body()),
+    )
+    .await
+    .expect("the stalled stream was ended by the server")
+    .expect("its body")
+    .to_bytes();
+    let events = String::from_utf8_lossy(&body)
+        .matches("event: bars")
+        .count();
+    assert!(
+        events < 40,
+        "the stalled stream was dropped, not buffered for: {events} events"
+    );
+    assert!(
+        events >= 16,
+        "what it was sent before it fell behind is kept: {events} events"
     );
 }

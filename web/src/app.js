@@ -17,7 +17,7 @@ import { RunData } from './run-data.js';
 import { RunPanel } from './run-panel.js';
 import { ReplayController } from './replay-controller.js';
 import { LiveController } from './live-controller.js';
-import { compareCandidates } from './runs.js';
+import { compareCandidates, withRunEvent } from './runs.js';
 import { installShortcuts, toggleHelp } from './shortcuts.js';
 import { SqlConsole } from './sql-console.js';
 import { SymbolPicker } from './symbols.js';
@@ -29,7 +29,7 @@ import { emptyView, findSymbol, linkCompared, onSymbol } from './view.js';
  * @import { Drawable } from './chart.js'
  * @import { Layout } from './layout.js'
  * @import { RunView } from './run-controller.js'
- * @import { RunsResponse } from './runs.js'
+ * @import { RunEvent, RunSummary, RunsResponse } from './runs.js'
  * @import { Catalog, View } from './view.js'
  */
 
@@ -172,15 +172,8 @@ installShortcuts([
 async function refreshCatalog() {
   try {
     panel.setCatalog(/** @type {IndicatorsResponse} */ (await api('/api/indicators')).indicators);
-    const { runs: listed } = /** @type {RunsResponse} */ (await api('/api/runs'));
-    if (JSON.stringify(listed) !== JSON.stringify(catalog.runs)) {
-      // A run written again while on the chart is drawn again, as it now is.
-      const before = catalog.runs;
-      catalog.runs = listed;
-      runData.forget();
-      runs.renderPickers();
-      const changed = (/** @type {string | null} */ id) => id !== null && JSON.stringify(before.find((r) => r.run === id)) !== JSON.stringify(listed.find((r) => r.run === id));
-      if (before.length && (changed(view.run) || changed(view.vs))) runs.load();
+    if (!runStream || runStream.readyState === EventSource.CLOSED) {
+      showRuns(/** @type {RunsResponse} */ (await api('/api/runs')).runs);
     }
   } catch {
     // The catalog in hand stays; loading the chart reports a server that is down.
@@ -188,6 +181,31 @@ async function refreshCatalog() {
 }
 window.addEventListener('focus', refreshCatalog);
 setInterval(() => { if (document.visibilityState === 'visible') refreshCatalog(); }, 10_000);
+
+/**
+ * The runs folder as it now is: the pickers, and a run on the chart that
+ * was written again drawn again, as it now is (more trades, as a backtest
+ * running live writes them).
+ * @param {RunSummary[]} listed
+ */
+function showRuns(listed) {
+  if (JSON.stringify(listed) === JSON.stringify(catalog.runs)) return;
+  const before = catalog.runs;
+  catalog.runs = listed;
+  runData.forget();
+  runs.renderPickers();
+  const changed = (/** @type {string | null} */ id) => id !== null && JSON.stringify(before.find((r) => r.run === id)) !== JSON.stringify(listed.find((r) => r.run === id));
+  if (before.length && (changed(view.run) || changed(view.vs))) runs.load();
+}
+
+// The runs as they change, pushed; where the stream is refused, the poll above.
+/** @type {EventSource | null} */
+let runStream = null;
+function followRuns() {
+  runStream = new EventSource('/api/runs/stream');
+  runStream.addEventListener('runs', (event) => showRuns(/** @type {RunsResponse} */ (JSON.parse(event.data)).runs));
+  runStream.addEventListener('run', (event) => showRuns(withRunEvent(catalog.runs, /** @type {RunEvent} */ (JSON.parse(event.data)))));
+}
 window.addEventListener('pagehide', () => { if (charts.shown) charts.saveLayout(); });
 
 /**
@@ -216,6 +234,7 @@ function runProblem(id) {
     panel.setCatalog(indicators);
     catalog.symbols = symbols;
     catalog.runs = listed;
+    followRuns();
     if (!wanted.run) {
       runList.then((list) => {
         // Unless the user chose meanwhile (a refresh filled the list).

@@ -157,6 +157,24 @@ export function compareCandidates(runs, primary, symbol) {
 }
 
 /**
+ * One run's change, as `/api/runs/stream` tells it.
+ * @typedef {{run: string, change: 'added' | 'changed' | 'broken' | 'removed', summary?: RunSummary}} RunEvent
+ */
+
+/**
+ * The list of runs after `event`, in the server's order (by folder name).
+ * @param {readonly RunSummary[]} runs
+ * @param {RunEvent} event
+ * @returns {RunSummary[]}
+ */
+export function withRunEvent(runs, { run, summary }) {
+  const others = runs.filter((r) => r.run !== run);
+  if (!summary) return others;
+  const at = others.findIndex((r) => r.run > run);
+  return at < 0 ? [...others, summary] : [...others.slice(0, at), summary, ...others.slice(at)];
+}
+
+/**
  * The symbol a run opens on: the one on the chart when it trades it, else its first.
  * @param {RunSummary} run
  * @param {string | null} current

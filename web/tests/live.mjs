@@ -4,19 +4,22 @@
 // bars written with `candela import --append` appear as new candles, with
 // their indicator values (the API's) and the legend following; scrolled
 // back, the page stops following, and at the latest bars again it catches
-// up. Prints the time from the new part file's rename to the candle on the
-// page (a figure, not an assertion). Screenshot: artifacts/live.png.
-// Usage: node tests/live.mjs http://127.0.0.1:PORT DATA_ROOT CANDELA_BINARY
+// up. A run on the chart whose trades file is rewritten with more trades
+// shows them without a reload, and a new run joins the picker (the runs
+// stream). Prints the time from the new part file's rename to the candle on
+// the page, and from a run's rewrite to its trades on the page (figures, not
+// assertions). Screenshot: artifacts/live.png.
+// Usage: node tests/live.mjs http://127.0.0.1:PORT DATA_ROOT CANDELA_BINARY RUNS_FOLDER
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openBrowser } from './browser.mjs';
 
 /** @import { DataResponse } from '../src/api.js' */
 
-const [base, data, candela] = process.argv.slice(2);
-if (!base || !data || !candela) throw new Error('usage: node tests/live.mjs http://127.0.0.1:PORT DATA_ROOT CANDELA_BINARY');
+const [base, data, candela, runs] = process.argv.slice(2);
+if (!base || !data || !candela || !runs) throw new Error('usage: node tests/live.mjs http://127.0.0.1:PORT DATA_ROOT CANDELA_BINARY RUNS_FOLDER');
 const { page, check, screenshot, finish } = await openBrowser(base);
 const CHART = 'symbol=ALPACA:NFLX&timeframe=1h&indicators=sma(period=5)';
 
@@ -82,5 +85,43 @@ await page.keyboard.press('End');
 await page.waitForFunction((t) => /** @type {HTMLElement} */ (document.querySelector('#chart')).dataset.live?.startsWith(`${t}|`), more.bars[1][0]);
 check(await liveState() === 'live' && await lastHeld() === more.bars[1][0],
   'at the latest bars again, it follows and catches up with what was written meanwhile');
+
+// A backtest writing its run as it goes: the run on the chart shows its new trades.
+const hours = (await api(`${CHART}&limit=60`)).bars;
+/**
+ * The trades file of a run with trades from bar `k` to bar `k + 5` for each `k`.
+ * @param {number[]} entries
+ */
+function tradesCsv(entries) {
+  const iso = (/** @type {number} */ k) => new Date(hours.time[k] * 1000).toISOString();
+  const rows = entries.map((k) => `ALPACA:NFLX,long,10,${iso(k)},${hours.close[k]},${iso(k + 5)},${hours.close[k + 5]},${10 * (Number(hours.close[k + 5]) - Number(hours.close[k]))}`);
+  return `symbol,side,size,entry_time,entry_price,exit_time,exit_price,pnl\n${rows.join('\n')}\n`;
+}
+/** Writes run `name` under a hidden name, then renames it into place. @param {string} name @param {number[]} entries */
+function writeRun(name, entries) {
+  const staged = path.join(runs, `.${name}.partial`);
+  mkdirSync(staged, { recursive: true });
+  writeFileSync(path.join(staged, 'trades.csv'), tradesCsv(entries));
+  writeFileSync(path.join(staged, 'run.toml'), `name = "${name}"\nstarting_cash = 10000\n`);
+  renameSync(staged, path.join(runs, name));
+}
+/** Rewrites run `name`'s trades file by rename, as a backtest writing as it goes does. @param {string} name @param {number[]} entries */
+function rewriteRun(name, entries) {
+  const staged = path.join(runs, name, '.trades.csv.partial');
+  writeFileSync(staged, tradesCsv(entries));
+  renameSync(staged, path.join(runs, name, 'trades.csv'));
+}
+writeRun('live-run', [5]);
+await page.waitForFunction(() => [...document.querySelectorAll('#run-select option')].some((o) => /** @type {HTMLOptionElement} */ (o).value === 'live-run'));
+check(true, 'a run written while the page is open joins the picker');
+await page.locator('#run-select').selectOption('live-run');
+const rows = () => page.locator('#run .trade-row').count();
+await page.waitForFunction(() => document.querySelectorAll('#run .trade-row').length === 1);
+const rewritten = Date.now();
+rewriteRun('live-run', [5, 20, 40]);
+await page.waitForFunction(() => document.querySelectorAll('#run .trade-row').length === 3);
+console.log(`a run's new trades on the page ${Date.now() - rewritten} ms after its trades file was rewritten`);
+const markers = await page.evaluate(() => window.candela.run()?.layers[0].trades.length);
+check(await rows() === 3 && markers === 3, 'the run rewritten with more trades shows them, in the list and on the chart, without a reload');
 
 await finish();

@@ -1,11 +1,13 @@
 // @ts-check
 // Backtest runs as the page shows them: the pickers' options (a broken run
 // disabled, with its reason and place), the runs a compare picker offers,
-// the symbol a run opens on, the statistics card's words, the runs API's URLs.
+// the symbol a run opens on, the statistics card's words, the runs API's URLs,
+// the list kept by the runs stream's events.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   compareCandidates, duration, failureText, formatStats, money, paramsText, percent, runChoices, runPath, runSymbol,
+  withRunEvent,
 } from '../src/runs.js';
 
 /** @import { RunStats, RunSummary } from '../src/runs.js' */
@@ -83,4 +85,19 @@ test('the runs API\'s URLs', () => {
   assert.equal(runPath('a b/c', 'trades', { symbol: 'ALPACA:NFLX', timeframe: '1h', start: undefined, end: '' }),
     '/api/runs/a%20b%2Fc/trades?symbol=ALPACA%3ANFLX&timeframe=1h');
   assert.equal(runPath('x', 'equity', { timeframe: '4h', start: 10, end: 20 }), '/api/runs/x/equity?timeframe=4h&start=10&end=20');
+});
+
+test('the runs stream\'s events keep the list as /api/runs would answer it', () => {
+  const names = (/** @type {RunSummary[]} */ list) => list.map((r) => `${r.run}:${r.name}`);
+  const added = withRunEvent(runs, { run: 'ba', change: 'added', summary: { run: 'ba', name: 'New', symbols: [], stats } });
+  assert.deepEqual(names(added), ['a:SMA cross', 'b:Fast cross', 'ba:New', 'bad:bad', 'c:Other'], 'in its place by name');
+  const last = withRunEvent(runs, { run: 'z', change: 'added', summary: { run: 'z', name: 'Z', symbols: [], stats } });
+  assert.equal(names(last).at(-1), 'z:Z');
+  const changed = withRunEvent(runs, { run: 'b', change: 'changed', summary: { ...runs[1], name: 'Faster' } });
+  assert.deepEqual(names(changed), ['a:SMA cross', 'b:Faster', 'bad:bad', 'c:Other'], 'replaced where it was');
+  const broken = withRunEvent(runs, { run: 'a', change: 'broken', summary: { run: 'a', name: 'a', symbols: [], error: { code: 'run_invalid', message: 'm' } } });
+  assert.ok(broken[0].error && broken.length === runs.length);
+  assert.deepEqual(names(withRunEvent(runs, { run: 'bad', change: 'removed' })), ['a:SMA cross', 'b:Fast cross', 'c:Other']);
+  assert.deepEqual(withRunEvent(runs, { run: 'nope', change: 'removed' }), runs, 'an unknown run removed changes nothing');
+  assert.equal(runs.length, 4, 'the list given is left as it was');
 });

@@ -1,6 +1,7 @@
 //! The HTTP API, one module per route family. Handlers are thin: they parse
 //! parameters, ask the engine, and shape the answer as `docs/api.md`
-//! specifies. Families share only [`crate::state`] and [`crate::error`].
+//! specifies. Families share only [`crate::state`] and [`crate::error`];
+//! `stream` is the live side of `data` and `runs`, and answers as they do.
 
 pub mod catalog;
 pub mod compare;

@@ -9,7 +9,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use candela_backtest::{Run, RunSet, Side, Stats, Trade};
+use candela_backtest::{Run, RunError, RunSet, Side, Stats, Trade};
 use candela_core::frame::bar_holding;
 use candela_core::{BarFrame, SymbolId, Timeframe};
 use serde::{Deserialize, Serialize};
@@ -62,13 +62,26 @@ pub struct RunFailure {
 /// Lists the runs of the runs folder.
 #[utoipa::path(get, path = "/api/runs", responses((status = 200, body = RunsResponse)))]
 pub async fn list(State(state): State<AppState>) -> Json<RunsResponse> {
-    let set = state.runs();
-    let runs = set
-        .runs
-        .iter()
-        .map(|(id, result)| match result {
+    Json(RunsResponse::of(&state.runs()))
+}
+
+impl RunsResponse {
+    pub(crate) fn of(set: &RunSet) -> RunsResponse {
+        let runs = set
+            .runs
+            .iter()
+            .map(|(id, result)| RunSummary::of(id, result))
+            .collect();
+        RunsResponse { runs }
+    }
+}
+
+impl RunSummary {
+    /// The entry of the list for the run `id`.
+    pub(crate) fn of(id: &str, result: &Result<Arc<Run>, RunError>) -> RunSummary {
+        match result {
             Ok(run) => RunSummary {
-                run: id.clone(),
+                run: id.to_owned(),
                 name: run.name().to_owned(),
                 strategy: run.manifest.strategy.clone(),
                 symbols: run.symbols.iter().map(ToString::to_string).collect(),
@@ -76,8 +89,8 @@ pub async fn list(State(state): State<AppState>) -> Json<RunsResponse> {
                 error: None,
             },
             Err(e) => RunSummary {
-                run: id.clone(),
-                name: id.clone(),
+                run: id.to_owned(),
+                name: id.to_owned(),
                 strategy: None,
                 symbols: Vec::new(),
                 stats: None,
@@ -87,9 +100,8 @@ pub async fn list(State(state): State<AppState>) -> Json<RunsResponse> {
                     place: (*e.place).clone(),
                 }),
             },
-        })
-        .collect();
-    Json(RunsResponse { runs })
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,10 +1,11 @@
-//! `GET /api/stream`: a chart's bars as they change, as Server-Sent Events.
+//! Server-Sent Events. `GET /api/stream`: a chart's bars as they change.
 //! Each event `bars` holds what `/api/data` answers for the bars from the
 //! last one sent on (that one again, as it may have been forming), with the
 //! indicators asked for; its `id` is the last bar's time, so a client that
 //! reconnects (`Last-Event-ID`) misses nothing. A new file that cannot be
-//! read is an `error` event. Streams are bounded (`http.max_streams`); one
-//! whose reader falls behind is dropped rather than buffered for.
+//! read is an `error` event. `GET /api/runs/stream`: the runs as they
+//! appear, change, break and go. Streams are bounded (`http.max_streams`,
+//! together); one whose reader falls behind is dropped rather than buffered for.
 
 use std::convert::Infallible;
 
@@ -12,14 +13,16 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
+use candela_backtest::RunChangeKind;
 use futures::Stream;
-use serde::Deserialize;
-use tokio::sync::{broadcast, mpsc};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{OwnedSemaphorePermit, broadcast, mpsc};
 use utoipa::IntoParams;
 
 use crate::error::{ApiError, ErrorBody};
 use crate::live::Change;
 use crate::routes::data::answer_text;
+use crate::routes::runs::{RunSummary, RunsResponse};
 use crate::state::AppState;
 use crate::time_param::{TimeBound, parse_time};
 
@@ -101,18 +104,7 @@ pub async fn stream(
         .map_err(candela_core::Error::from)?
         .id
         .clone();
-    let permit = state.live.stream_permit().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "too_many_streams",
-            format!(
-                "{} streams are open, as many as http.max_streams allows; poll /api/data instead, or raise it",
-                state.live.config().max_streams
-            ),
-        )
-        .retry_after(5)
-    })?;
-    let (events, reader) = mpsc::channel::<Event>(EVENTS_AHEAD);
+    let (permit, events, reader) = open(&state)?;
     let mut changes = state.live.subscribe();
     let mut closing = state.live.closing();
     tokio::spawn(async move {
@@ -132,7 +124,7 @@ pub async fn stream(
                     }
                     Ok(Change::Fault { symbol, message, .. }) if symbol == id => {
                         let data = serde_json::json!({ "error": { "code": "unreadable_file", "message": message } });
-                        if events.try_send(Event::default().event("error").data(data.to_string())).is_err() {
+                        if !offer(&events, Event::default().event("error").data(data.to_string())) {
                             return;
                         }
                     }
@@ -148,10 +140,120 @@ pub async fn stream(
             }
         }
     });
+    Ok(sse(&state, reader))
+}
+
+/// The runs of the runs folder as they change: first `runs`, the list as
+/// `/api/runs` answers it; then an event `run` for each run added, read
+/// again, broken or removed, with its entry of the list (none when removed).
+#[utoipa::path(
+    get, path = "/api/runs/stream",
+    responses(
+        (status = 200, description = "`text/event-stream`: `runs` (the list, first) and `run` (`{run, change, summary}`, change one of `added`, `changed`, `broken`, `removed`)"),
+        (status = 503, body = ErrorBody, description = "as many streams are open as `http.max_streams` allows; poll `/api/runs` instead"),
+    )
+)]
+pub async fn runs(
+    State(state): State<AppState>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let (permit, events, reader) = open(&state)?;
+    let mut runs = state.live.runs();
+    let mut closing = state.live.closing();
+    let mut sent = state.runs();
+    let list = serde_json::to_string(&RunsResponse::of(&sent)).map_err(ApiError::internal)?;
+    tokio::spawn(async move {
+        let _permit = permit;
+        if !offer(&events, Event::default().event("runs").data(list)) {
+            return;
+        }
+        loop {
+            tokio::select! {
+                _ = closing.changed() => return,
+                () = events.closed() => return,
+                changed = runs.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    let now = runs.borrow_and_update().clone();
+                    for change in now.changes_since(&sent) {
+                        let summary = now.get(&change.run).map(|result| RunSummary::of(&change.run, result));
+                        let event = RunEvent { run: &change.run, change: change.kind, summary };
+                        let Ok(data) = serde_json::to_string(&event) else { return };
+                        if !offer(&events, Event::default().event("run").data(data)) {
+                            return;
+                        }
+                    }
+                    sent = now;
+                }
+            }
+        }
+    });
+    Ok(sse(&state, reader))
+}
+
+/// One run's change, as `/api/runs/stream` tells it.
+#[derive(Serialize)]
+struct RunEvent<'a> {
+    run: &'a str,
+    #[serde(serialize_with = "change_name")]
+    change: RunChangeKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    summary: Option<RunSummary>,
+}
+
+fn change_name<S: serde::Serializer>(kind: &RunChangeKind, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(kind.name())
+}
+
+/// A place for one more stream, and the channel of its events: what is
+/// sent into the sender reaches the client, at most `EVENTS_AHEAD` ahead.
+fn open(
+    state: &AppState,
+) -> Result<
+    (
+        OwnedSemaphorePermit,
+        mpsc::Sender<Event>,
+        mpsc::Receiver<Event>,
+    ),
+    ApiError,
+> {
+    let permit = state.live.stream_permit().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_streams",
+            format!(
+                "{} streams are open, as many as http.max_streams allows; poll instead, or raise it",
+                state.live.config().max_streams
+            ),
+        )
+        .retry_after(5)
+    })?;
+    let (events, reader) = mpsc::channel::<Event>(EVENTS_AHEAD);
+    Ok((permit, events, reader))
+}
+
+/// The events of `reader` as the response, with keep-alives.
+fn sse(
+    state: &AppState,
+    reader: mpsc::Receiver<Event>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<>> {
     let stream = futures::stream::unfold(reader, |mut reader| async move {
         reader.recv().await.map(|event| (Ok(event), reader))
     });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(state.live.config().keep_alive)))
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(state.live.config().keep_alive))
+}
+
+/// Queues `event` for the reader; false when the stream is to end: its
+/// reader is gone, or too far behind to be sent more.
+fn offer(events: &mpsc::Sender<Event>, event: Event) -> bool {
+    match events.try_send(event) {
+        Ok(()) => true,
+        Err(mpsc::error::TrySendError::Full(_)) => {
+            tracing::warn!("a stream's reader fell {EVENTS_AHEAD} events behind: dropped");
+            false
+        }
+        Err(mpsc::error::TrySendError::Closed(_)) => false,
+    }
 }
 
 /// One stream's chart, and the last bar it sent.
@@ -208,14 +310,7 @@ impl Follow {
             }
             Err(error) => Event::default().event("error").data(error.body_json()),
         };
-        match events.try_send(event) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                tracing::warn!(symbol = %self.symbol, "a stream's reader fell {EVENTS_AHEAD} events behind: dropped");
-                false
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
-        }
+        offer(events, event)
     }
 }
 

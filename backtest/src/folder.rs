@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
-use candela_core::watch::{self, Cadence, FolderWatch, Stamp, WatchError};
+use candela_core::watch::{self, Cadence, ChangeSource, FolderWatch, Stamp, WatchError};
 use candela_core::{Store, SymbolId};
 
 use crate::error::RunError;
@@ -21,6 +21,7 @@ const CADENCE: Cadence = Cadence {
     quiet: Duration::from_millis(200),
     poll: Duration::from_millis(1500),
     recursive: true,
+    source: ChangeSource::Events,
 };
 
 /// Every run of the folder at one moment, by folder name.

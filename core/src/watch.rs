@@ -19,6 +19,18 @@ pub struct Cadence {
     pub poll: Duration,
     /// Follow changes in subfolders too.
     pub recursive: bool,
+    /// Where notifications come from.
+    pub source: ChangeSource,
+}
+
+/// What tells of a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeSource {
+    /// The file system's notifications, and the poll besides.
+    Events,
+    /// The poll alone: for file systems whose notifications are missing or
+    /// wrong, and to measure what the poll alone gives.
+    Poll,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +45,9 @@ pub struct WatchError {
 /// ends at its next wake-up).
 #[derive(Debug)]
 pub struct FolderWatch {
-    _watcher: notify::RecommendedWatcher,
+    /// None when polling alone; the sender then keeps the thread waiting.
+    _watcher: Option<notify::RecommendedWatcher>,
+    _changed: mpsc::Sender<()>,
 }
 
 /// Calls `on_change` after each burst of changes in `dir`, and every
@@ -50,21 +64,29 @@ pub fn follow(
         source,
     };
     let (changed, changes) = mpsc::channel::<()>();
-    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        let relevant = event.map_or(true, |e| !matches!(e.kind, EventKind::Access(_)));
-        if relevant {
-            let _ = changed.send(());
+    let watcher = match cadence.source {
+        ChangeSource::Poll => None,
+        ChangeSource::Events => {
+            let notified = changed.clone();
+            let mut watcher =
+                notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+                    let relevant = event.map_or(true, |e| !matches!(e.kind, EventKind::Access(_)));
+                    if relevant {
+                        let _ = notified.send(());
+                    }
+                })
+                .map_err(|e| failed(std::io::Error::other(e)))?;
+            let mode = if cadence.recursive {
+                RecursiveMode::Recursive
+            } else {
+                RecursiveMode::NonRecursive
+            };
+            watcher
+                .watch(dir, mode)
+                .map_err(|e| failed(std::io::Error::other(e)))?;
+            Some(watcher)
         }
-    })
-    .map_err(|e| failed(std::io::Error::other(e)))?;
-    let mode = if cadence.recursive {
-        RecursiveMode::Recursive
-    } else {
-        RecursiveMode::NonRecursive
     };
-    watcher
-        .watch(dir, mode)
-        .map_err(|e| failed(std::io::Error::other(e)))?;
     std::thread::Builder::new()
         .name(thread.into())
         .spawn(move || {
@@ -85,7 +107,10 @@ pub fn follow(
             }
         })
         .map_err(failed)?;
-    Ok(FolderWatch { _watcher: watcher })
+    Ok(FolderWatch {
+        _watcher: watcher,
+        _changed: changed,
+    })
 }
 
 /// Size and modification time: a file whose stamp is unchanged is not read

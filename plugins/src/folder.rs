@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use candela_core::indicator::{Indicator, Origin, Registry};
-use candela_core::watch::{self, Cadence, FolderWatch, Stamp, WatchError};
+use candela_core::watch::{self, Cadence, ChangeSource, FolderWatch, Stamp, WatchError};
 
 use crate::private_dir::{PrivateDir, PrivateDirError};
 use crate::{Limits, LoadError, WasmRuntime, lock, native};
@@ -33,6 +33,7 @@ const CADENCE: Cadence = Cadence {
     quiet: Duration::from_millis(150),
     poll: Duration::from_secs(5),
     recursive: false,
+    source: ChangeSource::Events,
 };
 
 /// Where plugins come from and what they may do.

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use candela_backtest::FileLimits;
 use candela_core::StoreConfig;
+use candela_core::watch::ChangeSource;
 use candela_plugins::{FolderConfig, Limits};
 use candela_sql::SqlLimits;
 use chrono_tz::Tz;
@@ -87,12 +88,15 @@ pub struct LiveSection {
     /// The data root is looked at this often even without file system
     /// events (network file systems send none), in milliseconds.
     pub poll_ms: u64,
+    /// Whether the file system's events are used; `false` polls alone.
+    pub events: bool,
 }
 
 impl Default for LiveSection {
     fn default() -> Self {
         LiveSection {
             poll_ms: millis(LiveConfig::default().poll),
+            events: LiveConfig::default().source == ChangeSource::Events,
         }
     }
 }
@@ -431,6 +435,11 @@ impl Config {
         ])?;
         Ok(LiveConfig {
             poll: Duration::from_millis(self.live.poll_ms),
+            source: if self.live.events {
+                ChangeSource::Events
+            } else {
+                ChangeSource::Poll
+            },
             max_streams: self.http.max_streams,
             ..LiveConfig::default()
         })

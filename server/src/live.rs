@@ -12,7 +12,7 @@ use std::time::Duration;
 use candela_backtest::{RunSet, RunsFolder};
 use candela_core::catalog::FolderState;
 use candela_core::store::Caching;
-use candela_core::watch::{self, Cadence, FolderWatch, WatchError};
+use candela_core::watch::{self, Cadence, ChangeSource, FolderWatch, WatchError};
 use candela_core::{Store, SymbolId, Timeframe};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, watch as signal};
 
@@ -24,6 +24,8 @@ const CHANGES_KEPT: usize = 256;
 pub struct LiveConfig {
     /// The data root is looked at this often even without notifications.
     pub poll: Duration,
+    /// Whether the file system's notifications are used besides.
+    pub source: ChangeSource,
     /// Streams open at once; more are refused (the page then polls).
     pub max_streams: usize,
     /// A stream says it is alive this often.
@@ -34,6 +36,7 @@ impl Default for LiveConfig {
     fn default() -> Self {
         LiveConfig {
             poll: Duration::from_millis(1_000),
+            source: ChangeSource::Events,
             max_streams: 1_000,
             keep_alive: Duration::from_secs(15),
         }
@@ -92,6 +95,7 @@ impl Live {
             quiet: Duration::from_millis(20),
             poll: config.poll,
             recursive: true,
+            source: config.source,
         };
         let watch = watch::follow(&root, "data-root", cadence, move || {
             for change in seen.update(&store, sender.receiver_count() > 0) {

@@ -374,6 +374,10 @@ try {
     answer.runs.push({ run: 'broken', name: 'broken', symbols: [], error: { code: 'run_invalid', message: 'pnl is not a number', file: 'trades.csv', row: { line: 7 }, column: 'pnl' } });
     await route.fulfill({ json: answer });
   });
+  // The runs stream refused (as past http.max_streams): the page keeps the list it asked for.
+  await page.route('**/api/runs/stream', (route) => route.fulfill({
+    status: 503, json: { error: { code: 'too_many_streams', message: 'streams are full' } },
+  }));
   await page.route('**/api/runs/broken', (route) => route.fulfill({
     status: 422, json: { error: { code: 'run_invalid', message: "run 'broken': trades.csv line 7, column pnl: not a number", param: 'run', run: 'broken' } },
   }));

@@ -121,6 +121,7 @@ pub async fn serve_live(
         poll: Duration::from_millis(200),
         max_streams,
         keep_alive: Duration::from_millis(300),
+        ..LiveConfig::default()
     };
     let live = Live::follow(Arc::clone(&store), config).expect("follow");
     let folder = runs.map(|dir| {

@@ -340,7 +340,10 @@ try {
   await idle();
   check(true, 'key 3 picks the third timeframe (1d)');
   await page.keyboard.press('c');
-  check(new URL(page.url()).searchParams.get('type') === 'ohlc', `C moves from candles to the next chart type, OHLC (${page.url()})`);
+  // The link follows once the chart of the new timeframe is in (it may still be loading).
+  const typed = await page.waitForFunction(() => new URLSearchParams(location.search).get('type') === 'ohlc', null, { timeout: 5_000 })
+    .then(() => true, () => false);
+  check(typed, `C moves from candles to the next chart type, OHLC (${page.url()})`);
   await page.keyboard.press('?');
   check(await page.locator('#shortcuts').isVisible(), '? opens the shortcut overlay');
   check((await page.locator('#shortcuts dl').innerText()).includes('Switch between dark and light'), 'which lists the shortcuts');

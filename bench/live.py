@@ -49,6 +49,16 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError("no VmRSS")
 
 
+def series_root(tmp: str) -> tuple:
+    """A data root of one 1m series of 1,000 bars: the root, the series folder, its next bar."""
+    root = Path(tmp) / "data"
+    folder = root.joinpath(*SERIES)
+    folder.mkdir(parents=True)
+    start = 1_704_067_200
+    bars(start, 1_000).to_parquet(folder / "part-0000.parquet")
+    return root, folder, start + 60 * 1_000
+
+
 class Server:
     def __init__(self, binary: str, root: Path, poll_ms: int, events: bool, max_streams: int):
         self.port = free_port()
@@ -93,11 +103,7 @@ async def subscribe(port: int, arrivals: dict, ready: asyncio.Event, opened: lis
 
 async def latency(binary: str, subscribers: int, rounds: int, poll_ms: int, events: bool) -> list:
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp) / "data"
-        folder = root.joinpath(*SERIES)
-        folder.mkdir(parents=True)
-        start = 1_704_067_200
-        bars(start, 1_000).to_parquet(folder / "part-0000.parquet")
+        root, folder, next_bar = series_root(tmp)
         server = Server(binary, root, poll_ms, events, max(subscribers, 1) + 10)
         try:
             arrivals: dict = {}
@@ -109,7 +115,6 @@ async def latency(binary: str, subscribers: int, rounds: int, poll_ms: int, even
                 await asyncio.wait_for(ready.wait(), 10)
             await asyncio.sleep(0.5)
             waits = []
-            next_bar = start + 60 * 1_000
             for k in range(rounds):
                 new = bars(next_bar, 5)
                 last = next_bar + 60 * 4
@@ -138,10 +143,7 @@ async def latency(binary: str, subscribers: int, rounds: int, poll_ms: int, even
 
 async def idle_memory(binary: str, streams: int) -> tuple:
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp) / "data"
-        folder = root.joinpath(*SERIES)
-        folder.mkdir(parents=True)
-        bars(1_704_067_200, 1_000).to_parquet(folder / "part-0000.parquet")
+        root, _, _ = series_root(tmp)
         server = Server(binary, root, 1000, True, streams + 10)
         try:
             # One stream opened and closed first: what any stream needs once (the series read).

@@ -12,7 +12,7 @@
 //      playing at 60 steps a second;
 //   6. the bytes of JS and CSS the page ships.
 // Needs a server on the sample data plus SYNTH:LONG and the sample runs (see the README).
-// Usage: node bench/ui.mjs http://127.0.0.1:PORT [runs]
+// Usage: node bench/ui.mjs http://127.0.0.1:PORT [runs] [sections, as 2,5]
 import { chromium } from 'playwright-core';
 import { gzipSync } from 'node:zlib';
 
@@ -24,9 +24,12 @@ import { gzipSync } from 'node:zlib';
  */
 /** The page's window, with the frames the probe saw once it is installed. @typedef {Window & {__frames?: Frame[]}} Probed */
 
-const [base, runsArg] = process.argv.slice(2);
-if (!base) throw new Error('usage: node bench/ui.mjs http://127.0.0.1:PORT [runs]');
+const [base, runsArg, sectionsArg] = process.argv.slice(2);
+if (!base) throw new Error('usage: node bench/ui.mjs http://127.0.0.1:PORT [runs] [sections, as 2,5]');
 const RUNS = Number(runsArg ?? 7);
+const sections = new Set((sectionsArg ?? '1,2,3,4,5,6').split(',').map(Number));
+/** Whether section `n` of the list above is measured this time. */
+const measures = (/** @type {number} */ n) => sections.has(n);
 const FIVE = 'sma(period=20),ema(period=50),bbands(period=20,stddev=2),rsi(period=14),macd(fast=12,slow=26,signal=9)';
 
 const median = (/** @type {number[]} */ xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
@@ -74,7 +77,7 @@ const painted = (/** @type {Page} */ page, /** @type {string} */ name) => page.w
 
 // 1. First paint with 50,000 bars.
 const firstPaint = [];
-for (let run = 0; run < RUNS; run++) {
+for (let run = 0; measures(1) && run < RUNS; run++) {
   const { context, page } = await newPage();
   await page.goto(`${base}/?symbol=ALPACA:EXPE&timeframe=1m&type=candles&bars=50000`);
   await painted(page, 'candela:chart-painted');
@@ -83,7 +86,7 @@ for (let run = 0; run < RUNS; run++) {
   if (bars !== '50000') throw new Error(`expected 50000 bars, the chart holds ${bars}`);
   await context.close();
 }
-console.log(`first chart paint, 50,000 bars:   median ${ms(median(firstPaint))} (min ${ms(Math.min(...firstPaint))}, max ${ms(Math.max(...firstPaint))}, ${RUNS} runs)`);
+if (measures(1)) console.log(`first chart paint, 50,000 bars:   median ${ms(median(firstPaint))} (min ${ms(Math.min(...firstPaint))}, max ${ms(Math.max(...firstPaint))}, ${RUNS} runs)`);
 
 /**
  * Drags the chart right and left in 4 px steps; returns the frames' work.
@@ -113,7 +116,7 @@ function report(label, frames) {
 }
 
 // 2. Panning with five indicators.
-{
+if (measures(2)) {
   const { context, page } = await newPage();
   await page.goto(`${base}/?symbol=ALPACA:EXPE&timeframe=1m&type=candles&indicators=${FIVE}`);
   await painted(page, 'candela:chart-painted');
@@ -129,7 +132,7 @@ function report(label, frames) {
 }
 
 // 3. A million bars: page them all in by scrolling back, then pan.
-{
+if (measures(3)) {
   const { context, page } = await newPage();
   await page.goto(`${base}/?symbol=SYNTH:LONG&timeframe=1m&type=candles&indicators=${FIVE}`);
   await painted(page, 'candela:chart-painted');
@@ -161,7 +164,7 @@ function report(label, frames) {
 // it at its latest bars (after its last trade), goes to its last trade ([,
 // paging it in), then shows the default zoom (as a fresh chart does) around
 // it and the chart is dragged; then the same view with the run taken off.
-{
+if (measures(4)) {
   const { context, page } = await newPage();
   await page.goto(`${base}/?run=synth-10k&timeframe=1m&type=candles`);
   await page.waitForFunction(() => /** @type {HTMLElement} */ (document.querySelector('#chart')).dataset.equity?.startsWith('synth-10k|'), null, { timeout: 120_000 });
@@ -193,7 +196,7 @@ function report(label, frames) {
 // after it, stepping a minute forward (the 5m candle forming, and closing
 // every fifth step), a 5m bar forward, and a minute back; then playing at
 // 60 steps a second, the steps made and the frames' work.
-{
+if (measures(5)) {
   const { context, page } = await newPage();
   await page.goto(`${base}/?symbol=SYNTH:LONG&timeframe=5m&type=candles&bars=6000&indicators=${FIVE}`);
   await painted(page, 'candela:chart-painted');
@@ -222,7 +225,6 @@ function report(label, frames) {
     }
     return out;
   }, { count, dir, fine });
-  const held = await page.evaluate(() => window.candela.chart.window.end - window.candela.chart.window.start);
   const play = () => page.evaluate(async () => {
     const { replay } = window.candela;
     const frames = /** @type {Probed} */ (window).__frames ?? [];
@@ -234,11 +236,23 @@ function report(label, frames) {
     const seconds = (performance.now() - t0) / 1000;
     return { rate: (replay.steps - steps0) / seconds, frames: frames.slice(first).flatMap((f) => (f.end === null ? [] : [f.end - f.start])) };
   });
-  // At the default zoom, then zoomed out as far as lightweight-charts goes (its minimum bar spacing).
-  for (const zoom of ['default zoom', 'widest zoom']) {
-    if (zoom === 'widest zoom') await page.evaluate(() => { for (let k = 0; k < 10; k++) window.candela.chart.zoom(4); });
+  // At the default zoom, then zoomed out to 5,000 bars in view.
+  for (const zoom of ['default zoom', '5,000 bars in view']) {
+    if (zoom !== 'default zoom') {
+      await page.evaluate(async () => {
+        for (let k = 0; k < 5; k++) {
+          const view = window.candela.chart.visibleIndices();
+          if (view) window.candela.chart.zoom(5000 / (view.to - view.from + 1));
+          await new Promise((done) => setTimeout(done, 100));
+        }
+      });
+    }
     await page.waitForTimeout(300);
-    const inView = await page.evaluate(() => { const v = window.candela.chart.visibleIndices(); return v ? v.to - v.from + 1 : 0; });
+    const { inView, held } = await page.evaluate(() => {
+      const { chart } = window.candela;
+      const view = chart.visibleIndices();
+      return { inView: view ? view.to - view.from + 1 : 0, held: chart.window.end - chart.window.start };
+    });
     console.log(`replay, ${zoom}: ${inView.toLocaleString('en-US')} bars in view, ${held.toLocaleString('en-US')} drawn`);
     report('  step, 1m (the 5m bar forming):   ', await steps(200, 1, true));
     report('  step, one 5m bar:                ', await steps(100, 1, false));
@@ -250,7 +264,7 @@ function report(label, frames) {
 }
 
 // 6. What the page ships.
-{
+if (measures(6)) {
   const { context, page } = await newPage();
   await page.goto(`${base}/`);
   await painted(page, 'candela:chart-painted');

@@ -122,8 +122,17 @@ export class ChartController {
       const time = this.shown.bars.time[chart.historyIndex(param.logical)];
       this.pinAnchor(time === view.anchor ? null : time);
     });
+    // The window follows the view once a frame, after the change: a range
+    // set by the page (a zoom key) reports itself from inside the setting
+    // call, and a slide from there would be undone by the range then applied.
+    let following = false;
     chart.chart.timeScale().subscribeVisibleLogicalRangeChange(() => {
-      if (chart.follow()) this.loadOlder();
+      if (following) return;
+      following = true;
+      requestAnimationFrame(() => {
+        following = false;
+        if (chart.follow()) this.loadOlder();
+      });
     });
     // Legends follow the panes when the window or a pane separator moves.
     new ResizeObserver(() => this.updateLegends()).observe(el('chart'));

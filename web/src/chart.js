@@ -131,6 +131,8 @@ const VIEWS_PER_WINDOW = 4;
 const EDGE_BARS = 300;
 // A change at the end of the history longer than this is drawn anew.
 const REDRAW_BARS = 500;
+// The height of lightweight-charts' separator between panes (px).
+const PANE_SEPARATOR = 1;
 // Empty bar slots right of the latest bar when the view shows it.
 const LATEST_MARGIN = 3;
 
@@ -165,7 +167,9 @@ export class PriceChart {
       autoSize: true,
       layout: { background: { color: 'transparent' }, attributionLogo: true, panes: { enableResize: true } },
       crosshair: { mode: CrosshairMode.Normal },
-      timeScale: { timeVisible: true, secondsVisible: false },
+      // Zoomed out, several bars share a pixel: lightweight-charts merges
+      // them (conflation) rather than drawing each, so thousands stay cheap in view.
+      timeScale: { timeVisible: true, secondsVisible: false, minBarSpacing: 0.1, enableConflation: true },
     });
     this.volume = this.chart.addSeries(HistogramSeries, {
       priceFormat: { type: 'volume' }, priceScaleId: 'volume', lastValueVisible: false, priceLineVisible: false,
@@ -742,8 +746,14 @@ export class PriceChart {
    * @returns {number[]}
    */
   paneTops() {
-    const origin = this.container.getBoundingClientRect().top;
-    return this.chart.panes().map((pane) => (pane.getHTMLElement()?.getBoundingClientRect().top ?? origin) - origin);
+    // From the panes' heights and the 1 px separators between them, rather
+    // than the elements' boxes, which would lay the page out at every step.
+    let top = 0;
+    return this.chart.panes().map((pane) => {
+      const at = top;
+      top += pane.getHeight() + PANE_SEPARATOR;
+      return at;
+    });
   }
 
   /**

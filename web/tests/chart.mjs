@@ -276,6 +276,27 @@ try {
     return { window: chart.window, last: main[main.length - 1].time };
   });
   check(latest.window.end === mine.bars.time.length && latest.last === mine.bars.time.at(-1), 'End slides the window back to the latest bar');
+  // Replaying, the window is small: zoomed far out by keys, it grows
+  // under the view, which stays on the cursor's bar.
+  await page.goto(`${base}/?symbol=${longSymbol}&timeframe=5m&bars=6000`);
+  await idle();
+  const replayed = await page.evaluate(async () => {
+    const history = /** @type {import('../src/history.js').BarHistory} */ (window.candela.history());
+    await window.candela.replay.start(history.bars.time[5_500], null);
+    return window.candela.chart.history?.length ?? 0;
+  });
+  await idle();
+  for (let k = 0; k < 8; k++) {
+    await page.keyboard.press('-');
+    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+  }
+  await idle();
+  const zoomed = await page.evaluate(() => ({ view: window.candela.chart.visibleIndices(), window: window.candela.chart.window }));
+  const zoomedView = present(zoomed.view, 'the bars in view, replaying');
+  check(zoomedView.to === replayed - 1 && zoomedView.to - zoomedView.from > 2_000 && zoomed.window.end - zoomed.window.start > 1_000,
+    `replaying, zoomed out by keys to ${zoomedView.to - zoomedView.from + 1} bars in view, the window grew to ${zoomed.window.end - zoomed.window.start} bars and the view stays on the cursor's bar`);
+  await page.evaluate(() => window.candela.replay.exit());
+  await idle();
   await screenshot('chart-long-history');
 
   // Errors appear next to their cause, and the chart stays.

@@ -1,12 +1,15 @@
 //! The OpenAPI document of every route family, served at
 //! `/api/openapi.json` and checked against the server by schemathesis.
 
+use std::sync::LazyLock;
+
 use axum::Json;
 use candela_core::Timeframe;
 use candela_core::indicator::CALLS_PATTERN;
+use serde_json::{Value, json};
 use utoipa::{Modify, OpenApi};
 
-use super::{catalog, compare, data, runs, sql};
+use super::{catalog, compare, data, runs, sql, stream};
 use crate::error::ErrorBody;
 use crate::time_param;
 
@@ -27,7 +30,9 @@ use crate::time_param;
         runs::list,
         runs::detail,
         runs::trades,
-        runs::equity
+        runs::equity,
+        stream::stream,
+        stream::runs
     ),
     components(schemas(
         catalog::SymbolsResponse,
@@ -86,6 +91,67 @@ impl Modify for ParameterPatterns {
 }
 
 /// `GET /api/openapi.json`
-pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+pub async fn openapi() -> Json<Value> {
+    static DOCUMENT: LazyLock<Value> = LazyLock::new(document);
+    Json(DOCUMENT.clone())
+}
+
+/// The document, with the events of each event stream described.
+fn document() -> Value {
+    let mut document = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|error| {
+        tracing::error!("the OpenAPI document does not serialize: {error}");
+        Value::Null
+    });
+    for (path, events) in event_streams() {
+        if let Some(content) = document.pointer_mut(&format!(
+            "/paths/{}/get/responses/200/content/text~1event-stream",
+            path.replace('~', "~0").replace('/', "~1")
+        )) {
+            content["schema"] = json!({ "oneOf": events });
+        }
+    }
+    document
+}
+
+/// Each stream's events as schemathesis and OpenAPI 3.1 tools read them:
+/// one object per event, its `data` JSON of the schema named.
+fn event_streams() -> [(&'static str, Vec<Value>); 2] {
+    let event = |name: &str, id: bool, data: Value| {
+        let mut required = vec!["event", "data"];
+        let mut properties = json!({
+            "event": { "const": name },
+            "data": { "type": "string", "contentMediaType": "application/json", "contentSchema": data },
+        });
+        if id {
+            required.push("id");
+            properties["id"] = json!({ "type": "string", "pattern": "^-?[0-9]+$" });
+        }
+        json!({ "type": "object", "required": required, "properties": properties })
+    };
+    let schema = |name: &str| json!({ "$ref": format!("#/components/schemas/{name}") });
+    let run = json!({
+        "type": "object",
+        "required": ["run", "change"],
+        "properties": {
+            "run": { "type": "string" },
+            "change": { "enum": ["added", "changed", "broken", "removed"] },
+            "summary": schema("RunSummary"),
+        },
+    });
+    [
+        (
+            "/api/stream",
+            vec![
+                event("bars", true, schema("DataResponse")),
+                event("error", false, schema("ErrorBody")),
+            ],
+        ),
+        (
+            "/api/runs/stream",
+            vec![
+                event("runs", false, schema("RunsResponse")),
+                event("run", false, run),
+            ],
+        ),
+    ]
 }

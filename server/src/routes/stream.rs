@@ -33,6 +33,7 @@ const EVENTS_AHEAD: usize = 16;
 #[into_params(parameter_in = Query)]
 pub struct StreamParams {
     /// `PROVIDER:SYMBOL`, or `SYMBOL` when one provider has it.
+    #[param(example = "ALPACA:NFLX")]
     symbol: Option<String>,
     /// The chart's timeframe; defaults to the finest stored one.
     timeframe: Option<String>,
@@ -41,6 +42,7 @@ pub struct StreamParams {
     /// The last bar the client holds (the forms of `start`): the stream
     /// starts with the bars from it on. `Last-Event-ID` takes its place on a
     /// reconnection.
+    #[param(example = "2024-10-16T19:00:00Z")]
     since: Option<String>,
     /// The first bar of the window the client's indicator values were
     /// computed on (its first `/api/data` answer): the stream computes its
@@ -51,9 +53,9 @@ pub struct StreamParams {
 
 /// A chart's bars as they change.
 #[utoipa::path(
-    get, path = "/api/stream", params(StreamParams),
+    get, path = "/api/stream", operation_id = "bars_stream", params(StreamParams),
     responses(
-        (status = 200, description = "`text/event-stream`: events `bars` (the `/api/data` answer of the changed and new bars, `id` the last bar's time) and `error`"),
+        (status = 200, content_type = "text/event-stream", description = "events `bars` (the `/api/data` answer of the changed and new bars, `id` the last bar's time) and `error`"),
         (status = 400, body = ErrorBody, description = "a parameter is missing or invalid"),
         (status = 404, body = ErrorBody, description = "unknown symbol or indicator"),
         (status = 422, body = ErrorBody, description = "the timeframe cannot be built from the stored ones"),
@@ -147,9 +149,9 @@ pub async fn stream(
 /// `/api/runs` answers it; then an event `run` for each run added, read
 /// again, broken or removed, with its entry of the list (none when removed).
 #[utoipa::path(
-    get, path = "/api/runs/stream",
+    get, path = "/api/runs/stream", operation_id = "runs_stream",
     responses(
-        (status = 200, description = "`text/event-stream`: `runs` (the list, first) and `run` (`{run, change, summary}`, change one of `added`, `changed`, `broken`, `removed`)"),
+        (status = 200, content_type = "text/event-stream", description = "`runs` (the list, first) and `run` (`{run, change, summary}`, change one of `added`, `changed`, `broken`, `removed`)"),
         (status = 503, body = ErrorBody, description = "as many streams are open as `http.max_streams` allows; poll `/api/runs` instead"),
     )
 )]

@@ -6,7 +6,8 @@
 // back, the page stops following, and at the latest bars again it catches
 // up. A run on the chart whose trades file is rewritten with more trades
 // shows them without a reload, and a new run joins the picker (the runs
-// stream). Prints the time from the new part file's rename to the candle on
+// stream). Where the stream is refused, the page polls and still follows.
+// Prints the time from the new part file's rename to the candle on
 // the page, and from a run's rewrite to its trades on the page (figures, not
 // assertions). Screenshot: artifacts/live.png.
 // Usage: node tests/live.mjs http://127.0.0.1:PORT DATA_ROOT CANDELA_BINARY RUNS_FOLDER
@@ -14,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openBrowser } from './browser.mjs';
+import { openBrowser, present } from './browser.mjs';
 
 /** @import { DataResponse } from '../src/api.js' */
 
@@ -123,5 +124,21 @@ await page.waitForFunction(() => document.querySelectorAll('#run .trade-row').le
 console.log(`a run's new trades on the page ${Date.now() - rewritten} ms after its trades file was rewritten`);
 const markers = await page.evaluate(() => window.candela.run()?.layers[0].trades.length);
 check(await rows() === 3 && markers === 3, 'the run rewritten with more trades shows them, in the list and on the chart, without a reload');
+
+// Where the server refuses a stream (all of http.max_streams taken), the
+// page polls for the latest bars instead, and still follows them.
+const refused = await present(page.context().browser(), 'the browser').newPage();
+await refused.route(/\/api\/stream\?/, (route) => route.fulfill({
+  status: 503, contentType: 'application/json', headers: { 'retry-after': '5' },
+  body: JSON.stringify({ error: { code: 'too_many_streams', message: '64 streams are open, as many as http.max_streams allows' } }),
+}));
+await refused.goto(`${base}/?${CHART}`);
+await refused.waitForFunction(() => /** @type {HTMLElement} */ (document.querySelector('#live')).dataset.state === 'polling');
+check(true, 'a refused stream: the badge says polling');
+const polled = await append(1);
+await refused.waitForFunction((t) => /** @type {HTMLElement} */ (document.querySelector('#chart')).dataset.live?.startsWith(`${t}|`), polled.bars[0][0], { timeout: 15_000 });
+const polledLast = await refused.evaluate(() => ({ time: window.candela.history()?.bars.time.at(-1), close: window.candela.history()?.bars.close.at(-1) }));
+check(polledLast.time === polled.bars[0][0] && polledLast.close === polled.bars[0][4], `polling, the page draws the bar written (${Date.now() - polled.written} ms after it, polling every 5 s)`);
+await refused.close();
 
 await finish();

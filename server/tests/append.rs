@@ -4,12 +4,15 @@
 //! one. The series read back equals the bars written, over several seeds;
 //! and `candela_runs.append_bars` (Python) writes what the command writes.
 
+mod support;
+
 use std::path::Path;
 use std::process::Command;
 
 use candela_core::store::Caching;
 use candela_core::{Store, StoreConfig};
 use rand::{Rng, SeedableRng};
+use support::python_with;
 
 /// Hourly bars as CSV from hour `from` (since 2024-01-01T00:00Z) for `count` hours; closes from the seed.
 fn csv(from: usize, count: usize, seed: u64) -> (String, Vec<(i64, f64)>) {
@@ -139,33 +142,20 @@ fn appended_bars_are_a_part_file_of_their_own_and_never_rewrite_the_past_unasked
     }
 }
 
-/// The Python of `cargo xtask test`'s venv (`CANDELA_PYTHON`), checked to have the package.
-fn python() -> String {
-    let python = std::env::var("CANDELA_PYTHON").unwrap_or_else(|_| "python3".into());
-    let ready = Command::new(&python)
-        .args(["-c", "import pandas, pyarrow, candela_runs"])
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        ready,
-        "append_bars needs pandas, pyarrow and candela_runs: run `cargo xtask test` (which makes \
-         a virtual environment), or set CANDELA_PYTHON to a Python with \
-         `pip install -r python/tests/requirements.txt ./python`"
-    );
-    python
-}
-
 /// `candela_runs.append_bars` of `file`'s bars into `root`: what it printed.
 fn append_in_python(root: &Path, file: &Path, extra: &[&str]) -> serde_json::Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../python/tests/append_bars.py");
-    let out = Command::new(python())
-        .arg(script)
-        .arg(root)
-        .args(["TEST:APPEND", "1h"])
-        .arg(file)
-        .args(extra)
-        .output()
-        .expect("python");
+    let out = Command::new(python_with(
+        &["pandas", "pyarrow", "candela_runs"],
+        "candela_runs.append_bars",
+    ))
+    .arg(script)
+    .arg(root)
+    .args(["TEST:APPEND", "1h"])
+    .arg(file)
+    .args(extra)
+    .output()
+    .expect("python");
     assert!(
         out.status.success(),
         "append_bars.py: {}",

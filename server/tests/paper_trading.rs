@@ -15,7 +15,7 @@ use candela_core::store::Caching;
 use candela_core::{Store, StoreConfig};
 use serde_json::Value;
 use support::sse::{Stream, get, serve_live};
-use support::{close, repo};
+use support::{close, python_with, repo};
 
 /// Bars the loop replays live, and the pause between them (seconds).
 const LIVE: usize = 30;
@@ -46,15 +46,9 @@ fn collect(mut stream: Stream) -> tokio::task::JoinHandle<Vec<(String, Value)>> 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_paper_trading_loop_of_docs_live_md_is_followed_live() {
-    let python = std::env::var("CANDELA_PYTHON").unwrap_or_else(|_| "python3".into());
-    let ready = Command::new(&python)
-        .args(["-c", "import backtrader, pandas, pyarrow, candela_runs"])
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        ready,
-        "the paper-trading test needs backtrader, pandas, pyarrow and candela_runs: run \
-         `cargo xtask test` (which makes a virtual environment), or set CANDELA_PYTHON"
+    let python = python_with(
+        &["backtrader", "pandas", "pyarrow", "candela_runs"],
+        "the paper-trading test",
     );
     let source = repo().join("tests/data/market/parquet/ALPACA/YHOO/1d/yhoo_1d.parquet");
     let replayed = {

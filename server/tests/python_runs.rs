@@ -8,20 +8,13 @@ mod support;
 
 use axum::http::StatusCode;
 use serde_json::Value;
-use support::{close, get, repo, serve_runs};
+use support::{close, get, python_with, repo, serve_runs};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn backtrader_and_backtesting_runs_show_what_the_libraries_report() {
-    let python = std::env::var("CANDELA_PYTHON").unwrap_or_else(|_| "python3".into());
-    let ready = std::process::Command::new(&python)
-        .args(["-c", "import backtrader, backtesting, candela_runs"])
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        ready,
-        "the Python integration test needs backtrader, backtesting and candela_runs: run \
-         `cargo xtask test` (which makes a virtual environment), or set CANDELA_PYTHON to a \
-         Python with `pip install -r python/tests/requirements.txt ./python`"
+    let python = python_with(
+        &["backtrader", "backtesting", "candela_runs"],
+        "the Python integration test",
     );
     let out = tempfile::tempdir().expect("output");
     let made = std::process::Command::new(&python)

@@ -23,6 +23,24 @@ pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// The Python of `cargo xtask test`'s virtual environment (`CANDELA_PYTHON`,
+/// else `python3`), checked to import `modules`, which `test` needs.
+pub fn python_with(modules: &[&str], test: &str) -> String {
+    let python = std::env::var("CANDELA_PYTHON").unwrap_or_else(|_| "python3".into());
+    let modules = modules.join(", ");
+    let ready = std::process::Command::new(&python)
+        .args(["-c", &format!("import {modules}")])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ready,
+        "{test} needs {modules}: run `cargo xtask test` (which makes a virtual environment), \
+         or set CANDELA_PYTHON to a Python with \
+         `pip install -r python/tests/requirements.txt ./python`"
+    );
+    python
+}
+
 /// The server over `tests/data/market/parquet` (zones UTC), without runs.
 pub fn serve_market() -> AppState {
     let store = Arc::new(

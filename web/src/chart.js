@@ -364,6 +364,16 @@ export class PriceChart {
   }
 
   /**
+   * How an indicator's value in `pane` is drawn: rebased with the candles
+   * in the price pane, as it is in its own.
+   * @param {number} pane
+   * @returns {(value: number | null | undefined) => number | null | undefined}
+   */
+  paneValue(pane) {
+    return pane === 0 ? this.rebaser(this.anchor?.main) : (value) => value;
+  }
+
+  /**
    * A price of the main symbol as the price pane draws it (trades' levels).
    * @param {number} price
    */
@@ -629,7 +639,7 @@ export class PriceChart {
    * else draws it all again, ending at the history's end: a bar taken back
    * (`pop` counts a series' values, not its gaps, and a gap written over a
    * point keeps its time on the axis), a change before the window, a long
-   * one, or one in "% from anchor" (every point rebased).
+   * one, or one in "% from anchor" whose anchor moved (every point rebased).
    * @param {number} keep
    */
   redrawEnd(keep) {
@@ -638,7 +648,8 @@ export class PriceChart {
     const { start, end } = this.window;
     const length = history.length;
     const grown = length - start > 2 * this.windowSize();
-    if (keep < start || end - keep > 1 || length < end || length - keep > REDRAW_BARS || grown || this.percent()) {
+    const rebased = this.percent() && (this.anchor === null || this.anchorIndex() !== this.anchor.index);
+    if (keep < start || end - keep > 1 || length < end || length - keep > REDRAW_BARS || grown || rebased) {
       // The window keeps its start while it can, so the view stays on its bars.
       const slid = keep < start || grown;
       this.window = { start: slid ? Math.max(0, length - this.windowSize()) : start, end: length };
@@ -650,13 +661,17 @@ export class PriceChart {
     /** @type {[ISeriesApi<SeriesType>, (i: number) => Point][]} */
     const pointers = [[this.main, this.mainPoint(history)], [this.volume, volumePoint(bars)]];
     this.drawn.forEach((drawn, k) => {
+      const drawnValue = this.paneValue(drawn.pane);
       for (const output of drawn.spec.outputs) {
         const values = indicators[k].outputs[output.name] ?? [];
         const series = drawn.outputs.get(output.name);
-        if (series) pointers.push([series, (i) => point(bars.time[i], values[i], output.style)]);
+        if (series) pointers.push([series, (i) => point(bars.time[i], drawnValue(values[i]), output.style)]);
       }
     });
-    for (const compared of this.compared) pointers.push([compared.line, (i) => point(bars.time[i], compared.close[i], 'line')]);
+    this.compared.forEach((compared, k) => {
+      const drawnValue = this.rebaser(this.anchor?.compared[k]);
+      pointers.push([compared.line, (i) => point(bars.time[i], drawnValue(compared.close[i]), 'line')]);
+    });
     for (const drawn of this.curves) {
       drawn.curves.forEach((curve, k) => pointers.push([drawn.series[k], (i) => point(bars.time[i], curve.values[i], 'line')]));
     }
@@ -713,10 +728,10 @@ export class PriceChart {
     const { bars, indicators } = history;
     this.drawn.forEach((drawn, k) => {
       if (!which(drawn.pane)) return;
-      const rebased = drawn.pane === 0 ? this.rebaser(this.anchor?.main) : (/** @type {number | null | undefined} */ v) => v;
+      const drawnValue = this.paneValue(drawn.pane);
       for (const output of drawn.spec.outputs) {
         const values = indicators[k].outputs[output.name] ?? [];
-        drawn.outputs.get(output.name)?.setData(this.inWindow((i) => point(bars.time[i], rebased(values[i]), output.style)));
+        drawn.outputs.get(output.name)?.setData(this.inWindow((i) => point(bars.time[i], drawnValue(values[i]), output.style)));
       }
     });
   }

@@ -219,4 +219,34 @@ check(!new URL(page.url()).searchParams.has('replay'), 'Exit leaves the replay: 
 check(await page.evaluate(() => window.candela.runPanel.rows.length) === allTrades, `and the run's ${allTrades} trades are all listed again`);
 check(!(await page.locator('#replay-bar').isVisible()), 'and the replay bar is gone');
 
+// With a symbol compared (the price pane in "% from anchor"), a step that
+// leaves the anchor where it is updates the ends of the lines rather than
+// drawing every point again, and draws what drawing them all would.
+const compared = await present(page.context().browser(), 'the browser').newPage();
+await compared.goto(`${base}/?symbol=${SYMBOL}&timeframe=1d&indicators=sma(period=5)&compare=ALPACA:AAPL`);
+await idle(compared);
+const incremental = await compared.evaluate(async () => {
+  const { chart, replay } = window.candela;
+  const history = /** @type {import('../src/history.js').BarHistory} */ (window.candela.history());
+  await replay.start(history.bars.time[history.length - 40], '1h');
+  // The first step opens the next day (the anchor follows the view there).
+  await replay.step(1, true);
+  await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+  const tails = () => JSON.stringify([chart.main, chart.compared[0].line, ...chart.drawn[0].outputs.values()].map((s) => s.data().slice(-3)));
+  let redrawn = 0;
+  const setAllData = chart.setAllData.bind(chart);
+  chart.setAllData = (...args) => { redrawn++; return setAllData(...args); };
+  let steps = 0;
+  // Forming steps: an hour of that day at a time, until its candle closes.
+  while (steps < 6 && await replay.step(1, true) && window.candela.replay.frame?.forming) steps++;
+  const updated = tails();
+  chart.setAllData = setAllData;
+  const frame = chart.history;
+  if (frame) chart.setAllData(frame);
+  return { steps, redrawn, same: updated === tails() };
+});
+check(incremental.steps >= 3 && incremental.redrawn === 0 && incremental.same,
+  `with a symbol compared, ${incremental.steps} steps of a forming day update the lines' ends (${incremental.redrawn} full redraws), as drawing them all does`);
+await compared.close();
+
 await finish();

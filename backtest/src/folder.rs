@@ -115,6 +115,7 @@ pub enum FolderError {
 /// The watched runs folder. Dropping it stops the watching.
 #[derive(Debug)]
 pub struct RunsFolder {
+    dir: PathBuf,
     shared: Arc<Shared>,
     _watch: FolderWatch,
 }
@@ -166,9 +167,15 @@ impl RunsFolder {
             tracing::debug!("runs: {summary}");
         })?;
         Ok(RunsFolder {
+            dir,
             shared,
             _watch: watch,
         })
+    }
+
+    /// The folder watched.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// The runs as they are now.

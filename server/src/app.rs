@@ -15,7 +15,7 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::error::ApiError;
-use crate::routes::{catalog, data, openapi, runs, sql, stream};
+use crate::routes::{catalog, data, health, openapi, runs, sql, stream};
 use crate::state::AppState;
 use crate::{http_policy, web};
 
@@ -36,6 +36,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/runs/{run}/trades", get(runs::trades))
         .route("/api/runs/{run}/equity", get(runs::equity))
         .route("/api/openapi.json", get(openapi::openapi))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .fallback(web::asset)
         .with_state(state)
         .layer(DefaultBodyLimit::max(http.max_body_bytes))

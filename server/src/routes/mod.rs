@@ -6,6 +6,7 @@
 pub mod catalog;
 pub mod compare;
 pub mod data;
+pub mod health;
 pub mod openapi;
 pub mod runs;
 pub mod sql;

@@ -9,7 +9,7 @@ use candela_core::indicator::CALLS_PATTERN;
 use serde_json::{Value, json};
 use utoipa::{Modify, OpenApi};
 
-use super::{catalog, compare, data, runs, sql, stream};
+use super::{catalog, compare, data, health, runs, sql, stream};
 use crate::error::ErrorBody;
 use crate::time_param;
 
@@ -32,7 +32,9 @@ use crate::time_param;
         runs::trades,
         runs::equity,
         stream::stream,
-        stream::runs
+        stream::runs,
+        health::healthz,
+        health::readyz
     ),
     components(schemas(
         catalog::SymbolsResponse,
@@ -51,7 +53,9 @@ use crate::time_param;
         runs::RunSummary,
         runs::RunResponse,
         runs::TradesBody,
-        runs::EquityResponse
+        runs::EquityResponse,
+        health::Alive,
+        health::Ready
     ))
 )]
 pub struct ApiDoc;

@@ -79,6 +79,7 @@ export class BarHistory {
       for (const name of Object.keys(mine.outputs)) {
         if (theirs.outputs[name]?.length !== count) throw new Error(`the older page lacks ${mine.key} ${name}`);
       }
+      if (mine.from && theirs.from?.length !== count) throw new Error(`the older page lacks where ${mine.key}'s values came from`);
     });
     this.compare.forEach((mine, i) => {
       const theirs = older.compare?.[i];
@@ -88,8 +89,9 @@ export class BarHistory {
     bars.time = older.bars.time.concat(bars.time);
     for (const column of VALUE_COLUMNS) bars[column] = older.bars[column].concat(bars[column]);
     this.indicators.forEach((mine, i) => {
-      const theirs = older.indicators[i].outputs;
-      for (const name of Object.keys(mine.outputs)) mine.outputs[name] = theirs[name].concat(mine.outputs[name]);
+      const theirs = older.indicators[i];
+      for (const name of Object.keys(mine.outputs)) mine.outputs[name] = theirs.outputs[name].concat(mine.outputs[name]);
+      if (mine.from && theirs.from) mine.from = theirs.from.concat(mine.from);
     });
     this.compare.forEach((mine, i) => {
       mine.close = (older.compare?.[i].close ?? []).concat(mine.close);

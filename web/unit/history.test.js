@@ -9,8 +9,9 @@ import { BarHistory, dataQuery } from '../src/history.js';
 /** @import { DataResponse } from '../src/api.js' */
 
 // A page of bars at `times`, each value derived from its time, with an SMA
-// (null during its warm-up), a two-output MACD and a compared symbol with
-// no bar every third minute.
+// (null during its warm-up), an SMA of 5-minute bars with the higher bar
+// of each value, a two-output MACD and a compared symbol with no bar every
+// third minute.
 /**
  * @param {number[]} times
  * @param {{warmUp?: number, indicators?: boolean}} [options]
@@ -34,6 +35,9 @@ function page(times, { warmUp = 0, indicators = true } = {}) {
       ? [
         { id: 'sma', key: 'sma(period=3)', params: { period: 3 }, placement: 'overlay',
           outputs: { sma: times.map((t, i) => (i < warmUp ? null : value(t, 0.25))) } },
+        // A call on a higher timeframe: each value's higher bar (of 5 minutes).
+        { id: 'sma', key: 'sma(period=2,timeframe=5m)', params: { period: 2 }, placement: 'overlay', timeframe: '5m',
+          outputs: { sma: times.map((t) => value(t - (t % 300), 0)) }, from: times.map((t) => t - (t % 300)) },
         { id: 'macd', key: 'macd(fast=12,slow=26,signal=9)', params: { fast: 12, slow: 26, signal: 9 }, placement: 'pane',
           outputs: { macd: times.map((t) => -t), signal: times.map((t) => t * 2) } },
       ]
@@ -43,7 +47,7 @@ function page(times, { warmUp = 0, indicators = true } = {}) {
 }
 
 const minutes = (/** @type {number} */ from, /** @type {number} */ count) => Array.from({ length: count }, (_, i) => (from + i) * 60);
-const request = { symbol: 'ALPACA:NFLX', timeframe: '1m', indicators: 'sma(period=3),macd(fast=12,slow=26,signal=9)', compare: 'AAPL' };
+const request = { symbol: 'ALPACA:NFLX', timeframe: '1m', indicators: 'sma(period=3),sma(period=2,timeframe=5m),macd(fast=12,slow=26,signal=9)', compare: 'AAPL' };
 
 test('older pages join in front: bars, every indicator output and compared closes, in time order', () => {
   const history = new BarHistory(request, page(minutes(200, 100), { warmUp: 2 }));
@@ -59,7 +63,8 @@ test('older pages join in front: bars, every indicator output and compared close
   const sma = [...whole.indicators[0].outputs.sma];
   sma[0] = sma[1] = sma[200] = sma[201] = null;
   assert.deepEqual(history.indicators[0].outputs.sma, sma);
-  assert.deepEqual(history.indicators[1].outputs, whole.indicators[1].outputs);
+  assert.deepEqual(history.indicators[1], whole.indicators[1]);
+  assert.deepEqual(history.indicators[2].outputs, whole.indicators[2].outputs);
   assert.deepEqual(history.compare, whole.compare);
   assert.equal(history.exhausted, false);
 });
@@ -115,12 +120,16 @@ test('a page that overlaps, or lacks an indicator, is refused and nothing is joi
   assert.throws(() => history.prepend(lacking, 10), /lacks macd\(fast=12,slow=26,signal=9\)/);
 
   const short = page(minutes(90, 10));
-  short.indicators[1].outputs.signal.pop();
+  short.indicators[2].outputs.signal.pop();
   assert.throws(() => history.prepend(short, 10), /lacks macd\(fast=12,slow=26,signal=9\) signal/);
 
   const uncompared = page(minutes(90, 10));
   uncompared.compare = [];
   assert.throws(() => history.prepend(uncompared, 10), /lacks the closes of ALPACA:AAPL/);
+
+  const unplaced = page(minutes(90, 10));
+  delete unplaced.indicators[1].from;
+  assert.throws(() => history.prepend(unplaced, 10), /lacks where sma\(period=2,timeframe=5m\)'s values came from/);
 
   assert.deepEqual({ bars: history.bars, indicators: history.indicators, compare: history.compare }, before);
 });
@@ -136,7 +145,7 @@ test('dataQuery leaves out what is not asked', () => {
 
 test('newer bars join at the end in place: the last held bar replaced, the new ones after, compared closes empty there', () => {
   const minutes = (/** @type {number} */ from, /** @type {number} */ n) => Array.from({ length: n }, (_, i) => (from + i) * 60);
-  const history = new BarHistory({ symbol: 'ALPACA:NFLX', timeframe: '1m', indicators: 'sma(period=3),macd(fast=12,slow=26,signal=9)', compare: 'ALPACA:EXPE' }, page(minutes(0, 10)));
+  const history = new BarHistory({ ...request, compare: 'ALPACA:EXPE' }, page(minutes(0, 10)));
   const { time, close } = history.bars;
   const sma = history.indicators[0].outputs.sma;
   const newer = page(minutes(9, 4));
@@ -148,7 +157,8 @@ test('newer bars join at the end in place: the last held bar replaced, the new o
   assert.equal(history.indicators[0].outputs.sma, sma);
   assert.deepEqual(history.bars.time, minutes(0, 13));
   assert.equal(close[9], 999);
-  assert.deepEqual(history.indicators[1].outputs.signal.slice(9), newer.indicators[1].outputs.signal);
+  assert.deepEqual(history.indicators[2].outputs.signal.slice(9), newer.indicators[2].outputs.signal);
+  assert.deepEqual(history.indicators[1].from, minutes(0, 13).map((t) => t - (t % 300)), 'the higher bars of the new values too');
   assert.deepEqual(history.compare[0].close.slice(10), [null, null, null]);
   assert.equal(history.compare[0].close.length, 13);
   assert.equal(history.append(page([])), -1, 'nothing new');

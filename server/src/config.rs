@@ -32,6 +32,9 @@ pub const DEFAULT_PLUGINS: &str = "plugins.d";
 /// directory.
 pub const DEFAULT_RUNS: &str = "runs";
 
+/// The tokens file when none is configured, relative to the working directory.
+pub const DEFAULT_TOKENS_FILE: &str = "candela-tokens.toml";
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -79,6 +82,7 @@ pub struct Config {
     pub http: HttpConfig,
     /// How changes of the data root are followed.
     pub live: LiveSection,
+    pub auth: AuthSection,
 }
 
 /// `[live]`: how changes of the data root are followed.
@@ -97,6 +101,25 @@ impl Default for LiveSection {
         LiveSection {
             poll_ms: millis(LiveConfig::default().poll),
             events: LiveConfig::default().source == ChangeSource::Events,
+        }
+    }
+}
+
+/// `[auth]`: who may sign in.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthSection {
+    /// The tokens file `candela token new` writes and the server watches.
+    pub tokens_file: PathBuf,
+    /// How long a browser stays signed in, in hours.
+    pub session_hours: u64,
+}
+
+impl Default for AuthSection {
+    fn default() -> Self {
+        AuthSection {
+            tokens_file: PathBuf::from(DEFAULT_TOKENS_FILE),
+            session_hours: 12,
         }
     }
 }
@@ -245,6 +268,7 @@ impl Default for Config {
             api: ApiConfig::default(),
             http: HttpConfig::default(),
             live: LiveSection::default(),
+            auth: AuthSection::default(),
         }
     }
 }

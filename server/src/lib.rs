@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod as_of;
+pub mod auth;
 pub mod budget;
 pub mod config;
 pub mod error;

@@ -14,6 +14,7 @@ use candela_core::indicator::Registry;
 use candela_core::{Engine, Store, SymbolId, Timeframe};
 use candela_plugins::PluginFolder;
 use candela_plugins::folder::FolderError;
+use candela_server::auth::tokens::TokenSet;
 use candela_server::config::{Config, ConfigError, DEFAULT_PLUGINS, DEFAULT_RUNS, ProviderConfig};
 use candela_server::import::{Owner, Request};
 use candela_server::live::Live;
@@ -85,6 +86,32 @@ enum Command {
     ///   candela import exports/ --provider ALPACA     (NFLX.csv is ALPACA:NFLX, …)
     #[command(verbatim_doc_comment)]
     Import(ImportArgs),
+    /// Make, list and revoke the tokens that sign in to the server
+    ///
+    /// A token is printed once, when it is made; the tokens file
+    /// (auth.tokens_file, ./candela-tokens.toml by default) keeps its name,
+    /// its SHA-256 and when it was made. Scripts send it as
+    /// `Authorization: Bearer TOKEN`; the browser asks for it once.
+    ///
+    /// Examples:
+    ///   candela token new ci
+    ///   candela token list
+    ///   candela token revoke ci
+    #[command(verbatim_doc_comment, subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Make a token named NAME (who or what uses it) and print it, once
+    New {
+        /// 1 to 64 letters, digits, '.', '_' or '-', e.g. ci or alice
+        name: String,
+    },
+    /// List the tokens by name and creation time
+    List,
+    /// Remove the token named NAME: it stops working within 2 s on a running server
+    Revoke { name: String },
 }
 
 #[derive(Debug, clap::Args)]
@@ -163,6 +190,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::SampleData { long }) => sample_data(&cli, long),
         Some(Command::Import(ref args)) => import(&cli, args),
+        Some(Command::Token(ref command)) => token(&cli, command),
         None | Some(Command::Serve) => serve(&cli),
     };
     match result {
@@ -187,6 +215,37 @@ fn sample_data(cli: &Cli, long: Option<u64>) -> Result<(), Box<dyn std::error::E
         files.len(),
         config.data.display()
     );
+    Ok(())
+}
+
+fn token(cli: &Cli, command: &TokenCommand) -> Result<(), Box<dyn std::error::Error>> {
+    let path = cli.config()?.auth.tokens_file;
+    match command {
+        TokenCommand::New { name } => {
+            let token = TokenSet::create(&path, name, chrono::Utc::now())?;
+            println!("{token}");
+            eprintln!(
+                "token '{name}' added to {}; it is shown this once: keep it where its user keeps secrets",
+                path.display()
+            );
+        }
+        TokenCommand::List => {
+            let set = TokenSet::read(&path)?;
+            if set.tokens.is_empty() {
+                eprintln!(
+                    "no tokens in {}; make one with: candela token new NAME",
+                    path.display()
+                );
+            }
+            for entry in &set.tokens {
+                println!("{}\t{}", entry.name, entry.created);
+            }
+        }
+        TokenCommand::Revoke { name } => {
+            TokenSet::revoke(&path, name)?;
+            eprintln!("token '{name}' removed from {}", path.display());
+        }
+    }
     Ok(())
 }
 

@@ -14,6 +14,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use crate::auth::gate;
 use crate::error::ApiError;
 use crate::routes::{catalog, data, health, openapi, runs, sql, stream};
 use crate::state::AppState;
@@ -23,7 +24,8 @@ use crate::{http_policy, web};
 pub fn router(state: AppState) -> Router {
     let http = state.http.clone();
     let timeout = http.request_timeout;
-    Router::new()
+    let signed_in = state.gate.clone();
+    let routes = Router::new()
         .route("/api/symbols", get(catalog::symbols))
         .route("/api/timeframes/{symbol}", get(catalog::timeframes))
         .route("/api/indicators", get(catalog::indicators))
@@ -38,8 +40,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(openapi::openapi))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/signin", get(gate::page).post(gate::sign_in))
         .fallback(web::asset)
-        .with_state(state)
+        .with_state(state);
+    let routes = match signed_in {
+        Some(gate) => routes.layer(middleware::from_fn_with_state(gate, gate::require)),
+        None => routes,
+    };
+    routes
         .layer(DefaultBodyLimit::max(http.max_body_bytes))
         .layer(middleware::from_fn(http_policy::refuse_cross_site))
         // Bars are JSON numbers: the fastest level already shrinks them about

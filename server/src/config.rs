@@ -113,6 +113,9 @@ pub struct AuthSection {
     pub tokens_file: PathBuf,
     /// How long a browser stays signed in, in hours.
     pub session_hours: u64,
+    /// Ask for sign-in on loopback too (elsewhere it is always asked for,
+    /// unless `--no-auth`).
+    pub always: bool,
 }
 
 impl Default for AuthSection {
@@ -120,6 +123,7 @@ impl Default for AuthSection {
         AuthSection {
             tokens_file: PathBuf::from(DEFAULT_TOKENS_FILE),
             session_hours: 12,
+            always: false,
         }
     }
 }

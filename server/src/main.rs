@@ -8,12 +8,14 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use candela_backtest::RunsFolder;
 use candela_core::indicator::Registry;
 use candela_core::{Engine, Store, SymbolId, Timeframe};
 use candela_plugins::PluginFolder;
 use candela_plugins::folder::FolderError;
+use candela_server::auth::gate::Gate;
 use candela_server::auth::tokens::TokenSet;
 use candela_server::config::{Config, ConfigError, DEFAULT_PLUGINS, DEFAULT_RUNS, ProviderConfig};
 use candela_server::import::{Owner, Request};
@@ -58,6 +60,9 @@ struct Cli {
     /// Folder of backtest runs, one subfolder each, watched while serving [default: ./runs]
     #[arg(long, global = true, value_name = "DIR")]
     runs: Option<PathBuf>,
+    /// Serve without sign-in even on an address other than loopback (anyone who reaches it reads everything)
+    #[arg(long)]
+    no_auth: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -218,6 +223,35 @@ fn sample_data(cli: &Cli, long: Option<u64>) -> Result<(), Box<dyn std::error::E
     Ok(())
 }
 
+/// Sign-in is asked for on an address other than loopback (or everywhere
+/// with `auth.always`), unless `--no-auth`.
+fn gate(config: &Config, no_auth: bool) -> Result<Option<Gate>, Box<dyn std::error::Error>> {
+    let exposed = !config.bind.ip().is_loopback();
+    if no_auth {
+        if exposed {
+            tracing::warn!(
+                "serving {} without sign-in (--no-auth): anyone who reaches this address reads every series and run and runs SQL",
+                config.bind
+            );
+        }
+        return Ok(None);
+    }
+    if !exposed && !config.auth.always {
+        return Ok(None);
+    }
+    let hours = config.auth.session_hours;
+    if hours == 0 {
+        return Err(ConfigError::Zero {
+            what: "auth.session_hours",
+        }
+        .into());
+    }
+    let path = &config.auth.tokens_file;
+    let gate = Gate::open(path, Duration::from_secs(hours.saturating_mul(3600)), false)?;
+    tracing::info!(tokens_file = %path.display(), "sign-in is on: a token of the tokens file, or a session of {hours} h");
+    Ok(Some(gate))
+}
+
 fn token(cli: &Cli, command: &TokenCommand) -> Result<(), Box<dyn std::error::Error>> {
     let path = cli.config()?.auth.tokens_file;
     match command {
@@ -297,6 +331,10 @@ fn serve(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     let state = AppState::new(engine, Arc::clone(&indicators), config.sql_limits()?, runs)?
         .with_limits(config.data_limits()?, config.http_policy()?)
         .with_live(live.clone());
+    let state = match gate(&config, cli.no_auth)? {
+        Some(gate) => state.with_gate(gate),
+        None => state,
+    };
     let connections = config.connection_limits()?;
     // Watches the folder for as long as the server runs.
     let _plugins = watch_plugins(&config, &indicators)?;

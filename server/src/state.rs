@@ -12,6 +12,7 @@ use candela_sql::{SqlError, SqlLimits, SqlService};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::error::ArrowError;
 
+use crate::auth::gate::Gate;
 use crate::budget::ResponseBudget;
 use crate::error::ApiError;
 use crate::http_policy::HttpPolicy;
@@ -31,6 +32,8 @@ pub struct AppState {
     pub http: HttpPolicy,
     /// The data root's changes, for streams.
     pub live: Live,
+    /// With sign-in on, who may come in.
+    pub gate: Option<Arc<Gate>>,
 }
 
 /// The bounds of `/api/data`.
@@ -100,6 +103,7 @@ impl AppState {
             data_limits: DataLimits::default(),
             http: HttpPolicy::default(),
             live: Live::still(LiveConfig::default()),
+            gate: None,
         })
     }
 
@@ -109,6 +113,14 @@ impl AppState {
             live.follow_runs(runs);
         }
         AppState { live, ..self }
+    }
+
+    /// The same state with sign-in on, through `gate`.
+    pub fn with_gate(self, gate: Gate) -> AppState {
+        AppState {
+            gate: Some(Arc::new(gate)),
+            ..self
+        }
     }
 
     /// The same state with other bounds for `/api/data` and HTTP.

@@ -32,6 +32,10 @@ pub struct TokenEntry {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TokenSet {
+    /// Signs the browsers' sessions, in hex: shared by every server that
+    /// reads the file, so any replica accepts a session another gave.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_key: Option<String>,
     #[serde(default, rename = "token")]
     pub tokens: Vec<TokenEntry>,
 }
@@ -105,9 +109,10 @@ impl TokenSet {
         if set.tokens.iter().any(|t| t.name == name) {
             return Err(TokenError::Exists(name.to_owned()));
         }
-        let mut random = [0u8; TOKEN_BYTES];
-        getrandom::fill(&mut random).map_err(|e| TokenError::Random(e.to_string()))?;
-        let token = format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(random));
+        if set.session_key.is_none() {
+            set.session_key = Some(hex(&random_bytes()?));
+        }
+        let token = format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(random_bytes()?));
         set.tokens.push(TokenEntry {
             name: name.to_owned(),
             sha256: hex(&Sha256::digest(token.as_bytes())),
@@ -142,6 +147,16 @@ impl TokenSet {
         found
     }
 
+    /// The key that signs sessions, once a token was made.
+    pub fn session_key(&self) -> Option<[u8; 32]> {
+        self.session_key.as_deref().and_then(digest_of_hex)
+    }
+
+    /// The entry named `name`.
+    pub fn named(&self, name: &str) -> Option<&TokenEntry> {
+        self.tokens.iter().find(|t| t.name == name)
+    }
+
     /// Written beside `path`, readable by its owner only, then renamed over it.
     fn write(&self, path: &Path) -> Result<(), TokenError> {
         let failed = |e| TokenError::Write(path.to_owned(), e);
@@ -172,6 +187,12 @@ impl TokenSet {
     }
 }
 
+fn random_bytes() -> Result<[u8; TOKEN_BYTES], TokenError> {
+    let mut random = [0u8; TOKEN_BYTES];
+    getrandom::fill(&mut random).map_err(|e| TokenError::Random(e.to_string()))?;
+    Ok(random)
+}
+
 fn check_name(name: &str) -> Result<(), TokenError> {
     let fine = (1..=64).contains(&name.len())
         && name
@@ -184,11 +205,11 @@ fn check_name(name: &str) -> Result<(), TokenError> {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn digest_of_hex(text: &str) -> Option<[u8; 32]> {
+pub(super) fn digest_of_hex(text: &str) -> Option<[u8; 32]> {
     if text.len() != 64 {
         return None;
     }

@@ -3,8 +3,10 @@
 //! expired session are refused; a token removed from the file stops
 //! working within 2 s, its sessions with it; the probes stay open.
 
+mod process;
 mod support;
 
+use std::io::{Read, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -13,7 +15,8 @@ use axum::http::{Request, StatusCode, header};
 use candela_server::auth::gate::Gate;
 use candela_server::auth::tokens::TokenSet;
 use candela_server::state::AppState;
-use support::{send_raw, serve_market};
+use process::Candela;
+use support::{repo, send_raw, serve_market};
 
 /// `GET uri` with `headers`: the status, the response's headers and body.
 async fn get(
@@ -31,9 +34,19 @@ async fn get(
 
 /// `POST /signin` with `token`: the status, the `Set-Cookie` and `Location` headers.
 async fn sign_in(state: &AppState, token: &str) -> (StatusCode, Option<String>, Option<String>) {
+    sign_in_to(state, token, "").await
+}
+
+/// `POST /signin` with `token` and the `next` field.
+async fn sign_in_to(
+    state: &AppState,
+    token: &str,
+    next: &str,
+) -> (StatusCode, Option<String>, Option<String>) {
+    let next: String = next.bytes().map(|b| format!("%{b:02X}")).collect();
     let request = Request::post("/signin")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(format!("token={token}")))
+        .body(Body::from(format!("token={token}&next={next}")))
         .expect("request");
     let response = tower::ServiceExt::oneshot(candela_server::app::router(state.clone()), request)
         .await
@@ -103,6 +116,27 @@ async fn the_api_wants_a_token_and_the_page_a_session() {
             get(&state, open, &[]).await.0,
             StatusCode::OK,
             "{open} is open"
+        );
+    }
+    // Signed in from a link, the browser goes on to it; never to another site.
+    let (_, page) = get(&state, "/?symbol=ALPACA:YHOO&timeframe=1d", &[]).await;
+    assert!(
+        page.contains(
+            "name=\"next\" type=\"hidden\" value=\"/?symbol=ALPACA:YHOO&amp;timeframe=1d\""
+        ),
+        "{page}"
+    );
+    for (next, to) in [
+        ("/?symbol=ALPACA:YHOO", "/?symbol=ALPACA:YHOO"),
+        ("//evil.example/", "/"),
+        ("https://evil.example/", "/"),
+        ("/\\evil.example", "/"),
+    ] {
+        let (status, _, location) = sign_in_to(&state, &ci, next).await;
+        assert_eq!(
+            (status, location.as_deref()),
+            (StatusCode::SEE_OTHER, Some(to)),
+            "next={next}"
         );
     }
     let (status, cookie, _) = sign_in(&state, "cdl_wrong").await;
@@ -236,4 +270,85 @@ fn a_gate_without_tokens_does_not_open() {
     )
     .expect_err("no tokens");
     assert!(error.to_string().contains("candela token new"), "{error}");
+}
+
+/// The status of `GET path` from the server at `address` (its port, on loopback).
+fn status_of(address: &str, path: &str, token: Option<&str>) -> u16 {
+    let port = address.rsplit(':').next().expect("port");
+    let mut stream =
+        std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().expect("port")))
+            .expect("connect");
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Connection: close\r\n\r\n"
+    )
+    .expect("request");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("answer");
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status line")
+}
+
+#[test]
+fn an_address_beyond_loopback_wants_tokens_unless_no_auth() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = repo().join("tests/data/market/parquet");
+    let candela = || {
+        let mut command = Candela::command();
+        command
+            .current_dir(dir.path())
+            .arg("--data")
+            .arg(&data)
+            .args([
+                "--runs",
+                "runs",
+                "--plugins",
+                "plugins.d",
+                "--bind",
+                "0.0.0.0:0",
+            ])
+            .env("RUST_LOG", "info");
+        command
+    };
+    std::fs::create_dir_all(dir.path().join("plugins.d")).expect("plugins");
+
+    // No token yet: it does not start, and says how to.
+    let refused = candela().output().expect("run candela");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success(),
+        "served an exposed address without tokens"
+    );
+    assert!(
+        said.contains("candela token new") && said.contains("--no-auth"),
+        "{said}"
+    );
+
+    // --no-auth: it serves, and the log says what is exposed.
+    let open = Candela::serve(candela().arg("--no-auth"));
+    assert!(
+        open.started.iter().any(|l| l.contains("without sign-in")),
+        "{:?}",
+        open.started
+    );
+    assert_eq!(status_of(&open.address, "/api/symbols", None), 200);
+    drop(open);
+
+    // With a token: the API wants it.
+    let token =
+        TokenSet::create(&dir.path().join("candela-tokens.toml"), "ci", now()).expect("token");
+    let gated = Candela::serve(&mut candela());
+    assert_eq!(status_of(&gated.address, "/api/symbols", None), 401);
+    assert_eq!(
+        status_of(&gated.address, "/api/symbols", Some("cdl_wrong")),
+        401
+    );
+    assert_eq!(status_of(&gated.address, "/api/symbols", Some(&token)), 200);
+    assert_eq!(status_of(&gated.address, "/healthz", None), 200);
 }

@@ -179,6 +179,10 @@ export async function api(path, { signal, body } = {}) {
   }
   /** @type {unknown} */
   const answer = await response.json().catch(() => ({}));
+  // The session ended (its hours passed, or its token was revoked): sign in again, back here after.
+  if (response.status === 401 && typeof location !== 'undefined') {
+    location.assign(`/signin?next=${encodeURIComponent(location.pathname + location.search)}`);
+  }
   if (!response.ok) throw new ApiError(response.status, errorDetail(answer, response));
   return answer;
 }

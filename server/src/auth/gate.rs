@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use axum::extract::{Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -215,7 +215,10 @@ pub async fn require(State(gate): State<Arc<Gate>>, request: Request, next: Next
         Admission::Nothing if api => unauthorized(
             "sign-in required: send `Authorization: Bearer TOKEN` (candela token new NAME makes one)",
         ),
-        Admission::Nothing => sign_in_page(StatusCode::UNAUTHORIZED, ""),
+        Admission::Nothing => {
+            let asked = request.uri().path_and_query().map_or("/", |p| p.as_str());
+            sign_in_page(StatusCode::UNAUTHORIZED, "", asked)
+        }
     }
 }
 
@@ -229,25 +232,47 @@ fn unauthorized(message: &str) -> Response {
     response
 }
 
-fn sign_in_page(status: StatusCode, message: &str) -> Response {
-    let escaped = message
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;");
-    (status, Html(SIGN_IN_PAGE.replace("{message}", &escaped))).into_response()
+/// The sign-in page saying `message`, which goes on to `next` once signed in.
+fn sign_in_page(status: StatusCode, message: &str, next: &str) -> Response {
+    let escaped = |text: &str| {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let page = SIGN_IN_PAGE
+        .replace("{message}", &escaped(message))
+        .replace("{next}", &escaped(local_path(next)));
+    (status, Html(page)).into_response()
+}
+
+/// `next` if it is a path of this server, else `/`: a sign-in never sends
+/// the browser to another site.
+fn local_path(next: &str) -> &str {
+    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
+    if local { next } else { "/" }
 }
 
 /// The sign-in form's fields.
 #[derive(Debug, serde::Deserialize)]
 pub struct SignIn {
     token: String,
+    /// Where to go once signed in (a path of this server).
+    #[serde(default)]
+    next: String,
+}
+
+/// Where the sign-in page goes after: `?next=`.
+#[derive(Debug, serde::Deserialize)]
+pub struct AfterSignIn {
+    #[serde(default)]
+    next: String,
 }
 
 /// `GET /signin`: the page, while sign-in is on.
-pub async fn page(State(state): State<AppState>) -> Response {
+pub async fn page(State(state): State<AppState>, Query(after): Query<AfterSignIn>) -> Response {
     match state.gate {
-        Some(_) => sign_in_page(StatusCode::OK, ""),
+        Some(_) => sign_in_page(StatusCode::OK, "", &after.next),
         None => Redirect::to("/").into_response(),
     }
 }
@@ -265,9 +290,10 @@ pub async fn sign_in(
         return sign_in_page(
             StatusCode::UNAUTHORIZED,
             "That token is not one of this server's.",
+            &form.next,
         );
     };
-    let mut response = Redirect::to("/").into_response();
+    let mut response = Redirect::to(local_path(&form.next)).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
         gate.cookie(&session, gate.session.as_secs()),

@@ -4,6 +4,7 @@
 use std::sync::LazyLock;
 
 use axum::Json;
+use axum::extract::State;
 use candela_core::Timeframe;
 use candela_core::indicator::CALLS_PATTERN;
 use serde_json::{Value, json};
@@ -11,6 +12,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{catalog, compare, data, health, runs, sql, stream};
 use crate::error::ErrorBody;
+use crate::state::AppState;
 use crate::time_param;
 
 #[derive(Debug, OpenApi)]
@@ -94,10 +96,45 @@ impl Modify for ParameterPatterns {
     }
 }
 
-/// `GET /api/openapi.json`
-pub async fn openapi() -> Json<Value> {
-    static DOCUMENT: LazyLock<Value> = LazyLock::new(document);
-    Json(DOCUMENT.clone())
+/// `GET /api/openapi.json`: with sign-in on, the document says so.
+pub async fn openapi(State(state): State<AppState>) -> Json<Value> {
+    static OPEN: LazyLock<Value> = LazyLock::new(document);
+    static SIGNED_IN: LazyLock<Value> = LazyLock::new(|| signed_in(document()));
+    Json(if state.gate.is_some() {
+        SIGNED_IN.clone()
+    } else {
+        OPEN.clone()
+    })
+}
+
+/// `document` asking every operation but the probes for a bearer token,
+/// and answering 401 without one.
+fn signed_in(mut document: Value) -> Value {
+    document["components"]["securitySchemes"] = json!({
+        "bearer": { "type": "http", "scheme": "bearer", "description": "a token of `candela token new`" },
+    });
+    document["security"] = json!([{ "bearer": [] }]);
+    let refused = json!({
+        "description": "no token, or one that is not the server's",
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ErrorBody" } } },
+    });
+    if let Some(paths) = document["paths"].as_object_mut() {
+        for (path, item) in paths {
+            let open = matches!(path.as_str(), "/healthz" | "/readyz");
+            for operation in item
+                .as_object_mut()
+                .into_iter()
+                .flat_map(|o| o.values_mut())
+            {
+                if open {
+                    operation["security"] = json!([]);
+                } else {
+                    operation["responses"]["401"] = refused.clone();
+                }
+            }
+        }
+    }
+    document
 }
 
 /// The document, with the events of each event stream described.

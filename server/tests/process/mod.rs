@@ -1,6 +1,9 @@
 //! The `candela` binary as a child process of a test: started, its log
 //! followed until it says where it serves, and killed when dropped.
 
+// Each test binary that includes this module uses a part of it.
+#![allow(dead_code)]
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
@@ -9,6 +12,8 @@ pub struct Candela {
     child: Child,
     /// `HOST:PORT`
     pub address: String,
+    /// What it logged until it served.
+    pub started: Vec<String>,
 }
 
 impl Candela {
@@ -27,6 +32,7 @@ impl Candela {
             .spawn()
             .expect("start candela");
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let mut started = Vec::new();
         let address = loop {
             let line = lines
                 .next()
@@ -36,9 +42,14 @@ impl Candela {
             if let Some((_, url)) = line.split_once("serving http://") {
                 break url.split_whitespace().next().expect("address").to_owned();
             }
+            started.push(line);
         };
         std::thread::spawn(move || lines.map_while(Result::ok).for_each(|l| println!("{l}")));
-        Candela { child, address }
+        Candela {
+            child,
+            address,
+            started,
+        }
     }
 }
 

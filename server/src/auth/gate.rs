@@ -16,7 +16,7 @@ use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use candela_core::watch::{self, Cadence, ChangeSource, FolderWatch};
+use candela_core::watch::{self, Cadence, ChangeSource, FolderWatch, Stamp};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -84,6 +84,8 @@ impl Gate {
     /// The gate of the tokens file at `path`, which must hold a token;
     /// browsers stay signed in for `session`.
     pub fn open(path: &Path, session: Duration, secure: bool) -> Result<Gate, GateError> {
+        // Stamped before it is read: a change in between is read again.
+        let stamp = Stamp::of_file(path);
         let set = TokenSet::read(path)?;
         if set.tokens.is_empty() || set.session_key().is_none() {
             return Err(GateError::NoTokens(path.to_owned()));
@@ -95,22 +97,29 @@ impl Gate {
             .unwrap_or(Path::new("."))
             .to_owned();
         let watched = (Arc::clone(&tokens), path.to_owned());
+        // The folder is looked at every second: the file is read again only
+        // when its stamp changed, and the tokens swapped only when they did.
+        let mut read = stamp;
         let watch = watch::follow(&dir, "tokens-file", CADENCE, move || {
             let (tokens, path) = &watched;
-            match TokenSet::read(path) {
-                Ok(set) => {
-                    tracing::info!(
-                        tokens = set.tokens.len(),
-                        "tokens file {} read again",
-                        path.display()
-                    );
-                    *tokens.write().unwrap_or_else(PoisonError::into_inner) = set;
-                }
+            let stamp = Stamp::of_file(path);
+            if stamp == read {
+                return;
+            }
+            read = stamp;
+            let now = TokenSet::read(path).unwrap_or_else(|error| {
                 // A broken file admits no one rather than the tokens of before.
-                Err(error) => {
-                    tracing::error!("{error}; no token is accepted until it is mended");
-                    *tokens.write().unwrap_or_else(PoisonError::into_inner) = TokenSet::default();
-                }
+                tracing::error!("{error}; no token is accepted until it is mended");
+                TokenSet::default()
+            });
+            let mut current = tokens.write().unwrap_or_else(PoisonError::into_inner);
+            if *current != now {
+                tracing::info!(
+                    tokens = now.tokens.len(),
+                    "tokens file {} read again",
+                    path.display()
+                );
+                *current = now;
             }
         })
         .map_err(|e| GateError::Watch(path.to_owned(), e.to_string()))?;

@@ -116,6 +116,9 @@ pub struct AuthSection {
     /// Ask for sign-in on loopback too (elsewhere it is always asked for,
     /// unless `--no-auth`).
     pub always: bool,
+    /// Mark the session cookie `Secure`: browsers reach the server over
+    /// HTTPS (a proxy in front terminates TLS).
+    pub secure_cookies: bool,
 }
 
 impl Default for AuthSection {
@@ -124,6 +127,7 @@ impl Default for AuthSection {
             tokens_file: PathBuf::from(DEFAULT_TOKENS_FILE),
             session_hours: 12,
             always: false,
+            secure_cookies: false,
         }
     }
 }

@@ -17,7 +17,7 @@ use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -125,15 +125,18 @@ pub async fn check_host(
     }
 }
 
-/// Refuses an API request that a page of another site made.
+/// Refuses an API request, or a sign-in, that a page of another site made
+/// (a sign-in it posted would put the browser in the other site's session).
 pub async fn refuse_cross_site(request: Request, next: Next) -> Response {
-    let api = request.uri().path().starts_with("/api/");
-    if api && made_by_another_site(request.headers()) {
+    let path = request.uri().path();
+    let guarded =
+        path.starts_with("/api/") || (path == "/signin" && request.method() == Method::POST);
+    if guarded && made_by_another_site(request.headers()) {
         return ApiError::new(
             StatusCode::FORBIDDEN,
             "cross_site_refused",
-            "the API answers its own page, and programs that are not web pages; \
-             a page of another site cannot use it",
+            "the API and the sign-in form answer this server's own page, and programs that are \
+             not web pages; a page of another site cannot use them",
         )
         .into_response();
     }

@@ -247,7 +247,8 @@ fn gate(config: &Config, no_auth: bool) -> Result<Option<Gate>, Box<dyn std::err
         .into());
     }
     let path = &config.auth.tokens_file;
-    let gate = Gate::open(path, Duration::from_secs(hours.saturating_mul(3600)), false)?;
+    let session = Duration::from_secs(hours.saturating_mul(3600));
+    let gate = Gate::open(path, session, config.auth.secure_cookies)?;
     tracing::info!(tokens_file = %path.display(), "sign-in is on: a token of the tokens file, or a session of {hours} h");
     Ok(Some(gate))
 }

@@ -139,6 +139,13 @@ async fn the_api_wants_a_token_and_the_page_a_session() {
             "next={next}"
         );
     }
+    // A sign-in posted by a page of another site is refused.
+    let request = Request::post("/signin")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "cross-site")
+        .body(Body::from(format!("token={ci}")))
+        .expect("request");
+    assert_eq!(send_raw(&state, request).await.0, StatusCode::FORBIDDEN);
     let (status, cookie, _) = sign_in(&state, "cdl_wrong").await;
     assert_eq!((status, cookie), (StatusCode::UNAUTHORIZED, None));
     let (status, cookie, location) = sign_in(&state, &ci).await;
@@ -257,6 +264,20 @@ async fn a_session_expires_and_a_revoked_token_stops_within_two_seconds() {
             .0,
         StatusCode::OK,
         "the other token still works"
+    );
+}
+
+#[tokio::test]
+async fn behind_https_the_session_cookie_is_secure() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tokens = dir.path().join("tokens.toml");
+    let ci = TokenSet::create(&tokens, "ci", now()).expect("token");
+    let state =
+        serve_market().with_gate(Gate::open(&tokens, Duration::from_secs(60), true).expect("gate"));
+    let (_, cookie, _) = sign_in(&state, &ci).await;
+    assert!(
+        cookie.is_some_and(|c| c.ends_with("; Secure")),
+        "auth.secure_cookies marks it Secure"
     );
 }
 

@@ -65,6 +65,12 @@ async fn sign_in_to(
     )
 }
 
+/// The `name=value` of a `Set-Cookie`, as the browser sends it back.
+fn session_of(set_cookie: Option<String>) -> String {
+    let set_cookie = set_cookie.expect("a session cookie");
+    set_cookie.split(';').next().expect("value").to_owned()
+}
+
 fn gated(tokens: &Path, session: Duration) -> AppState {
     serve_market().with_gate(Gate::open(tokens, session, false).expect("gate"))
 }
@@ -171,7 +177,7 @@ async fn the_api_wants_a_token_and_the_page_a_session() {
         !cookie.contains(&ci[4..]),
         "the cookie holds no token: {cookie}"
     );
-    let session = cookie.split(';').next().expect("value").to_owned();
+    let session = session_of(Some(cookie));
     let (status, page) = get(&state, "/", &[(header::COOKIE, &session)]).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("id=\"chart\""), "the chart page");
@@ -205,12 +211,7 @@ async fn a_session_expires_and_a_revoked_token_stops_within_two_seconds() {
     let state = gated(&tokens, Duration::from_secs(1));
 
     let (_, cookie, _) = sign_in(&state, &ci).await;
-    let session = cookie
-        .expect("cookie")
-        .split(';')
-        .next()
-        .expect("value")
-        .to_owned();
+    let session = session_of(cookie);
     assert_eq!(
         get(&state, "/api/symbols", &[(header::COOKIE, &session)])
             .await
@@ -226,12 +227,7 @@ async fn a_session_expires_and_a_revoked_token_stops_within_two_seconds() {
     );
 
     let (_, cookie, _) = sign_in(&state, &alice).await;
-    let session = cookie
-        .expect("cookie")
-        .split(';')
-        .next()
-        .expect("value")
-        .to_owned();
+    let session = session_of(cookie);
     TokenSet::revoke(&tokens, "alice").expect("revoke");
     let revoked = Instant::now();
     let alice = format!("Bearer {alice}");

@@ -5,14 +5,8 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use axum::http::StatusCode;
-use candela_backtest::{FileLimits, RunsFolder};
-use candela_core::{Engine, Store, StoreConfig};
-use candela_server::state::AppState;
-use candela_sql::SqlLimits;
-use support::{copy_folder, get, repo};
+use support::{copy_folder, get, repo, serve_root_and_runs};
 
 #[tokio::test]
 async fn ready_while_storage_lists_and_not_ready_once_it_is_gone() {
@@ -24,18 +18,7 @@ async fn ready_while_storage_lists_and_not_ready_once_it_is_gone() {
         &root.join(series),
     );
     let runs = dir.path().join("runs");
-    let store = Arc::new(Store::open(StoreConfig::new(&root)).expect("store"));
-    let folder = RunsFolder::open(runs.clone(), Arc::clone(&store), FileLimits::default())
-        .expect("runs folder");
-    let engine = Arc::new(Engine::new(store, 2).expect("engine"));
-    let indicators = Arc::new(candela_indicators::registry());
-    let state = AppState::new(
-        engine,
-        indicators,
-        SqlLimits::default(),
-        Some(Arc::new(folder)),
-    )
-    .expect("state");
+    let (state, _folder) = serve_root_and_runs(&root, &runs);
 
     let (status, alive) = get(&state, "/healthz").await;
     assert_eq!(

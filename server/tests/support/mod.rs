@@ -54,9 +54,13 @@ pub fn serve_market() -> AppState {
 /// The server over `tests/data/market/parquet` (zones UTC) and the runs in
 /// `runs`, with the folder it watches.
 pub fn serve_runs(runs: &Path) -> (AppState, Arc<RunsFolder>) {
-    let store = Arc::new(
-        Store::open(StoreConfig::new(repo().join("tests/data/market/parquet"))).expect("store"),
-    );
+    serve_root_and_runs(&repo().join("tests/data/market/parquet"), runs)
+}
+
+/// The server over the data root `root` (zones UTC) and the runs in `runs`,
+/// with the folder it watches.
+pub fn serve_root_and_runs(root: &Path, runs: &Path) -> (AppState, Arc<RunsFolder>) {
+    let store = Arc::new(Store::open(StoreConfig::new(root)).expect("store"));
     let folder = Arc::new(
         RunsFolder::open(runs.to_owned(), Arc::clone(&store), FileLimits::default())
             .expect("runs folder"),

@@ -20,6 +20,8 @@ use crate::http_policy::{HostAllowlist, HttpPolicy};
 use crate::live::LiveConfig;
 use crate::serve::ConnectionLimits;
 use crate::state::DataLimits;
+use crate::tls::TlsError;
+use tokio_rustls::TlsAcceptor;
 
 /// The file read from the working directory when `--config` is not given.
 pub const DEFAULT_FILE: &str = "candela.toml";
@@ -83,6 +85,18 @@ pub struct Config {
     /// How changes of the data root are followed.
     pub live: LiveSection,
     pub auth: AuthSection,
+    pub tls: TlsSection,
+}
+
+/// `[tls]`: the certificate the listener serves HTTPS with; none serves
+/// plain HTTP (behind a proxy that terminates TLS, see `docs/deploy.md`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsSection {
+    /// The certificate chain in PEM, the server's own first.
+    pub cert: Option<PathBuf>,
+    /// Its private key in PEM.
+    pub key: Option<PathBuf>,
 }
 
 /// `[live]`: how changes of the data root are followed.
@@ -277,6 +291,7 @@ impl Default for Config {
             http: HttpConfig::default(),
             live: LiveSection::default(),
             auth: AuthSection::default(),
+            tls: TlsSection::default(),
         }
     }
 }
@@ -307,6 +322,13 @@ pub enum ConfigError {
     PluginsInData { plugins: PathBuf, data: PathBuf },
     #[error("{what} must be at least 1, got 0")]
     Zero { what: &'static str },
+    #[error("{given} is set but {missing} is not; give both (or neither, to serve plain HTTP)")]
+    TlsHalf {
+        given: &'static str,
+        missing: &'static str,
+    },
+    #[error(transparent)]
+    Tls(#[from] TlsError),
 }
 
 impl Config {
@@ -478,6 +500,22 @@ impl Config {
     }
 
     /// How the listener bounds connections, checked.
+    /// The TLS handshake of the listener, if a certificate is configured.
+    pub fn tls(&self) -> Result<Option<TlsAcceptor>, ConfigError> {
+        match (&self.tls.cert, &self.tls.key) {
+            (None, None) => Ok(None),
+            (Some(cert), Some(key)) => Ok(Some(crate::tls::acceptor(cert, key)?)),
+            (Some(_), None) => Err(ConfigError::TlsHalf {
+                given: "tls.cert",
+                missing: "tls.key",
+            }),
+            (None, Some(_)) => Err(ConfigError::TlsHalf {
+                given: "tls.key",
+                missing: "tls.cert",
+            }),
+        }
+    }
+
     pub fn connection_limits(&self) -> Result<ConnectionLimits, ConfigError> {
         let http = &self.http;
         nonzero(&[

@@ -17,4 +17,5 @@ pub mod sample_runs;
 pub mod serve;
 pub mod state;
 mod time_param;
+pub mod tls;
 mod web;

@@ -60,6 +60,12 @@ struct Cli {
     /// Folder of backtest runs, one subfolder each, watched while serving [default: ./runs]
     #[arg(long, global = true, value_name = "DIR")]
     runs: Option<PathBuf>,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key [config: tls.cert]
+    #[arg(long, value_name = "FILE")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM) [config: tls.key]
+    #[arg(long, value_name = "FILE")]
+    tls_key: Option<PathBuf>,
     /// Serve without sign-in even on an address other than loopback (anyone who reaches it reads everything)
     #[arg(long)]
     no_auth: bool,
@@ -173,6 +179,12 @@ impl Cli {
         if let Some(runs) = &self.runs {
             config.runs.clone_from(runs);
         }
+        if let Some(cert) = &self.tls_cert {
+            config.tls.cert = Some(cert.clone());
+        }
+        if let Some(key) = &self.tls_key {
+            config.tls.key = Some(key.clone());
+        }
         for (provider, timezone) in &self.timezones {
             config.providers.insert(
                 provider.clone(),
@@ -225,7 +237,13 @@ fn sample_data(cli: &Cli, long: Option<u64>) -> Result<(), Box<dyn std::error::E
 
 /// Sign-in is asked for on an address other than loopback (or everywhere
 /// with `auth.always`), unless `--no-auth`.
-fn gate(config: &Config, no_auth: bool) -> Result<Option<Gate>, Box<dyn std::error::Error>> {
+/// The sign-in gate, if this server needs one. Its cookie is `Secure` when
+/// browsers come over HTTPS: served here (`tls`) or by a proxy in front.
+fn gate(
+    config: &Config,
+    tls: bool,
+    no_auth: bool,
+) -> Result<Option<Gate>, Box<dyn std::error::Error>> {
     let exposed = !config.bind.ip().is_loopback();
     if no_auth {
         if exposed {
@@ -248,7 +266,7 @@ fn gate(config: &Config, no_auth: bool) -> Result<Option<Gate>, Box<dyn std::err
     }
     let path = &config.auth.tokens_file;
     let session = Duration::from_secs(hours.saturating_mul(3600));
-    let gate = Gate::open(path, session, config.auth.secure_cookies)?;
+    let gate = Gate::open(path, session, tls || config.auth.secure_cookies)?;
     tracing::info!(tokens_file = %path.display(), "sign-in is on: a token of the tokens file, or a session of {hours} h");
     Ok(Some(gate))
 }
@@ -332,7 +350,8 @@ fn serve(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     let state = AppState::new(engine, Arc::clone(&indicators), config.sql_limits()?, runs)?
         .with_limits(config.data_limits()?, config.http_policy()?)
         .with_live(live.clone());
-    let state = match gate(&config, cli.no_auth)? {
+    let tls = config.tls()?;
+    let state = match gate(&config, tls.is_some(), cli.no_auth)? {
         Some(gate) => state.with_gate(gate),
         None => state,
     };
@@ -349,14 +368,15 @@ fn serve(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
         let listener = tokio::net::TcpListener::bind(config.bind)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}; choose another address with --bind", config.bind))?;
-        tracing::info!(data = %config.data.display(), symbols, indicators = indicators.list().len(), "serving http://{}", listener.local_addr()?);
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        tracing::info!(data = %config.data.display(), symbols, indicators = indicators.list().len(), "serving {scheme}://{}", listener.local_addr()?);
         let app = candela_server::app::router(state);
         // Streams end as the server stops, rather than hold the shutdown for its grace.
         let stopping = async move {
             shutdown_signal().await;
             live.close();
         };
-        candela_server::serve::serve(listener, app, connections, stopping).await;
+        candela_server::serve::serve(listener, app, connections, tls, stopping).await;
         tracing::info!("stopped");
         Ok::<_, Box<dyn std::error::Error>>(())
     })

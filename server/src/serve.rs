@@ -2,7 +2,8 @@
 //! server left running needs — at most so many connections open at once
 //! (more wait in the kernel's queue), a deadline for each request's headers
 //! (which also closes idle keep-alive connections), and a graceful shutdown
-//! that lets answers in flight finish, up to a deadline.
+//! that lets answers in flight finish, up to a deadline. With TLS, the
+//! handshake gets the same deadline as the headers.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,10 +11,12 @@ use std::time::Duration;
 use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
 
 /// How connections are bounded.
 #[derive(Debug, Clone, Copy)]
@@ -37,12 +40,14 @@ impl Default for ConnectionLimits {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then lets the
-/// connections finish what they are answering for up to the grace period.
+/// Serves `app` on `listener` (over TLS with `tls`) until `shutdown`
+/// resolves, then lets the connections finish what they are answering for
+/// up to the grace period.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: ConnectionLimits,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
 ) {
     let open = Arc::new(Semaphore::new(limits.max_connections.max(1)));
@@ -72,11 +77,23 @@ pub async fn serve(
             }
         };
         let _ = stream.set_nodelay(true);
-        let connection =
-            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
-        let connection = graceful.watch(connection);
+        let (http, app, watcher, tls) =
+            (http.clone(), app.clone(), graceful.watcher(), tls.clone());
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
+            let served = match tls {
+                None => serve_connection(&http, app, watcher, stream).await,
+                Some(tls) => {
+                    match tokio::time::timeout(limits.header_timeout, tls.accept(stream)).await {
+                        Ok(Ok(stream)) => serve_connection(&http, app, watcher, stream).await,
+                        Ok(Err(e)) => Err(format!("TLS handshake failed: {e}")),
+                        Err(_) => Err(format!(
+                            "no TLS handshake within {:?}",
+                            limits.header_timeout
+                        )),
+                    }
+                }
+            };
+            if let Err(e) = served {
                 tracing::debug!(%peer, "connection ended: {e}");
             }
             drop(slot);
@@ -93,4 +110,19 @@ pub async fn serve(
             );
         }
     }
+}
+
+/// Answers the requests of one connection, plain or TLS, until it closes or
+/// the shutdown's grace runs out.
+async fn serve_connection<I>(
+    http: &http1::Builder,
+    app: Router,
+    watcher: Watcher,
+    io: I,
+) -> Result<(), String>
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let connection = http.serve_connection(TokioIo::new(io), TowerToHyperService::new(app));
+    watcher.watch(connection).await.map_err(|e| e.to_string())
 }

@@ -16,7 +16,7 @@ use candela_server::auth::gate::Gate;
 use candela_server::auth::tokens::TokenSet;
 use candela_server::state::AppState;
 use process::Candela;
-use support::{repo, send_raw, serve_market};
+use support::{send_raw, serve_market};
 
 /// `GET uri` with `headers`: the status, the response's headers and body.
 async fn get(
@@ -315,25 +315,7 @@ fn status_of(address: &str, path: &str, token: Option<&str>) -> u16 {
 #[test]
 fn an_address_beyond_loopback_wants_tokens_unless_no_auth() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let data = repo().join("tests/data/market/parquet");
-    let candela = || {
-        let mut command = Candela::command();
-        command
-            .current_dir(dir.path())
-            .arg("--data")
-            .arg(&data)
-            .args([
-                "--runs",
-                "runs",
-                "--plugins",
-                "plugins.d",
-                "--bind",
-                "0.0.0.0:0",
-            ])
-            .env("RUST_LOG", "info");
-        command
-    };
-    std::fs::create_dir_all(dir.path().join("plugins.d")).expect("plugins");
+    let candela = || Candela::on_test_market(dir.path(), "0.0.0.0:0");
 
     // No token yet: it does not start, and says how to.
     let refused = candela().output().expect("run candela");

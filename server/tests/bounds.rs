@@ -300,7 +300,7 @@ async fn listening(
     let address = listener.local_addr().expect("address");
     let app = candela_server::app::router(support::serve_market());
     let (stop, stopped) = tokio::sync::oneshot::channel();
-    let server = tokio::spawn(serve(listener, app, limits, async move {
+    let server = tokio::spawn(serve(listener, app, limits, None, async move {
         let _ = stopped.await;
     }));
     (address, stop, server)

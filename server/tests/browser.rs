@@ -2,16 +2,20 @@
 //! Playwright's `playwright-core`), against this server on the sample data
 //! plus a million-bar history and the sample backtest runs (two on NFLX,
 //! 10,000 trades on the long history), with a watched plugin folder that a
-//! script drops a plugin into, and the data root followed for live bars.
+//! script drops a plugin into, and the data root followed for live bars;
+//! and the same server asking for sign-in, for the sign-in page.
 //! Needs `npm ci` in `web/` and `/usr/bin/chromium` (or `CHROMIUM=path`);
 //! `.ci/run` installs both.
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use candela_backtest::{FileLimits, RunsFolder};
 use candela_core::{Engine, Store, StoreConfig};
 use candela_plugins::PluginFolder;
+use candela_server::auth::gate::Gate;
+use candela_server::auth::tokens::TokenSet;
 use candela_server::live::{Live, LiveConfig};
 use candela_server::state::AppState;
 use candela_sql::SqlLimits;
@@ -70,7 +74,20 @@ async fn chart_page_works_in_headless_chromium() {
     )
     .expect("sql")
     .with_live(live);
+    // The same server asking for sign-in, on its own port, for tests/signin.mjs.
+    let tokens = tempfile::tempdir().expect("tokens folder");
+    let tokens_file = tokens.path().join("candela-tokens.toml");
+    let token = TokenSet::create(&tokens_file, "browser", chrono::Utc::now()).expect("token");
+    let gate = Gate::open(&tokens_file, Duration::from_secs(12 * 3600), false).expect("gate");
+    let gated = state.clone().with_gate(gate);
+    let gated_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let gated_url = format!("http://{}", gated_listener.local_addr().expect("addr"));
     tokio::spawn(async move { axum::serve(listener, candela_server::app::router(state)).await });
+    tokio::spawn(
+        async move { axum::serve(gated_listener, candela_server::app::router(gated)).await },
+    );
 
     // One script per concern, one after the other: two Chromiums at once
     // on a small machine only make both slow.
@@ -80,6 +97,11 @@ async fn chart_page_works_in_headless_chromium() {
         data.path().to_path_buf(),
         env!("CARGO_BIN_EXE_candela").into(),
         run_dir.path().to_path_buf(),
+    ];
+    let sign_in_args = [
+        token.into(),
+        env!("CARGO_BIN_EXE_candela").into(),
+        tokens.path().to_path_buf(),
     ];
     for (script, extra) in [
         ("tests/smoke.mjs", &[][..]),
@@ -91,8 +113,14 @@ async fn chart_page_works_in_headless_chromium() {
         ("tests/runs.mjs", &[]),
         ("tests/replay.mjs", &[]),
         ("tests/live.mjs", &live_args),
+        ("tests/signin.mjs", &sign_in_args),
     ] {
-        let (web, url, chromium) = (repo.join("web"), url.clone(), chromium.clone());
+        let url = if script == "tests/signin.mjs" {
+            gated_url.clone()
+        } else {
+            url.clone()
+        };
+        let (web, chromium) = (repo.join("web"), chromium.clone());
         let extra = extra.to_vec();
         let output = tokio::task::spawn_blocking(move || {
             std::process::Command::new("node")

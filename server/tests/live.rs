@@ -54,6 +54,7 @@ async fn a_new_part_file_reaches_every_stream_and_nothing_is_missed() {
     let last = *times(&before).last().expect("bars");
     let mut stream = Stream::open(&address, &format!("{CHART}&since={last}"), "").await;
     assert_eq!(stream.status, 200);
+    unbuffered_by_proxies(&stream);
     let first = stream
         .next(Duration::from_secs(5))
         .await
@@ -223,6 +224,7 @@ async fn runs_appear_change_break_and_go_on_the_runs_stream() {
 
     let mut stream = Stream::get(&address, "/api/runs/stream", "").await;
     assert_eq!(stream.status, 200);
+    unbuffered_by_proxies(&stream);
     let first = stream.next(Duration::from_secs(5)).await.expect("the list");
     assert_eq!(first.event, "runs");
     let list: Value = serde_json::from_str(&first.data).expect("JSON");
@@ -337,5 +339,17 @@ async fn a_reader_that_stops_reading_is_dropped_and_the_others_are_served() {
     assert!(
         events >= 16,
         "what it was sent before it fell behind is kept: {events} events"
+    );
+}
+
+/// A stream tells nginx-like proxies to pass each event on as it comes.
+fn unbuffered_by_proxies(stream: &Stream) {
+    assert!(
+        stream
+            .headers
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case("x-accel-buffering: no")),
+        "{:?}",
+        stream.headers
     );
 }

@@ -24,9 +24,9 @@ const ARTIFACTS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 
 /**
  * Opens the browser on a new page.
  * @param {string} base the server under test, e.g. `http://127.0.0.1:PORT`
- * @param {{expectErrors?: boolean}} [options] `expectErrors`: the script provokes failing /api/data, /api/sql or /api/runs requests on purpose.
+ * @param {{expectErrors?: boolean, signIn?: boolean}} [options] `expectErrors`: the script provokes failing /api/data, /api/sql or /api/runs requests on purpose; `signIn`: the server asks for sign-in, and its 401s are part of the test.
  */
-export async function openBrowser(base, { expectErrors = false } = {}) {
+export async function openBrowser(base, { expectErrors = false, signIn = false } = {}) {
   mkdirSync(ARTIFACTS, { recursive: true });
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
@@ -43,7 +43,7 @@ export async function openBrowser(base, { expectErrors = false } = {}) {
   page.on('pageerror', (e) => failures.push(`page error: ${e.message}`));
   page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) failures.push(`console error: ${m.text()}`); });
   page.on('response', (r) => {
-    const provoked = expectErrors && /\/api\/(data|sql|runs)/.test(r.url());
+    const provoked = (expectErrors && /\/api\/(data|sql|runs)/.test(r.url())) || (signIn && r.status() === 401);
     if (r.status() >= 400 && !provoked) failures.push(`${r.status()} for ${r.url()}`);
   });
   page.on('request', (r) => { if (!r.url().startsWith(base)) failures.push(`contacted ${r.url()}`); });

@@ -11,10 +11,10 @@ use std::convert::Infallible;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderName, StatusCode};
+use axum::response::IntoResponse;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use candela_backtest::RunChangeKind;
-use futures::Stream;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{OwnedSemaphorePermit, broadcast, mpsc};
 use utoipa::IntoParams;
@@ -66,7 +66,7 @@ pub async fn stream(
     State(state): State<AppState>,
     headers: HeaderMap,
     params: Result<Query<StreamParams>, QueryRejection>,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+) -> Result<impl IntoResponse + use<>, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let symbol = params.symbol.filter(|s| !s.is_empty()).ok_or_else(|| {
         ApiError::bad_parameter("symbol", "missing parameter 'symbol', e.g. symbol=NFLX")
@@ -155,9 +155,7 @@ pub async fn stream(
         (status = 503, body = ErrorBody, description = "as many streams are open as `http.max_streams` allows; poll `/api/runs` instead"),
     )
 )]
-pub async fn runs(
-    State(state): State<AppState>,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+pub async fn runs(State(state): State<AppState>) -> Result<impl IntoResponse + use<>, ApiError> {
     let (permit, events, reader) = open(&state)?;
     let mut runs = state.live.runs();
     let mut closing = state.live.closing();
@@ -234,15 +232,22 @@ fn open(
     Ok((permit, events, reader))
 }
 
-/// The events of `reader` as the response, with keep-alives.
-fn sse(
-    state: &AppState,
-    reader: mpsc::Receiver<Event>,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<>> {
+/// The events of `reader` as the response, with keep-alives, and a word to
+/// nginx-like proxies in front that each event is to be passed on as it
+/// comes rather than buffered.
+fn sse(state: &AppState, reader: mpsc::Receiver<Event>) -> impl IntoResponse + use<> {
     let stream = futures::stream::unfold(reader, |mut reader| async move {
-        reader.recv().await.map(|event| (Ok(event), reader))
+        reader
+            .recv()
+            .await
+            .map(|event| (Ok::<_, Infallible>(event), reader))
     });
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(state.live.config().keep_alive))
+    let events =
+        Sse::new(stream).keep_alive(KeepAlive::new().interval(state.live.config().keep_alive));
+    (
+        [(HeaderName::from_static("x-accel-buffering"), "no")],
+        events,
+    )
 }
 
 /// Queues `event` for the reader; false when the stream is to end: its

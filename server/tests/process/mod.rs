@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 /// A running `candela`, killed when dropped.
@@ -12,6 +13,8 @@ pub struct Candela {
     child: Child,
     /// `HOST:PORT`
     pub address: String,
+    /// It serves HTTPS.
+    pub tls: bool,
     /// What it logged until it served.
     pub started: Vec<String>,
 }
@@ -20,6 +23,22 @@ impl Candela {
     /// The binary, to add arguments to.
     pub fn command() -> Command {
         Command::new(env!("CARGO_BIN_EXE_candela"))
+    }
+
+    /// The binary over the test market (`tests/data/market/parquet`), run in
+    /// `dir` (its `candela.toml` and tokens file, runs in `runs`, plugins in
+    /// `plugins.d`), listening on `bind`.
+    pub fn on_test_market(dir: &Path, bind: &str) -> Command {
+        std::fs::create_dir_all(dir.join("plugins.d")).expect("plugin folder");
+        let market = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/market/parquet");
+        let mut command = Candela::command();
+        command
+            .current_dir(dir)
+            .arg("--data")
+            .arg(market)
+            .args(["--runs", "runs", "--plugins", "plugins.d", "--bind", bind])
+            .env("RUST_LOG", "info");
+        command
     }
 
     /// Starts `command` and waits until it serves. Its log goes to the
@@ -33,14 +52,21 @@ impl Candela {
             .expect("start candela");
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
         let mut started = Vec::new();
-        let address = loop {
+        let (address, tls) = loop {
             let line = lines
                 .next()
                 .expect("candela exited before serving")
                 .expect("log line");
             println!("{line}");
-            if let Some((_, url)) = line.split_once("serving http://") {
-                break url.split_whitespace().next().expect("address").to_owned();
+            if let Some((_, url)) = line.split_once("serving http") {
+                let (tls, url) = match url.strip_prefix("s://") {
+                    Some(url) => (true, url),
+                    None => (false, url.trim_start_matches("://")),
+                };
+                break (
+                    url.split_whitespace().next().expect("address").to_owned(),
+                    tls,
+                );
             }
             started.push(line);
         };
@@ -48,6 +74,7 @@ impl Candela {
         Candela {
             child,
             address,
+            tls,
             started,
         }
     }

@@ -26,6 +26,8 @@ pub struct Event {
 pub struct Stream {
     lines: tokio::io::Lines<BufReader<TcpStream>>,
     pub status: u16,
+    /// The response's headers, as sent.
+    pub headers: Vec<String>,
 }
 
 impl Stream {
@@ -52,12 +54,18 @@ impl Stream {
             .nth(1)
             .and_then(|s| s.parse().ok())
             .expect("status");
+        let mut headers = Vec::new();
         while let Some(line) = lines.next_line().await.expect("header") {
             if line.is_empty() {
                 break;
             }
+            headers.push(line);
         }
-        Stream { lines, status }
+        Stream {
+            lines,
+            status,
+            headers,
+        }
     }
 
     /// The next event (keep-alive comments skipped), or None when the stream ends or `wait` passes.

@@ -45,7 +45,7 @@ fn aggregation(c: &mut Criterion) {
         ..StoreConfig::new(&root)
     };
     let engine = Engine::new(Arc::new(Store::open(uncached).expect("store")), 2).expect("engine");
-    let files = [path];
+    let files = [candela_core::storage::StoredFile::Path(path)];
     let stored = StoredSeries::new(&files, Tz::UTC, &root);
     let source = Arc::new(stored.load().expect("load"));
     assert_eq!(source.len(), BARS);

@@ -9,8 +9,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 
+use object_store::ObjectMeta;
+
+use crate::storage::{Bucket, StoredFile, StoredObject};
 use crate::timeframe::Timeframe;
 use crate::watch::{Stamp, is_hidden};
 
@@ -31,7 +35,26 @@ impl fmt::Display for SymbolId {
 #[derive(Debug, Clone)]
 pub struct SymbolEntry {
     pub id: SymbolId,
-    pub timeframes: BTreeMap<Timeframe, PathBuf>,
+    pub timeframes: BTreeMap<Timeframe, SeriesFolder>,
+}
+
+/// Where the files of one stored series are.
+#[derive(Debug, Clone)]
+pub enum SeriesFolder {
+    /// A folder of the data root, listed when a request needs it.
+    Dir(PathBuf),
+    /// A bucket's prefix, as the catalog's listing found it.
+    Listed(FolderState),
+}
+
+impl SeriesFolder {
+    /// The series' files now: a folder listed, a bucket's as listed last.
+    pub fn state(&self, root: &Path) -> std::io::Result<FolderState> {
+        match self {
+            SeriesFolder::Dir(dir) => FolderState::read(root, dir),
+            SeriesFolder::Listed(state) => Ok(state.clone()),
+        }
+    }
 }
 
 /// Why a requested symbol does not name exactly one stored symbol.
@@ -73,28 +96,93 @@ impl Catalog {
                 for (name, dir) in subfolders(&root, &symbol_dir) {
                     match name.parse::<Timeframe>() {
                         Ok(tf) => {
-                            timeframes.insert(tf, dir);
+                            timeframes.insert(tf, SeriesFolder::Dir(dir));
                         }
                         Err(e) => tracing::warn!(folder = %dir.display(), "skipped: {e}"),
                     }
                 }
-                if timeframes.is_empty() {
-                    continue;
-                }
-                catalog
-                    .by_symbol
-                    .entry(id.symbol.clone())
-                    .or_default()
-                    .push(id.clone());
-                catalog
-                    .symbols
-                    .insert(id.clone(), SymbolEntry { id, timeframes });
+                catalog.add(id, timeframes);
             }
         }
         Ok(catalog)
     }
 
-    /// The canonical data root.
+    /// The catalog of a bucket from its listing: the objects
+    /// `<PROVIDER>/<SYMBOL>/<TIMEFRAME>/<name>.parquet` under its prefix.
+    /// Hidden names, other objects and folders that are not timeframes are
+    /// skipped, as in a folder.
+    pub fn of_listing(bucket: &Arc<Bucket>, objects: Vec<ObjectMeta>) -> Catalog {
+        let mut series: BTreeMap<SymbolId, BTreeMap<Timeframe, Vec<(StoredFile, Stamp)>>> =
+            BTreeMap::new();
+        let mut skipped = BTreeMap::new();
+        for meta in objects {
+            let Some(parts) = meta.location.prefix_match(bucket.prefix()) else {
+                continue;
+            };
+            let parts: Vec<String> = parts.map(|p| p.as_ref().to_owned()).collect();
+            let [provider, symbol, folder, name] = parts.as_slice() else {
+                continue;
+            };
+            let is_parquet = name
+                .rsplit_once('.')
+                .is_some_and(|(_, ending)| ending.eq_ignore_ascii_case("parquet"));
+            if parts.iter().any(|p| p.starts_with('.')) || !is_parquet {
+                continue;
+            }
+            let timeframe = match folder.parse::<Timeframe>() {
+                Ok(timeframe) => timeframe,
+                Err(e) => {
+                    skipped.insert(format!("{provider}/{symbol}/{folder}"), e);
+                    continue;
+                }
+            };
+            let id = SymbolId {
+                provider: provider.clone(),
+                symbol: symbol.clone(),
+            };
+            let stamp = Stamp {
+                len: meta.size,
+                modified: Some(SystemTime::from(meta.last_modified)),
+            };
+            let object = StoredObject {
+                bucket: Arc::clone(bucket),
+                key: meta.location,
+                size: meta.size,
+                e_tag: meta.e_tag,
+            };
+            let files = series.entry(id).or_default().entry(timeframe).or_default();
+            files.push((StoredFile::Object(object), stamp));
+        }
+        for (folder, e) in skipped {
+            tracing::warn!(%folder, "skipped: {e}");
+        }
+        let mut catalog = Catalog::default();
+        for (id, timeframes) in series {
+            let timeframes = timeframes
+                .into_iter()
+                .map(|(timeframe, mut files)| {
+                    files.sort_by(|a, b| a.0.cmp(&b.0));
+                    (timeframe, SeriesFolder::Listed(FolderState::of(files)))
+                })
+                .collect();
+            catalog.add(id, timeframes);
+        }
+        catalog
+    }
+
+    fn add(&mut self, id: SymbolId, timeframes: BTreeMap<Timeframe, SeriesFolder>) {
+        if timeframes.is_empty() {
+            return;
+        }
+        self.by_symbol
+            .entry(id.symbol.clone())
+            .or_default()
+            .push(id.clone());
+        self.symbols
+            .insert(id.clone(), SymbolEntry { id, timeframes });
+    }
+
+    /// The canonical data root (empty for a bucket's catalog).
     pub fn root(&self) -> &Path {
         &self.root
     }
@@ -181,7 +269,7 @@ fn inside_root(root: &Path, path: &Path) -> Option<PathBuf> {
 /// are not among them until renamed into place.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FolderState {
-    pub files: Vec<PathBuf>,
+    pub files: Vec<StoredFile>,
     /// Each file's size and modification time, in the order of `files`.
     pub stamps: Vec<Stamp>,
     pub fingerprint: u64,
@@ -206,30 +294,35 @@ impl FolderState {
         }
         files.sort();
         // A file removed between the listing and its stamp is not there.
-        let (files, stamps): (Vec<PathBuf>, Vec<Stamp>) = files
+        let stamped = files
             .into_iter()
-            .filter_map(|path| Stamp::of_file(&path).map(|stamp| (path, stamp)))
-            .unzip();
+            .filter_map(|path| Stamp::of_file(&path).map(|stamp| (StoredFile::Path(path), stamp)));
+        Ok(FolderState::of(stamped.collect()))
+    }
+
+    /// The state of `files` (sorted by name), as listed.
+    pub fn of(files: Vec<(StoredFile, Stamp)>) -> FolderState {
+        let (files, stamps): (Vec<StoredFile>, Vec<Stamp>) = files.into_iter().unzip();
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        for (path, stamp) in files.iter().zip(&stamps) {
-            path.hash(&mut hasher);
+        for (file, stamp) in files.iter().zip(&stamps) {
+            file.hash(&mut hasher);
             stamp.len.hash(&mut hasher);
             stamp
                 .modified
                 .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
                 .hash(&mut hasher);
         }
-        Ok(FolderState {
+        FolderState {
             files,
             stamps,
             fingerprint: hasher.finish(),
-        })
+        }
     }
 
     /// The files this state holds beyond `earlier`'s, when it holds all of
     /// `earlier`'s unchanged and the new ones sort after them: a series
     /// grown by new part files, which can be read alone.
-    pub fn added_since(&self, earlier: &FolderState) -> Option<&[PathBuf]> {
+    pub fn added_since(&self, earlier: &FolderState) -> Option<&[StoredFile]> {
         let kept = earlier.files.len();
         let grown = self.files.len() > kept
             && self.files[..kept] == earlier.files[..]
@@ -318,7 +411,8 @@ mod tests {
         let catalog = Catalog::scan(dir.path()).expect("scan");
         assert!(catalog.resolve("EVIL").is_err());
         let nflx = catalog.resolve("NFLX").expect("nflx");
-        let state = FolderState::read(catalog.root(), &nflx.timeframes[&"1h".parse().expect("tf")])
+        let state = nflx.timeframes[&"1h".parse().expect("tf")]
+            .state(catalog.root())
             .expect("state");
         assert_eq!(state.files.len(), 1);
     }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::catalog::ResolveError;
 use crate::load::LoadError;
+use crate::storage::StorageError;
 use crate::timeframe::Timeframe;
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +30,9 @@ pub enum Error {
     },
     #[error("the data folder cannot be read: {0}")]
     Io(#[from] std::io::Error),
+    /// The bucket of the data root failed: its listing, or an object.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
     #[error("query failed: {0}")]
     Query(#[from] datafusion::error::DataFusionError),
 }
@@ -36,6 +40,21 @@ pub enum Error {
 fn list(timeframes: &[Timeframe]) -> String {
     let names: Vec<String> = timeframes.iter().map(ToString::to_string).collect();
     names.join(", ")
+}
+
+impl Error {
+    /// The storage failure behind this error, if storage failed: a store
+    /// down or slow, a credential refused.
+    pub fn storage(&self) -> Option<&StorageError> {
+        match self {
+            Error::Storage(e) => Some(e),
+            Error::Load { source, .. } => match &source.problem {
+                crate::load::Problem::Storage(e) => Some(e),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

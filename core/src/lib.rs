@@ -16,6 +16,7 @@ pub mod load;
 mod parallel;
 pub mod query;
 pub mod resample;
+pub mod storage;
 pub mod store;
 pub mod synthetic;
 pub mod timeframe;

@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::frame::BarFrame;
 use crate::load::{DEFAULT_MAX_SERIES_ROWS, LoadError, Stop, StoredSeries};
 use crate::resample::resample;
+use crate::storage::DataRoot;
 use crate::timeframe::Timeframe;
 
 /// How long a catalog snapshot is trusted before the root is scanned again.
@@ -24,7 +25,7 @@ const RESCAN_AFTER: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
-    pub root: PathBuf,
+    pub root: DataRoot,
     /// Time zone per provider; providers not listed use `default_zone`.
     pub zones: HashMap<String, Tz>,
     pub default_zone: Tz,
@@ -36,9 +37,14 @@ pub struct StoreConfig {
 }
 
 impl StoreConfig {
+    /// A data root in a folder.
     pub fn new(root: impl Into<PathBuf>) -> Self {
+        StoreConfig::in_root(DataRoot::Folder(root.into()))
+    }
+
+    pub fn in_root(root: DataRoot) -> Self {
         StoreConfig {
-            root: root.into(),
+            root,
             zones: HashMap::new(),
             default_zone: Tz::UTC,
             cache_bytes: 512 << 20,
@@ -138,7 +144,7 @@ pub struct Store {
 
 impl Store {
     pub fn open(config: StoreConfig) -> Result<Store> {
-        let catalog = Catalog::scan(&config.root)?;
+        let catalog = scan(&config.root)?;
         let cache = (config.cache_bytes > 0).then(|| {
             Cache::builder()
                 .max_capacity(config.cache_bytes)
@@ -158,20 +164,26 @@ impl Store {
         })
     }
 
-    /// The current catalog, rescanned when the snapshot is older than 2 s.
+    /// The current catalog, scanned again when the snapshot is older than
+    /// 2 s (a folder's) or the listing interval (a bucket's).
     pub fn catalog(&self) -> Arc<Catalog> {
+        let trusted = match &self.config.root {
+            DataRoot::Folder(_) => RESCAN_AFTER,
+            DataRoot::Bucket(bucket) => bucket.list_interval(),
+        };
         if let Ok(guard) = self.catalog.read()
-            && guard.0.elapsed() < RESCAN_AFTER
+            && guard.0.elapsed() < trusted
         {
             return Arc::clone(&guard.1);
         }
         self.rescan()
     }
 
-    /// The catalog scanned now (a watcher saw the data root change); the
-    /// snapshot kept if the root cannot be scanned.
+    /// The catalog scanned now (a watcher saw the data root change, or its
+    /// listing is due); the snapshot kept if the root cannot be scanned,
+    /// and tried again no sooner than the next is due.
     pub fn rescan(&self) -> Arc<Catalog> {
-        match Catalog::scan(&self.config.root) {
+        match scan(&self.config.root) {
             Ok(fresh) => {
                 let fresh = Arc::new(fresh);
                 if let Ok(mut guard) = self.catalog.write() {
@@ -180,17 +192,16 @@ impl Store {
                 fresh
             }
             Err(e) => {
-                tracing::error!(root = %self.config.root.display(), "data root cannot be scanned: {e}");
-                self.catalog
-                    .read()
-                    .map(|g| Arc::clone(&g.1))
-                    .unwrap_or_default()
+                tracing::error!(root = %self.config.root, "data root cannot be scanned: {e}");
+                let mut guard = self.catalog.write().unwrap_or_else(PoisonError::into_inner);
+                guard.0 = Instant::now();
+                Arc::clone(&guard.1)
             }
         }
     }
 
     /// The data root.
-    pub fn root(&self) -> &std::path::Path {
+    pub fn root(&self) -> &DataRoot {
         &self.config.root
     }
 
@@ -223,7 +234,7 @@ impl Store {
                     stored: entry.timeframes.keys().copied().collect(),
                 })?
         };
-        let folder = FolderState::read(catalog.root(), &entry.timeframes[&source])?;
+        let folder = entry.timeframes[&source].state(catalog.root())?;
         Ok(SeriesPlan {
             symbol: entry.id.clone(),
             zone: self.zone(&entry.id.provider),
@@ -402,10 +413,14 @@ impl Store {
     }
 
     fn stored<'a>(&'a self, plan: &'a SeriesPlan, stop: &'a Stop) -> StoredSeries<'a> {
+        let root = match &self.config.root {
+            DataRoot::Folder(folder) => folder.as_path(),
+            DataRoot::Bucket(_) => std::path::Path::new(""),
+        };
         StoredSeries {
             files: &plan.folder.files,
             zone: plan.zone,
-            root: &self.config.root,
+            root,
             max_rows: self.config.max_series_rows,
             stop,
         }
@@ -444,6 +459,14 @@ impl Store {
     /// How many times stored series were read from parquet.
     pub fn parquet_reads(&self) -> u64 {
         self.parquet_reads.load(Ordering::Relaxed)
+    }
+}
+
+/// The catalog of `root`: a folder scanned, a bucket listed.
+fn scan(root: &DataRoot) -> Result<Catalog> {
+    match root {
+        DataRoot::Folder(folder) => Ok(Catalog::scan(folder)?),
+        DataRoot::Bucket(bucket) => Ok(Catalog::of_listing(bucket, bucket.list()?)),
     }
 }
 

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use candela_core::load::{LoadError, Problem, StoredSeries};
+use candela_core::storage::{Bucket, ObjectPath, StorageSettings, StoredFile, StoredObject};
 use candela_core::synthetic::continuous_minutes;
 use candela_core::{BarFrame, Timeframe};
 use candela_mutation::Mutator;
@@ -30,6 +31,8 @@ use datafusion::parquet::file::metadata::{
 };
 use datafusion::parquet::file::properties::{WriterProperties, WriterVersion};
 use datafusion::parquet::schema::types::ColumnPath;
+use object_store::ObjectStoreExt;
+use object_store::memory::InMemory;
 
 const ROWS: usize = 3_000;
 
@@ -151,28 +154,66 @@ fn write(batch: &RecordBatch, layout: &Layout) -> Vec<u8> {
     bytes
 }
 
-/// A data root holding one series of one file, rewritten for every case.
+/// A data root holding one series of one file, rewritten for every case:
+/// in a folder, and in a bucket (an in-memory object store, read by ranges).
 struct Case {
     root: tempfile::TempDir,
-    files: [PathBuf; 1],
+    path: PathBuf,
+    bucket: Arc<Bucket>,
 }
+
+/// Where the case's file is.
+const CASE_FILE: &str = "FUZZ/BARS/1m/bars.parquet";
 
 impl Case {
     fn new() -> Case {
         let root = tempfile::tempdir().expect("tempdir");
-        let folder = root.path().join("FUZZ/BARS/1m");
-        std::fs::create_dir_all(&folder).expect("mkdir");
+        let path = root.path().join(CASE_FILE);
+        std::fs::create_dir_all(path.parent().expect("folder")).expect("mkdir");
+        let store = Arc::new(InMemory::new());
+        let bucket = Bucket::with_store(
+            "memory://fuzz".into(),
+            store,
+            ObjectPath::default(),
+            &StorageSettings::default(),
+        )
+        .expect("bucket");
         Case {
-            files: [folder.join("bars.parquet")],
             root,
+            path,
+            bucket: Arc::new(bucket),
         }
     }
 
-    /// Reads `bytes` as the series, whole and aggregated; a panic is the
-    /// only failure, and any error must name the file.
+    /// Reads `bytes` as the series from the folder and from the bucket;
+    /// the folder's outcome. A panic or a hang of either is the only
+    /// failure; any error must name the file, and both must read the same
+    /// bars where both read any.
     fn read(&self, bytes: &[u8]) -> Result<Result<BarFrame, LoadError>, String> {
-        std::fs::write(&self.files[0], bytes).expect("write case");
-        let series = StoredSeries::new(&self.files, chrono_tz::America::New_York, self.root.path());
+        std::fs::write(&self.path, bytes).expect("write case");
+        let from_folder = Case::outcome(&StoredFile::Path(self.path.clone()), self.root.path())?;
+        let key = ObjectPath::from(CASE_FILE);
+        let payload = bytes::Bytes::copy_from_slice(bytes);
+        let put = futures::executor::block_on(self.bucket.store().put(&key, payload.into()))
+            .expect("put case");
+        let object = StoredFile::Object(StoredObject {
+            bucket: Arc::clone(&self.bucket),
+            key,
+            size: bytes.len() as u64,
+            e_tag: put.e_tag,
+        });
+        let from_bucket = Case::outcome(&object, Path::new(""))?;
+        if let (Ok(folder), Ok(bucket)) = (&from_folder, &from_bucket)
+            && folder.record_batch() != bucket.record_batch()
+        {
+            return Err("the bucket read other bars than the folder".into());
+        }
+        Ok(from_folder)
+    }
+
+    fn outcome(file: &StoredFile, root: &Path) -> Result<Result<BarFrame, LoadError>, String> {
+        let files = [file.clone()];
+        let series = StoredSeries::new(&files, chrono_tz::America::New_York, root);
         // The series' stop (never requested here) is not unwind-safe.
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let hourly: Timeframe = "1h".parse().expect("timeframe");
@@ -464,6 +505,7 @@ fn kind(problem: &Problem) -> &'static str {
         Problem::TimeOutOfRange => "time out of range",
         Problem::DecoderPanicked(_) => "decoder panicked (caught)",
         Problem::Stopped => "stopped",
+        Problem::Storage(_) => "storage failed",
     }
 }
 

@@ -5,7 +5,7 @@
 //! and each batch used while it is still in cache.
 
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono_tz::Tz;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
@@ -20,9 +20,10 @@ use datafusion::parquet::arrow::arrow_reader::{
 };
 use datafusion::parquet::file::reader::Length;
 
-use super::source::Source;
+use super::source::{Fetched, Source};
 use super::{Problem, Stop, claims, thrift_bounds};
 use crate::frame::{INSTANTS, VALUE_COLUMNS};
+use crate::storage::{StoredFile, StoredObject};
 use crate::zone::wall_clock_to_utc;
 
 /// Column names that hold the time when no pandas index says otherwise.
@@ -34,10 +35,14 @@ const TIME_NAMES: [&str; 4] = ["datetime", "timestamp", "time", "date"];
 /// million bars 13-17% slower).
 const BATCH_ROWS: usize = 65_536;
 
+/// The tail of an object fetched first: the footer of a file of bars is a
+/// few KiB (a longer one costs one more request).
+const TAIL_BYTES: u64 = 64 << 10;
+
 /// A non-empty parquet file whose footer holds together and whose time and
 /// value columns have been found.
 pub(super) struct SeriesFile {
-    path: PathBuf,
+    bytes: FileBytes,
     metadata: ArrowReaderMetadata,
     rows: usize,
     layout: Layout,
@@ -47,20 +52,47 @@ pub(super) struct SeriesFile {
     stop: Stop,
 }
 
+/// Where a file's bytes are read from.
+enum FileBytes {
+    Path(std::path::PathBuf),
+    /// A bucket's object: the parts fetched so far, then the object to
+    /// fetch the rest from.
+    Fetched(Arc<Fetched>, StoredObject),
+}
+
+impl FileBytes {
+    fn source(&self) -> Result<Source, Problem> {
+        match self {
+            FileBytes::Path(path) => Source::open(path).map_err(|e| unreadable(&e)),
+            FileBytes::Fetched(fetched, _) => Ok(Source::fetched(Arc::clone(fetched))),
+        }
+    }
+}
+
 impl SeriesFile {
-    /// Reads and checks the footer of `path`; `None` for an empty (zero-byte) file.
-    pub(super) fn open(path: &Path, zone: Tz, stop: &Stop) -> Result<Option<SeriesFile>, Problem> {
-        let source = Source::open(path).map_err(|e| unreadable(&e))?;
+    /// Reads and checks the footer of `file`; `None` for an empty (zero-byte) file.
+    pub(super) fn open(
+        file: &StoredFile,
+        zone: Tz,
+        stop: &Stop,
+    ) -> Result<Option<SeriesFile>, Problem> {
+        let bytes = match file {
+            StoredFile::Path(path) => FileBytes::Path(path.clone()),
+            StoredFile::Object(object) => {
+                FileBytes::Fetched(Arc::new(fetch_footer(object)?), object.clone())
+            }
+        };
+        let source = bytes.source()?;
         let length = source.len();
         if length == 0 {
-            tracing::warn!(file = %path.display(), "empty file, read as no bars");
+            tracing::warn!(file = ?file, "empty file, read as no bars");
             return Ok(None);
         }
         // The Arrow schema that pyarrow embeds in the footer is not read:
         // decoding a damaged one panics inside arrow-ipc, and the parquet
         // schema says all the loader needs (the stored units, and whether
         // times are instants).
-        thrift_bounds::check_footer(source.file(), length)?;
+        thrift_bounds::check_footer(&source)?;
         let options = ArrowReaderOptions::new().with_skip_arrow_metadata(true);
         let metadata =
             guarded(|| ArrowReaderMetadata::load(&source, options))?.map_err(|e| unreadable(&e))?;
@@ -74,13 +106,39 @@ impl SeriesFile {
             .and_then(pandas_time_index);
         let layout = Layout::find(metadata.schema(), pandas_index.as_deref())?;
         Ok(Some(SeriesFile {
-            path: path.to_owned(),
+            bytes,
             metadata,
             rows,
             layout,
             zone,
             stop: stop.clone(),
         }))
+    }
+
+    /// Fetches the column chunks of the time and value columns, of every
+    /// row group, of a bucket's file (a folder's file is read as it is
+    /// decoded). The footer has placed the chunks inside the object
+    /// ([`claims`]); overlapping claims are fetched once.
+    pub(super) fn fetch(&mut self) -> Result<(), Problem> {
+        let FileBytes::Fetched(fetched, object) = &self.bytes else {
+            return Ok(());
+        };
+        let columns = [self.layout.time].into_iter().chain(self.layout.values);
+        let mut ranges = Vec::new();
+        for group in self.metadata.metadata().row_groups() {
+            for column in columns.clone() {
+                let (start, length) = group.column(column).byte_range();
+                ranges.push(start..start + length);
+            }
+        }
+        let parts = object
+            .bucket
+            .ranges(object, &ranges)
+            .map_err(Problem::Storage)?;
+        let mut all = fetched.parts().to_vec();
+        all.extend(ranges.iter().map(|r| r.start).zip(parts));
+        self.bytes = FileBytes::Fetched(Arc::new(Fetched::new(object.size, all)), object.clone());
+        Ok(())
     }
 
     pub(super) fn rows(&self) -> usize {
@@ -151,7 +209,7 @@ impl SeriesFile {
             return Ok(());
         }
         let name = self.metadata.schema().field(root).name();
-        let source = Source::open(&self.path).map_err(|e| unreadable(&e))?;
+        let source = self.bytes.source()?;
         let builder =
             ParquetRecordBatchReaderBuilder::new_with_metadata(source, self.metadata.clone());
         let mask = ProjectionMask::roots(builder.parquet_schema(), [root]);
@@ -202,6 +260,27 @@ fn guarded<T>(call: impl FnOnce() -> T) -> Result<T, Problem> {
             .unwrap_or("no message");
         Problem::DecoderPanicked(message.to_owned())
     })
+}
+
+/// The tail of `object`, and the rest of its footer if the tail does not
+/// hold it all.
+fn fetch_footer(object: &StoredObject) -> Result<Fetched, Problem> {
+    let tail = object
+        .bucket
+        .tail(object, TAIL_BYTES)
+        .map_err(Problem::Storage)?;
+    let tail_start = object.size - tail.len() as u64;
+    let mut parts = vec![(tail_start, tail.clone())];
+    if let Some(footer) = thrift_bounds::footer_start(&tail, object.size)
+        && footer < tail_start
+    {
+        let rest = object
+            .bucket
+            .ranges(object, &[footer..tail_start])
+            .map_err(Problem::Storage)?;
+        parts.extend(rest.into_iter().map(|bytes| (footer, bytes)));
+    }
+    Ok(Fetched::new(object.size, parts))
 }
 
 fn unreadable(e: &dyn std::fmt::Display) -> Problem {
@@ -449,7 +528,7 @@ mod tests {
                 })
                 .collect();
 
-            let file = SeriesFile::open(&path, zone, Stop::never())
+            let file = SeriesFile::open(&StoredFile::Path(path.clone()), zone, Stop::never())
                 .expect("open")
                 .expect("rows");
             assert_eq!(file.rows(), ROWS);

@@ -17,7 +17,7 @@ mod source;
 mod thrift_bounds;
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use chrono_tz::Tz;
@@ -26,6 +26,7 @@ use datafusion::execution::config::SessionConfig;
 
 use crate::frame::BarFrame;
 use crate::resample::resample;
+use crate::storage::{StorageError, StoredFile};
 use crate::timeframe::Timeframe;
 use file::SeriesFile;
 use pipeline::{Columns, Decoded};
@@ -80,6 +81,9 @@ pub enum Problem {
     DecoderPanicked(String),
     #[error("the read was given up: what it was for was cancelled or ran out of time")]
     Stopped,
+    /// The bucket holding the file failed to give its bytes.
+    #[error(transparent)]
+    Storage(StorageError),
 }
 
 /// Asked between the batches of a read whether to give it up: the read of
@@ -127,7 +131,7 @@ impl fmt::Debug for Stop {
 #[derive(Debug, Clone, Copy)]
 pub struct StoredSeries<'a> {
     /// Sorted by name: on duplicate timestamps the first file wins.
-    pub files: &'a [PathBuf],
+    pub files: &'a [StoredFile],
     /// The provider's zone: naive times are wall-clock times in it, and
     /// calendar bins are cut in it.
     pub zone: Tz,
@@ -148,7 +152,7 @@ pub struct WithSource {
 
 impl StoredSeries<'_> {
     /// The series with default limits, for tools and tests.
-    pub fn new<'a>(files: &'a [PathBuf], zone: Tz, root: &'a Path) -> StoredSeries<'a> {
+    pub fn new<'a>(files: &'a [StoredFile], zone: Tz, root: &'a Path) -> StoredSeries<'a> {
         StoredSeries {
             files,
             zone,
@@ -193,19 +197,21 @@ impl StoredSeries<'_> {
     /// footer is read and checked before any column is.
     fn read(&self, timeframe: Option<Timeframe>, keep: bool) -> Result<Read, LoadError> {
         let mut opened = Vec::with_capacity(self.files.len());
-        for path in self.files {
-            let file =
-                SeriesFile::open(path, self.zone, self.stop).map_err(|p| self.error(path, p))?;
-            opened.extend(file.map(|file| (path, file)));
+        for stored in self.files {
+            let file = SeriesFile::open(stored, self.zone, self.stop)
+                .map_err(|p| self.error(stored, p))?;
+            opened.extend(file.map(|file| (stored, file)));
         }
         let rows: u64 = opened.iter().map(|(_, file)| file.rows() as u64).sum();
         if rows > self.max_rows {
-            let folder = self.files.first().and_then(|f| f.parent());
             let problem = Problem::TooManyRows {
                 rows,
                 limit: self.max_rows,
             };
-            return Err(self.error(folder.unwrap_or(self.root), problem));
+            return Err(self.folder_error(problem));
+        }
+        for (stored, file) in &mut opened {
+            file.fetch().map_err(|p| self.error(stored, p))?;
         }
         // A file's own order is the series' only when it is the only file.
         let fold = timeframe
@@ -240,19 +246,27 @@ impl StoredSeries<'_> {
         if !increasing && !strictly_increasing(&merged.time) {
             merged = merged.sorted_unique();
         }
-        let folder = self.files.first().map_or(self.root, PathBuf::as_path);
         let [open, high, low, close, volume] = merged.values;
         BarFrame::from_columns(merged.time, [open, high, low, close, volume])
-            .map_err(|e| self.error(folder, Problem::Unreadable(e.to_string())))
+            .map_err(|e| self.folder_error(Problem::Unreadable(e.to_string())))
     }
 
-    fn error(&self, path: &Path, problem: Problem) -> LoadError {
+    fn error(&self, file: &StoredFile, problem: Problem) -> LoadError {
         LoadError {
-            file: path
-                .strip_prefix(self.root)
-                .unwrap_or(path)
-                .display()
-                .to_string(),
+            file: file.describe(self.root),
+            problem,
+        }
+    }
+
+    /// An error of the series as a whole, named by its folder.
+    fn folder_error(&self, problem: Problem) -> LoadError {
+        let file = self.files.first().map(|f| f.describe(self.root));
+        let folder = file
+            .as_deref()
+            .and_then(|f| f.rsplit_once('/'))
+            .map(|(folder, _)| folder.to_owned());
+        LoadError {
+            file: folder.or(file).unwrap_or_default(),
             problem,
         }
     }
@@ -288,7 +302,7 @@ mod tests {
 
     /// A file of 200,000 one-minute bars (decoded on several threads), in
     /// order or with its first and last stretches swapped and a row repeated.
-    fn file(dir: &Path, shuffled: bool) -> (BarFrame, PathBuf) {
+    fn file(dir: &Path, shuffled: bool) -> (BarFrame, std::path::PathBuf) {
         let sorted = continuous_minutes(200_000, 7);
         let frame = if shuffled {
             let batch = sorted.record_batch();
@@ -317,7 +331,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         for shuffled in [false, true] {
             let (sorted, path) = file(dir.path(), shuffled);
-            let files = [path];
+            let files = [StoredFile::Path(path)];
             let series = StoredSeries::new(&files, chrono_tz::America::New_York, dir.path());
             assert_eq!(
                 series.load().expect("load").record_batch(),
@@ -343,7 +357,7 @@ mod tests {
     fn a_series_over_its_row_limit_is_refused_before_it_is_decoded() {
         let dir = tempfile::tempdir().expect("tempdir");
         let (_, path) = file(dir.path(), false);
-        let files = [path];
+        let files = [StoredFile::Path(path)];
         let series = StoredSeries {
             max_rows: 199_999,
             ..StoredSeries::new(&files, Tz::UTC, dir.path())
@@ -374,7 +388,7 @@ mod tests {
     fn a_read_is_given_up_when_its_stop_is_requested() {
         let dir = tempfile::tempdir().expect("tempdir");
         let (_, path) = file(dir.path(), false);
-        let files = [path];
+        let files = [StoredFile::Path(path)];
         let stop = Stop::when(|| true);
         let series = StoredSeries {
             stop: &stop,

@@ -16,10 +16,11 @@
 //! claims more entries or bytes than remain, and never allocates; the crate
 //! still decodes the footer and the headers.
 
-use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
+use datafusion::parquet::errors::ParquetError;
+use datafusion::parquet::file::reader::{ChunkReader, Length};
 
 use super::Problem;
+use super::source::Source;
 
 /// Nesting deeper than any parquet footer's (its deepest is about 6).
 const MAX_DEPTH: usize = 32;
@@ -28,16 +29,17 @@ const MAX_DEPTH: usize = 32;
 /// KiB (its statistics are a few numbers).
 pub(super) const PAGE_HEADER_WINDOW: usize = 64 * 1024;
 
-/// Checks the footer of `file`, of `length` bytes. A file without a plain
-/// parquet footer is left to the parquet crate to refuse.
-pub(super) fn check_footer(file: &File, length: u64) -> Result<(), Problem> {
-    let unreadable = |e: std::io::Error| Problem::Unreadable(e.to_string());
-    let Some(tail_at) = length.checked_sub(8) else {
+/// Checks the footer of `source`. A file without a plain parquet footer is
+/// left to the parquet crate to refuse.
+pub(super) fn check_footer(source: &Source) -> Result<(), Problem> {
+    let unreadable = |e: ParquetError| Problem::Unreadable(e.to_string());
+    let Some(tail_at) = source.len().checked_sub(8) else {
         return Ok(());
     };
-    let mut tail = [0u8; 8];
-    read_at(file, tail_at, &mut tail).map_err(unreadable)?;
-    let [a, b, c, d, magic @ ..] = tail;
+    let tail = source.get_bytes(tail_at, 8).map_err(unreadable)?;
+    let Ok([a, b, c, d, magic @ ..]) = <[u8; 8]>::try_from(&tail[..]) else {
+        return Ok(());
+    };
     let footer_length = u64::from(u32::from_le_bytes([a, b, c, d]));
     let Some(footer_at) = tail_at.checked_sub(footer_length) else {
         return Ok(());
@@ -46,14 +48,18 @@ pub(super) fn check_footer(file: &File, length: u64) -> Result<(), Problem> {
         return Ok(());
     }
     // At most the file's own bytes: the length was checked against it.
-    let mut footer = vec![0u8; footer_length as usize];
-    read_at(file, footer_at, &mut footer).map_err(unreadable)?;
+    let footer = source
+        .get_bytes(footer_at, footer_length as usize)
+        .map_err(unreadable)?;
     check(&footer)
 }
 
-fn read_at(mut file: &File, at: u64, buffer: &mut [u8]) -> std::io::Result<()> {
-    file.seek(SeekFrom::Start(at))?;
-    file.read_exact(buffer)
+/// Where the footer of a file of `length` bytes starts, from its last 8
+/// bytes (`tail`); None if they are not a parquet file's.
+pub(super) fn footer_start(tail: &[u8], length: u64) -> Option<u64> {
+    let [a, b, c, d, magic @ ..] = *tail.last_chunk::<8>()?;
+    let footer_length = u64::from(u32::from_le_bytes([a, b, c, d]));
+    (magic == *b"PAR1").then(|| length.checked_sub(8)?.checked_sub(footer_length))?
 }
 
 /// Checks `footer` (the Thrift-encoded file metadata); a footer that is not

@@ -57,7 +57,7 @@ pub fn follow(
     dir: &Path,
     thread: &str,
     cadence: Cadence,
-    mut on_change: impl FnMut() + Send + 'static,
+    on_change: impl FnMut() + Send + 'static,
 ) -> Result<FolderWatch, WatchError> {
     let failed = |source: std::io::Error| WatchError {
         dir: dir.to_owned(),
@@ -87,6 +87,42 @@ pub fn follow(
             Some(watcher)
         }
     };
+    spawn(thread, cadence, changes, on_change).map_err(failed)?;
+    Ok(FolderWatch {
+        _watcher: watcher,
+        _changed: changed,
+    })
+}
+
+/// Calls `on_change` every `poll`, on a thread named `thread`, until the
+/// returned watch is dropped: for what sends no events (a bucket).
+pub fn every(
+    thread: &str,
+    poll: Duration,
+    on_change: impl FnMut() + Send + 'static,
+) -> std::io::Result<FolderWatch> {
+    let cadence = Cadence {
+        quiet: Duration::ZERO,
+        poll,
+        recursive: false,
+        source: ChangeSource::Poll,
+    };
+    let (changed, changes) = mpsc::channel::<()>();
+    spawn(thread, cadence, changes, on_change)?;
+    Ok(FolderWatch {
+        _watcher: None,
+        _changed: changed,
+    })
+}
+
+/// The thread that calls `on_change` after each burst of `changes` and on
+/// every poll, until the sender of `changes` is gone.
+fn spawn(
+    thread: &str,
+    cadence: Cadence,
+    changes: mpsc::Receiver<()>,
+    mut on_change: impl FnMut() + Send + 'static,
+) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name(thread.into())
         .spawn(move || {
@@ -106,11 +142,7 @@ pub fn follow(
                 on_change();
             }
         })
-        .map_err(failed)?;
-    Ok(FolderWatch {
-        _watcher: watcher,
-        _changed: changed,
-    })
+        .map(drop)
 }
 
 /// Size and modification time: a file whose stamp is unchanged is not read

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use candela_core::catalog::FolderState;
 use candela_core::load::StoredSeries;
+use candela_core::storage::StoredFile;
 use candela_core::{BarFrame, SymbolId};
 use chrono::DateTime;
 use chrono_tz::Tz;
@@ -52,12 +53,12 @@ pub fn append_series(
             record_batch(series).map_err(|e| fail(&staged, Problem::Write(e.to_string())))?;
         candela_core::write::write_parquet(&batch, &staged, "candela import --append")
             .map_err(|e| fail(&staged, Problem::Write(e.to_string())))?;
-        let read = |files: &[PathBuf]| {
+        let read = |files: &[StoredFile]| {
             StoredSeries::new(files, zone, root)
                 .load()
                 .map_err(|e| fail(&folder, Problem::Write(e.to_string())))
         };
-        let new = read(std::slice::from_ref(&staged))?;
+        let new = read(&[StoredFile::Path(staged.clone())])?;
         let held = FolderState::read(root, &folder).map_err(|e| fail(&folder, Problem::Io(e)))?;
         let old = if held.files.is_empty() {
             BarFrame::empty()
@@ -103,7 +104,11 @@ pub fn append_series(
         candela_core::write::write_parquet(&batch, &staged, "candela import --append --replace")
             .map_err(|e| fail(&staged, Problem::Write(e.to_string())))?;
         std::fs::rename(&staged, &path).map_err(|e| fail(&path, Problem::Io(e)))?;
-        for old_file in held.files.iter().filter(|f| **f != path) {
+        let old_files = held.files.iter().filter_map(|file| match file {
+            StoredFile::Path(old) if *old != path => Some(old),
+            _ => None,
+        });
+        for old_file in old_files {
             std::fs::remove_file(old_file).map_err(|e| fail(old_file, Problem::Io(e)))?;
         }
         Ok(Appended {

@@ -7,6 +7,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use candela_core::load::StoredSeries;
+use candela_core::storage::StoredFile;
 use candela_core::{BarFrame, SymbolId, Timeframe};
 use candela_import::{Problem, Series, TimeKind, read_csv, write_series};
 use chrono_tz::Tz;
@@ -43,7 +44,7 @@ fn import(
 
 fn load(path: &Path) -> BarFrame {
     let root = path.ancestors().nth(4).expect("root");
-    StoredSeries::new(&[path.to_owned()], Tz::UTC, root)
+    StoredSeries::new(&[StoredFile::Path(path.to_owned())], Tz::UTC, root)
         .load()
         .expect("load")
 }

@@ -4,11 +4,13 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use std::time::Duration;
 
 use candela_backtest::FileLimits;
 use candela_core::StoreConfig;
+use candela_core::storage::{Bucket, DataRoot, StorageError, StorageSettings, StorageUrl};
 use candela_core::watch::ChangeSource;
 use candela_plugins::{FolderConfig, Limits};
 use candela_sql::SqlLimits;
@@ -40,8 +42,9 @@ pub const DEFAULT_TOKENS_FILE: &str = "candela-tokens.toml";
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
-    /// Root of `<PROVIDER>/<SYMBOL>/<TIMEFRAME>/*.parquet`.
-    pub data: PathBuf,
+    /// Root of `<PROVIDER>/<SYMBOL>/<TIMEFRAME>/*.parquet`: a folder, or
+    /// an object store's `s3://`, `gs://`, `az://` or `file://` URL.
+    pub data: StorageUrl,
     /// Address to listen on; loopback unless told otherwise.
     pub bind: SocketAddr,
     /// Time zone of providers not listed under `[providers]`.
@@ -86,6 +89,39 @@ pub struct Config {
     pub live: LiveSection,
     pub auth: AuthSection,
     pub tls: TlsSection,
+    pub storage: StorageSection,
+}
+
+/// `[storage]`: how object stores are reached (credentials come from the
+/// standard environment: `AWS_*`, `GOOGLE_*`, `AZURE_*`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageSection {
+    /// Another server than the cloud's own, e.g. `http://127.0.0.1:9000`.
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    /// Allow an `http://` endpoint.
+    pub allow_http: bool,
+    /// Deadline of one storage operation, retries included.
+    pub timeout_ms: u64,
+    /// Retries of a failed request within the deadline.
+    pub retries: usize,
+    /// How often a bucket is listed again.
+    pub list_interval_s: u64,
+}
+
+impl Default for StorageSection {
+    fn default() -> Self {
+        let settings = StorageSettings::default();
+        StorageSection {
+            endpoint: settings.endpoint,
+            region: settings.region,
+            allow_http: settings.allow_http,
+            timeout_ms: millis(settings.timeout),
+            retries: settings.retries,
+            list_interval_s: settings.list_interval.as_secs(),
+        }
+    }
 }
 
 /// `[tls]`: the certificate the listener serves HTTPS with; none serves
@@ -269,7 +305,7 @@ pub struct ProviderConfig {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            data: default_data_root(),
+            data: StorageUrl::Folder(default_data_root()),
             bind: SocketAddr::from(([127, 0, 0, 1], 5000)),
             default_timezone: "UTC".into(),
             cache_mb: 512,
@@ -292,6 +328,7 @@ impl Default for Config {
             live: LiveSection::default(),
             auth: AuthSection::default(),
             tls: TlsSection::default(),
+            storage: StorageSection::default(),
         }
     }
 }
@@ -329,6 +366,12 @@ pub enum ConfigError {
     },
     #[error(transparent)]
     Tls(#[from] TlsError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(
+        "{what} writes into a folder, and the data root is {url}; write into a folder, then copy it into the bucket (e.g. aws s3 sync)"
+    )]
+    NotAFolder { what: &'static str, url: String },
 }
 
 impl Config {
@@ -347,6 +390,46 @@ impl Config {
         }
     }
 
+    /// The data root: the folder, or the bucket's client (which has made
+    /// no request yet).
+    pub fn data_root(&self) -> Result<DataRoot, ConfigError> {
+        match &self.data {
+            StorageUrl::Folder(folder) => Ok(DataRoot::Folder(folder.clone())),
+            StorageUrl::Store(url) => {
+                let bucket = Bucket::open(url, &self.storage_settings()?)?;
+                Ok(DataRoot::Bucket(Arc::new(bucket)))
+            }
+        }
+    }
+
+    /// The data root's folder, for a command (`what`) that writes into it.
+    pub fn data_folder(&self, what: &'static str) -> Result<&Path, ConfigError> {
+        match &self.data {
+            StorageUrl::Folder(folder) => Ok(folder),
+            StorageUrl::Store(url) => Err(ConfigError::NotAFolder {
+                what,
+                url: url.to_string(),
+            }),
+        }
+    }
+
+    /// `[storage]`, checked: the deadline and interval above zero.
+    pub fn storage_settings(&self) -> Result<StorageSettings, ConfigError> {
+        let storage = &self.storage;
+        nonzero(&[
+            ("storage.timeout_ms", storage.timeout_ms),
+            ("storage.list_interval_s", storage.list_interval_s),
+        ])?;
+        Ok(StorageSettings {
+            endpoint: storage.endpoint.clone(),
+            region: storage.region.clone(),
+            allow_http: storage.allow_http,
+            timeout: Duration::from_millis(storage.timeout_ms),
+            retries: storage.retries,
+            list_interval: Duration::from_secs(storage.list_interval_s),
+        })
+    }
+
     /// The store settings, with time zone names checked.
     pub fn store(&self) -> Result<StoreConfig, ConfigError> {
         let zone = |name: &str, whom: &str| {
@@ -355,7 +438,7 @@ impl Config {
                 whom: whom.to_owned(),
             })
         };
-        let mut store = StoreConfig::new(&self.data);
+        let mut store = StoreConfig::in_root(self.data_root()?);
         store.default_zone = zone(&self.default_timezone, "default_timezone")?;
         for (provider, settings) in &self.providers {
             store.zones.insert(
@@ -381,9 +464,12 @@ impl Config {
     /// The plugin folder's settings, checked: outside the data root, limits
     /// above zero.
     pub fn plugin_folder(&self) -> Result<FolderConfig, ConfigError> {
-        let (plugins, data) = (absolute(&self.plugins), absolute(&self.data));
-        if plugins.starts_with(&data) {
-            return Err(ConfigError::PluginsInData { plugins, data });
+        let plugins = absolute(&self.plugins);
+        if let StorageUrl::Folder(data) = &self.data {
+            let data = absolute(data);
+            if plugins.starts_with(&data) {
+                return Err(ConfigError::PluginsInData { plugins, data });
+            }
         }
         nonzero(&[
             ("plugin_memory_mb", self.plugin_memory_mb),

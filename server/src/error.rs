@@ -185,6 +185,11 @@ impl From<candela_core::Error> for ApiError {
             Load { source, .. } if matches!(source.problem, Problem::TooManyRows { .. }) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "series_too_large", None)
             }
+            // The store is down, slow or refusing: later, or elsewhere, it may answer.
+            Storage(_) => (StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", None),
+            Load { source, .. } if matches!(source.problem, Problem::Storage(_)) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", None)
+            }
             Load { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "unreadable_data", None),
             Io(_) => (StatusCode::INTERNAL_SERVER_ERROR, "io_error", None),
             Query(_) => (StatusCode::INTERNAL_SERVER_ERROR, "query_failed", None),
@@ -194,6 +199,9 @@ impl From<candela_core::Error> for ApiError {
         }
         let mut api = ApiError::new(status, code, error.to_string());
         api.detail.param = param;
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            api = api.retry_after(5);
+        }
         api
     }
 }

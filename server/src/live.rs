@@ -6,11 +6,12 @@
 //! sets of runs are passed on the same way, for `/api/runs/stream`.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use candela_backtest::{RunSet, RunsFolder};
-use candela_core::catalog::FolderState;
+use candela_core::storage::DataRoot;
 use candela_core::store::Caching;
 use candela_core::watch::{self, Cadence, ChangeSource, FolderWatch, WatchError};
 use candela_core::{Store, SymbolId, Timeframe};
@@ -89,20 +90,34 @@ impl Live {
     pub fn follow(store: Arc<Store>, config: LiveConfig) -> Result<Live, WatchError> {
         let (changes, _) = broadcast::channel(CHANGES_KEPT);
         let sender = changes.clone();
-        let root = store.root().to_owned();
+        let root = store.root().clone();
         let mut seen = Fingerprints::of(&store);
-        let cadence = Cadence {
-            quiet: Duration::from_millis(20),
-            poll: config.poll,
-            recursive: true,
-            source: config.source,
-        };
-        let watch = watch::follow(&root, "data-root", cadence, move || {
+        let on_change = move || {
             for change in seen.update(&store, sender.receiver_count() > 0) {
                 tracing::info!(?change, "data root changed");
                 let _ = sender.send(change);
             }
-        })?;
+        };
+        let watch = match &root {
+            DataRoot::Folder(folder) => {
+                let cadence = Cadence {
+                    quiet: Duration::from_millis(20),
+                    poll: config.poll,
+                    recursive: true,
+                    source: config.source,
+                };
+                watch::follow(folder, "data-root", cadence, on_change)?
+            }
+            // A bucket sends no events: its listing, when due, tells.
+            DataRoot::Bucket(bucket) => {
+                watch::every("data-root", bucket.list_interval(), on_change).map_err(|source| {
+                    WatchError {
+                        dir: PathBuf::from(bucket.to_string()),
+                        source,
+                    }
+                })?
+            }
+        };
         Ok(Live::with(changes, config, Some(watch)))
     }
 
@@ -213,8 +228,8 @@ fn scan(store: &Store) -> HashMap<(SymbolId, Timeframe), u64> {
     let catalog = store.rescan();
     let mut out = HashMap::new();
     for entry in catalog.symbols() {
-        for (&timeframe, dir) in &entry.timeframes {
-            if let Ok(folder) = FolderState::read(catalog.root(), dir) {
+        for (&timeframe, folder) in &entry.timeframes {
+            if let Ok(folder) = folder.state(catalog.root()) {
                 out.insert((entry.id.clone(), timeframe), folder.fingerprint);
             }
         }

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use candela_backtest::RunsFolder;
 use candela_core::indicator::Registry;
+use candela_core::storage::StorageUrl;
 use candela_core::{Engine, Store, SymbolId, Timeframe};
 use candela_plugins::PluginFolder;
 use candela_plugins::folder::FolderError;
@@ -42,9 +43,9 @@ struct Cli {
     /// Configuration file [default: ./candela.toml if present]
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Data root holding <PROVIDER>/<SYMBOL>/<TIMEFRAME>/*.parquet
-    #[arg(long, global = true, value_name = "DIR")]
-    data: Option<PathBuf>,
+    /// Data root holding <PROVIDER>/<SYMBOL>/<TIMEFRAME>/*.parquet: a folder, or s3://BUCKET/PREFIX (gs://, az://, file://)
+    #[arg(long, global = true, value_name = "DIR|URL")]
+    data: Option<StorageUrl>,
     /// Address to listen on [default: 127.0.0.1:5000]
     #[arg(long, value_name = "ADDR")]
     bind: Option<std::net::SocketAddr>,
@@ -222,16 +223,13 @@ fn main() -> ExitCode {
 fn sample_data(cli: &Cli, long: Option<u64>) -> Result<(), Box<dyn std::error::Error>> {
     let config = cli.config()?;
     let long = long.map(usize::try_from).transpose()?;
-    let files = candela_server::sample_data::write(&config.data, long)?;
+    let data = config.data_folder("candela sample-data")?;
+    let files = candela_server::sample_data::write(data, long)?;
     candela_server::sample_runs::write(&config.runs)?;
     if let Some(minutes) = long {
         candela_server::sample_runs::write_long(&config.runs, minutes)?;
     }
-    println!(
-        "wrote {} files under {}",
-        files.len(),
-        config.data.display()
-    );
+    println!("wrote {} files under {}", files.len(), data.display());
     Ok(())
 }
 
@@ -304,6 +302,7 @@ fn token(cli: &Cli, command: &TokenCommand) -> Result<(), Box<dyn std::error::Er
 
 fn import(cli: &Cli, args: &ImportArgs) -> Result<(), Box<dyn std::error::Error>> {
     let config = cli.config()?;
+    let root = config.data_folder("candela import")?.to_owned();
     let store = config.store()?;
     let owner = match (&args.symbol, &args.provider) {
         (Some(symbol), _) => Owner::Symbol(symbol.clone()),
@@ -323,7 +322,7 @@ fn import(cli: &Cli, args: &ImportArgs) -> Result<(), Box<dyn std::error::Error>
         end_times: args.end_times,
         replace: args.replace,
         append: args.append,
-        root: config.data.clone(),
+        root,
     };
     let zone = |provider: &str| {
         store
@@ -340,8 +339,8 @@ fn import(cli: &Cli, args: &ImportArgs) -> Result<(), Box<dyn std::error::Error>
 
 fn serve(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     let config = cli.config()?;
-    let store = Store::open(config.store()?)
-        .map_err(|e| format!("data root {}: {e}", config.data.display()))?;
+    let store =
+        Store::open(config.store()?).map_err(|e| format!("data root {}: {e}", config.data))?;
     let symbols = store.catalog().symbols().count();
     let engine = Arc::new(Engine::new(Arc::new(store), config.query_threads)?);
     let indicators = Arc::new(candela_indicators::registry());
@@ -369,7 +368,7 @@ fn serve(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}; choose another address with --bind", config.bind))?;
         let scheme = if tls.is_some() { "https" } else { "http" };
-        tracing::info!(data = %config.data.display(), symbols, indicators = indicators.list().len(), "serving {scheme}://{}", listener.local_addr()?);
+        tracing::info!(data = %config.data, symbols, indicators = indicators.list().len(), "serving {scheme}://{}", listener.local_addr()?);
         let app = candela_server::app::router(state);
         // Streams end as the server stops, rather than hold the shutdown for its grace.
         let stopping = async move {

@@ -276,9 +276,9 @@ fn fetch_footer(object: &StoredObject) -> Result<Fetched, Problem> {
     {
         let rest = object
             .bucket
-            .ranges(object, &[footer..tail_start])
+            .range(object, footer..tail_start)
             .map_err(Problem::Storage)?;
-        parts.extend(rest.into_iter().map(|bytes| (footer, bytes)));
+        parts.push((footer, rest));
     }
     Ok(Fetched::new(object.size, parts))
 }

@@ -34,11 +34,13 @@ const COALESCE: u64 = 1 << 20;
 pub enum StorageError {
     /// The store is down, slow or failing: the request that needs it fails,
     /// the server goes on.
-    #[error("{store} did not answer {what} within {timeout:?}; what is cached is still served")]
+    #[error("{store} did not answer {what} within {timeout:?}{note}")]
     TimedOut {
         store: String,
         what: String,
         timeout: Duration,
+        /// Where credentials come from, when the environment has none.
+        note: String,
     },
     #[error("{store} failed {what}: {message}")]
     Unavailable {
@@ -85,7 +87,7 @@ pub struct Bucket {
     list_interval: Duration,
     /// Where credentials come from, for errors that refuse them.
     hint: &'static str,
-    /// The environment names credentials; without, the client asks the
+    /// The environment holds credentials; without, the client asks the
     /// machine (an instance role), which may have none.
     env_credentials: bool,
 }
@@ -230,26 +232,13 @@ impl Bucket {
         self.list_interval
     }
 
-    /// Whether the store answers and lets this client list the prefix: at
-    /// start, so that missing or wrong credentials stop the server there.
-    pub fn probe(&self) -> Result<(), StorageError> {
+    /// Whether the store answers and lets this client list the prefix, in
+    /// one request (a readiness probe's).
+    pub fn reachable(&self) -> Result<(), StorageError> {
         let (store, prefix) = (Arc::clone(&self.store), self.prefix.clone());
-        let probed = self.run("a listing", None, async move {
-            store.list_with_delimiter(Some(&prefix)).await.map(|_| ())
-        });
-        match probed {
-            Err(StorageError::TimedOut { what, .. } | StorageError::Unavailable { what, .. })
-                if !self.env_credentials =>
-            {
-                Err(StorageError::Refused {
-                    store: self.url.clone(),
-                    what,
-                    message: "no credentials in the environment, and none from the machine".into(),
-                    hint: self.hint,
-                })
-            }
-            probed => probed,
-        }
+        self.run("a listing", None, async move {
+            store.list_with_delimiter(Some(&prefix)).await.map(drop)
+        })
     }
 
     /// Every object under the prefix.
@@ -263,7 +252,12 @@ impl Bucket {
     /// The last `length` bytes of `object` (all of it if shorter).
     pub fn tail(&self, object: &StoredObject, length: u64) -> Result<Bytes, StorageError> {
         let start = object.size.saturating_sub(length);
-        self.ranges(object, &[start..object.size])
+        self.range(object, start..object.size)
+    }
+
+    /// The bytes of `range` of `object`, of the version listed.
+    pub fn range(&self, object: &StoredObject, range: Range<u64>) -> Result<Bytes, StorageError> {
+        self.ranges(object, std::slice::from_ref(&range))
             .map(|mut parts| parts.pop().unwrap_or_default())
     }
 
@@ -317,6 +311,7 @@ impl Bucket {
                 store: self.url.clone(),
                 what: what.to_owned(),
                 timeout: deadline,
+                note: self.without_credentials(),
             }),
             Err(e) => Err(self.unavailable(what, e.to_string())),
         }
@@ -342,11 +337,22 @@ impl Bucket {
         }
     }
 
+    /// A failure to reach the store. Without credentials in the environment
+    /// it may be the machine's having none to give: the error says where
+    /// credentials come from.
     fn unavailable(&self, what: &str, message: String) -> StorageError {
         StorageError::Unavailable {
             store: self.url.clone(),
             what: what.to_owned(),
-            message,
+            message: message + &self.without_credentials(),
+        }
+    }
+
+    fn without_credentials(&self) -> String {
+        if self.env_credentials {
+            String::new()
+        } else {
+            format!("; no credentials are in the environment: {}", self.hint)
         }
     }
 }

@@ -31,6 +31,22 @@ pub enum StorageUrlError {
     NoBucket { given: String, scheme: String },
 }
 
+impl<'de> serde::Deserialize<'de> for StorageUrl {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<StorageUrl, D::Error> {
+        let given = String::deserialize(deserializer)?;
+        given.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl std::fmt::Display for StorageUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StorageUrl::Folder(path) => write!(f, "{}", path.display()),
+            StorageUrl::Store(url) => write!(f, "{url}"),
+        }
+    }
+}
+
 impl FromStr for StorageUrl {
     type Err = StorageUrlError;
 

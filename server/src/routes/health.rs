@@ -4,11 +4,13 @@
 //! replica whose disk or mount hangs is taken out of rotation, not restarted.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use candela_core::storage::{Bucket, DataRoot};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -47,7 +49,10 @@ pub async fn healthz() -> Json<Alive> {
 )]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Ready>, ApiError> {
     let store = state.engine.store();
-    listable("data root", store.root().to_path_buf()).await?;
+    match store.root() {
+        DataRoot::Folder(folder) => listable("data root", folder.clone()).await?,
+        DataRoot::Bucket(bucket) => reachable(Arc::clone(bucket)).await?,
+    }
     if let Some(runs) = &state.runs {
         listable("runs folder", runs.dir().to_path_buf()).await?;
     }
@@ -70,6 +75,19 @@ async fn listable(what: &'static str, dir: PathBuf) -> Result<(), ApiError> {
             STORAGE_DEADLINE.as_millis()
         ),
     };
+    Err(not_ready(failure))
+}
+
+/// Whether `bucket` answers a listing, within its own deadline.
+async fn reachable(bucket: Arc<Bucket>) -> Result<(), ApiError> {
+    match tokio::task::spawn_blocking(move || bucket.reachable()).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(not_ready(error.to_string())),
+        Err(join) => Err(ApiError::internal(join)),
+    }
+}
+
+fn not_ready(failure: String) -> ApiError {
     tracing::warn!("not ready: {failure}");
-    Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", failure).retry_after(5))
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", failure).retry_after(5)
 }

@@ -4,7 +4,9 @@
 // Each test binary that includes this module uses a part of it.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
@@ -29,16 +31,52 @@ impl Candela {
     /// `dir` (its `candela.toml` and tokens file, runs in `runs`, plugins in
     /// `plugins.d`), listening on `bind`.
     pub fn on_test_market(dir: &Path, bind: &str) -> Command {
-        std::fs::create_dir_all(dir.join("plugins.d")).expect("plugin folder");
         let market = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/market/parquet");
+        Candela::on(dir, market.as_os_str(), bind)
+    }
+
+    /// The binary over the data root `data` (a folder or a URL), run in
+    /// `dir` as [`Candela::on_test_market`] is.
+    pub fn on(dir: &Path, data: &OsStr, bind: &str) -> Command {
+        std::fs::create_dir_all(dir.join("plugins.d")).expect("plugin folder");
         let mut command = Candela::command();
         command
             .current_dir(dir)
             .arg("--data")
-            .arg(market)
+            .arg(data)
             .args(["--runs", "runs", "--plugins", "plugins.d", "--bind", bind])
             .env("RUST_LOG", "info");
         command
+    }
+
+    /// `GET path` over plain HTTP: the status and the body.
+    pub fn get(&self, path: &str) -> (u16, String) {
+        let mut stream = TcpStream::connect(&self.address).expect("connect");
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        )
+        .expect("request");
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).expect("answer");
+        let end = answer
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a head and a body");
+        let head = String::from_utf8_lossy(&answer[..end]).to_ascii_lowercase();
+        let body = &answer[end + 4..];
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("status");
+        let body = if head.contains("transfer-encoding: chunked") {
+            unchunk(body)
+        } else {
+            body.to_vec()
+        };
+        let body = String::from_utf8(body).expect("a UTF-8 body");
+        (status, body)
     }
 
     /// Starts `command` and waits until it serves. Its log goes to the
@@ -85,4 +123,23 @@ impl Drop for Candela {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A chunked body's data.
+fn unchunk(mut body: &[u8]) -> Vec<u8> {
+    let mut data = Vec::new();
+    while let Some(line) = body.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&body[..line])
+            .ok()
+            .and_then(|s| usize::from_str_radix(s.trim(), 16).ok());
+        let rest = &body[line + 2..];
+        match size {
+            Some(size) if size > 0 && rest.len() >= size => {
+                data.extend_from_slice(&rest[..size]);
+                body = rest[size..].strip_prefix(b"\r\n").unwrap_or(&rest[size..]);
+            }
+            _ => break,
+        }
+    }
+    data
 }

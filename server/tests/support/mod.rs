@@ -17,6 +17,7 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 
+pub mod moto;
 pub mod sse;
 
 pub fn repo() -> PathBuf {

@@ -42,19 +42,4 @@ fn list(timeframes: &[Timeframe]) -> String {
     names.join(", ")
 }
 
-impl Error {
-    /// The storage failure behind this error, if storage failed: a store
-    /// down or slow, a credential refused.
-    pub fn storage(&self) -> Option<&StorageError> {
-        match self {
-            Error::Storage(e) => Some(e),
-            Error::Load { source, .. } => match &source.problem {
-                crate::load::Problem::Storage(e) => Some(e),
-                _ => None,
-            },
-            _ => None,
-        }
-    }
-}
-
 pub type Result<T, E = Error> = std::result::Result<T, E>;

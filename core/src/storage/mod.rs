@@ -36,18 +36,6 @@ impl fmt::Display for DataRoot {
     }
 }
 
-impl From<PathBuf> for DataRoot {
-    fn from(path: PathBuf) -> DataRoot {
-        DataRoot::Folder(path)
-    }
-}
-
-impl From<&std::path::Path> for DataRoot {
-    fn from(path: &std::path::Path) -> DataRoot {
-        DataRoot::Folder(path.to_owned())
-    }
-}
-
 /// One parquet file of a stored series, as listed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum StoredFile {

@@ -1,18 +1,21 @@
-//! The runs folder: every subfolder is a run, read at start and whenever
-//! its files change (or the data root gains or loses a symbol, which may
+//! The runs folder: every subfolder (a bucket: every first part of its
+//! keys) is a run, read at start and whenever its files change (or the data
+//! root gains or loses a symbol, which may mend a run that named it).
 //! mend a run that named it). Requests take a snapshot, so a run being
 //! replaced never fails one in flight.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
-use candela_core::watch::{self, Cadence, ChangeSource, FolderWatch, Stamp, WatchError};
+use candela_core::storage::DataRoot;
+use candela_core::watch::{self, Cadence, ChangeSource, FolderWatch, WatchError};
 use candela_core::{Store, SymbolId};
 
 use crate::error::RunError;
-use crate::run::{EQUITY_FILES, MANIFEST_FILE, Run, TRADES_FILES};
+use crate::files::{RunFiles, list_runs};
+use crate::run::Run;
 use crate::table::FileLimits;
 
 /// A run written while the server runs shows within a second (notified),
@@ -110,12 +113,18 @@ pub enum FolderError {
     },
     #[error("runs folder: {0}")]
     Watch(#[from] WatchError),
+    #[error("cannot follow the runs in {bucket}: {source}")]
+    Poll {
+        bucket: String,
+        source: std::io::Error,
+    },
 }
 
-/// The watched runs folder. Dropping it stops the watching.
+/// The watched runs folder: a folder, or a prefix of a bucket (listed
+/// every `list_interval`). Dropping it stops the watching.
 #[derive(Debug)]
 pub struct RunsFolder {
-    dir: PathBuf,
+    root: DataRoot,
     shared: Arc<Shared>,
     _watch: FolderWatch,
 }
@@ -140,17 +149,19 @@ impl std::fmt::Debug for Listeners {
 impl RunsFolder {
     /// Creates the folder if needed, reads its runs and starts watching.
     pub fn open(
-        dir: PathBuf,
+        root: DataRoot,
         store: Arc<Store>,
         limits: FileLimits,
     ) -> Result<RunsFolder, FolderError> {
-        std::fs::create_dir_all(&dir).map_err(|source| FolderError::Folder {
-            dir: dir.clone(),
-            source,
-        })?;
+        if let DataRoot::Folder(dir) = &root {
+            std::fs::create_dir_all(dir).map_err(|source| FolderError::Folder {
+                dir: dir.clone(),
+                source,
+            })?;
+        }
         let shared = Arc::new(Shared {
             scanner: Mutex::new(Scanner {
-                dir: dir.clone(),
+                root: root.clone(),
                 store,
                 limits,
                 known: BTreeMap::new(),
@@ -160,22 +171,33 @@ impl RunsFolder {
             listeners: Listeners::default(),
         });
         let summary = shared.rescan();
-        tracing::info!(folder = %dir.display(), "runs: {summary}");
+        tracing::info!(folder = %root, "runs: {summary}");
         let watched = Arc::clone(&shared);
-        let watch = watch::follow(&dir, "runs-folder", CADENCE, move || {
+        let on_change = move || {
             let summary = watched.rescan();
             tracing::debug!("runs: {summary}");
-        })?;
+        };
+        let watch = match &root {
+            DataRoot::Folder(dir) => watch::follow(dir, "runs-folder", CADENCE, on_change)?,
+            DataRoot::Bucket(bucket) => {
+                watch::every("runs-folder", bucket.list_interval(), on_change).map_err(
+                    |source| FolderError::Poll {
+                        bucket: bucket.to_string(),
+                        source,
+                    },
+                )?
+            }
+        };
         Ok(RunsFolder {
-            dir,
+            root,
             shared,
             _watch: watch,
         })
     }
 
-    /// The folder watched.
-    pub fn dir(&self) -> &Path {
-        &self.dir
+    /// Where the runs are.
+    pub fn root(&self) -> &DataRoot {
+        &self.root
     }
 
     /// The runs as they are now.
@@ -231,7 +253,7 @@ impl Shared {
 
 #[derive(Debug)]
 struct Scanner {
-    dir: PathBuf,
+    root: DataRoot,
     store: Arc<Store>,
     limits: FileLimits,
     known: BTreeMap<String, Known>,
@@ -241,16 +263,16 @@ struct Scanner {
 
 #[derive(Debug)]
 struct Known {
-    stamps: Vec<(&'static str, Stamp)>,
+    files: RunFiles,
     result: Result<Arc<Run>, RunError>,
 }
 
 impl Scanner {
     fn rescan(&mut self) -> (RunSet, String) {
-        let folders = match run_folders(&self.dir) {
+        let folders = match list_runs(&self.root) {
             Ok(folders) => folders,
             Err(e) => {
-                tracing::warn!(folder = %self.dir.display(), "cannot list the runs folder: {e}");
+                tracing::warn!(folder = %self.root, "cannot list the runs folder: {e}");
                 return (self.set(), "folder unreadable".into());
             }
         };
@@ -269,16 +291,15 @@ impl Scanner {
             }
             kept
         });
-        for (id, path) in folders {
-            let stamps = stamps(&path);
+        for (id, files) in folders {
             let unchanged = self
                 .known
                 .get(&id)
-                .is_some_and(|k| k.stamps == stamps && (k.result.is_ok() || !data_changed));
+                .is_some_and(|k| k.files == files && (k.result.is_ok() || !data_changed));
             if unchanged {
                 continue;
             }
-            let result = Run::load(&path, &self.store, self.limits).map(Arc::new);
+            let result = Run::read(id.clone(), &files, &self.store, self.limits).map(Arc::new);
             match &result {
                 Ok(run) => tracing::info!(
                     "run '{id}' read: {} trades of {}, {} equity points{}",
@@ -293,7 +314,7 @@ impl Scanner {
                 ),
                 Err(e) => tracing::warn!("{e}"),
             }
-            self.known.insert(id, Known { stamps, result });
+            self.known.insert(id, Known { files, result });
         }
         let broken = self.known.values().filter(|k| k.result.is_err()).count();
         let summary = format!("{} runs, {broken} cannot be shown", self.known.len());
@@ -309,30 +330,4 @@ impl Scanner {
                 .collect(),
         }
     }
-}
-
-/// The visible subfolders of the runs folder, by name. A folder being
-/// written under a hidden name (`.name.partial`) shows when renamed.
-fn run_folders(dir: &Path) -> std::io::Result<BTreeMap<String, PathBuf>> {
-    let mut found = BTreeMap::new();
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if watch::is_hidden(&path) || !path.is_dir() {
-            continue;
-        }
-        if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
-            found.insert(name.to_owned(), path.clone());
-        }
-    }
-    Ok(found)
-}
-
-/// The stamps of the files a run is read from: any change re-reads it.
-fn stamps(dir: &Path) -> Vec<(&'static str, Stamp)> {
-    TRADES_FILES
-        .iter()
-        .chain(&EQUITY_FILES)
-        .chain(std::iter::once(&MANIFEST_FILE))
-        .filter_map(|name| Stamp::of_file(&dir.join(name)).map(|s| (*name, s)))
-        .collect()
 }

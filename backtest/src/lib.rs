@@ -9,6 +9,7 @@
 
 mod equity;
 mod error;
+mod files;
 mod folder;
 mod manifest;
 mod run;
@@ -19,6 +20,7 @@ mod trades;
 
 pub use equity::EquityCurve;
 pub use error::{Place, Problem, Row, RunError};
+pub use files::RunFiles;
 pub use folder::{FolderError, RunChange, RunChangeKind, RunSet, RunsFolder};
 pub use manifest::Manifest;
 pub use run::{EQUITY_FILES, MANIFEST_FILE, Run, TRADES_FILES};

@@ -3,7 +3,7 @@
 //! served from memory.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use candela_core::resample::resample;
@@ -13,6 +13,7 @@ use chrono_tz::Tz;
 
 use crate::equity::{self, EquityCurve};
 use crate::error::{Place, Problem, RunError};
+use crate::files::RunFiles;
 use crate::manifest::Manifest;
 use crate::stats::Stats;
 use crate::table::{Fault, FileLimits, Table};
@@ -41,17 +42,30 @@ pub const EQUITY_FILES: [&str; 2] = ["equity.parquet", "equity.csv"];
 pub const MANIFEST_FILE: &str = "run.toml";
 
 impl Run {
-    /// Reads the run in `dir`, resolving its symbols in `store`'s data root
-    /// (and reading their bars there if the equity curve is to be derived).
+    /// Reads the run in the folder `dir`, resolving its symbols in
+    /// `store`'s data root (and reading their bars there if the equity
+    /// curve is to be derived).
     pub fn load(dir: &Path, store: &Store, limits: FileLimits) -> Result<Run, RunError> {
         let id = dir
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        Run::read(id, &RunFiles::in_folder(dir), store, limits)
+    }
+
+    /// Reads the run `id` from `files`, as [`Run::load`] does.
+    pub fn read(
+        id: String,
+        files: &RunFiles,
+        store: &Store,
+        limits: FileLimits,
+    ) -> Result<Run, RunError> {
         let failed = |fault: Fault| fault.of_run(&id);
-        let manifest = read_manifest(dir).map_err(failed)?;
-        let trades_path = first_present(dir, &TRADES_FILES)
+        let manifest = read_manifest(files).map_err(failed)?;
+        let (trades_file, trades_ref) = files
+            .first(&TRADES_FILES)
             .ok_or_else(|| failed(Fault::in_file(TRADES_FILES[1], Problem::NoTrades)))?;
-        let table = Table::read(&trades_path, &trades::names::all(), limits).map_err(failed)?;
+        let table =
+            Table::read(trades_file, trades_ref, &trades::names::all(), limits).map_err(failed)?;
         let catalog = store.catalog();
         let zone_of = |symbol: &SymbolId| store.zone(&symbol.provider);
         let context = Context {
@@ -76,9 +90,10 @@ impl Run {
             }
         }
 
-        let (equity, day_zone) = match first_present(dir, &EQUITY_FILES) {
-            Some(path) => {
-                let table = Table::read(&path, &equity::names::all(), limits).map_err(failed)?;
+        let (equity, day_zone) = match files.first(&EQUITY_FILES) {
+            Some((name, file)) => {
+                let table =
+                    Table::read(name, file, &equity::names::all(), limits).map_err(failed)?;
                 let (curve, own_zone) = equity::read(&table, zone).map_err(failed)?;
                 (curve, manifest.timezone.or(own_zone).unwrap_or(zone))
             }
@@ -145,19 +160,12 @@ impl Run {
     }
 }
 
-fn read_manifest(dir: &Path) -> Result<Manifest, Fault> {
-    let path = dir.join(MANIFEST_FILE);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => {
-            Manifest::parse(&text).map_err(|problem| Fault::in_file(MANIFEST_FILE, problem))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Manifest::default()),
-        Err(e) => Err(Fault::in_file(MANIFEST_FILE, Problem::Io(e.to_string()))),
+fn read_manifest(files: &RunFiles) -> Result<Manifest, Fault> {
+    let in_manifest = |problem| Fault::in_file(MANIFEST_FILE, problem);
+    match files.get(MANIFEST_FILE) {
+        Some(file) => Manifest::parse(&file.text().map_err(in_manifest)?).map_err(in_manifest),
+        None => Ok(Manifest::default()),
     }
-}
-
-fn first_present(dir: &Path, names: &[&str]) -> Option<PathBuf> {
-    names.iter().map(|n| dir.join(n)).find(|p| p.is_file())
 }
 
 /// The curve of a run without an equity file, on the bars of its symbols

@@ -3,9 +3,9 @@
 //! or text; a bad cell is reported at its file, row and column.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::path::Path;
 
+use bytes::Buf;
 use candela_core::zone::wall_clock_to_utc;
 use candela_import::{TimeFormat, TimeKind};
 use chrono_tz::Tz;
@@ -16,8 +16,10 @@ use datafusion::parquet::arrow::ProjectionMask;
 use datafusion::parquet::arrow::arrow_reader::{
     ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
 };
+use datafusion::parquet::file::reader::ChunkReader;
 
 use crate::error::{Place, Problem, Row};
+use crate::files::{FileRef, Opened};
 
 /// What a run's file may hold before it is refused unread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,31 +123,32 @@ pub(crate) fn normalise(name: &str) -> String {
 }
 
 impl Table {
-    /// Reads the columns of `path` whose normalised names are in `wanted`
-    /// (any others, such as backtesting.py's indicator columns, are skipped
-    /// unread).
-    pub(crate) fn read(path: &Path, wanted: &[&str], limits: FileLimits) -> Result<Table, Fault> {
-        let file = path
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        let fault = |problem| Fault::in_file(&file, problem);
-        let size = std::fs::metadata(path)
-            .map_err(|e| fault(Problem::Io(e.to_string())))?
-            .len();
+    /// Reads the columns of the run's file `name` whose normalised names
+    /// are in `wanted` (any others, such as backtesting.py's indicator
+    /// columns, are skipped unread).
+    pub(crate) fn read(
+        name: &str,
+        found: FileRef<'_>,
+        wanted: &[&str],
+        limits: FileLimits,
+    ) -> Result<Table, Fault> {
+        let fault = |problem| Fault::in_file(name, problem);
+        let size = found.size();
         if size > limits.max_bytes {
             return Err(fault(Problem::TooLarge {
                 size_mib: size.div_ceil(1 << 20),
                 limit_mib: limits.max_bytes >> 20,
             }));
         }
-        let opened = File::open(path).map_err(|e| fault(Problem::Io(e.to_string())))?;
-        let is_csv = path
+        let is_csv = Path::new(name)
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-        if is_csv {
-            read_csv(file.clone(), opened, wanted, limits)
-        } else {
-            read_parquet(file.clone(), opened, wanted, limits)
+        let file = name.to_owned();
+        match (found.open().map_err(fault)?, is_csv) {
+            (Opened::File(opened), true) => read_csv(file, opened, wanted, limits),
+            (Opened::File(opened), false) => read_parquet(file, opened, wanted, limits),
+            (Opened::Bytes(bytes), true) => read_csv(file, bytes.reader(), wanted, limits),
+            (Opened::Bytes(bytes), false) => read_parquet(file, bytes, wanted, limits),
         }
     }
 
@@ -433,7 +436,7 @@ fn to_utc(values: &mut [Option<i64>], zone: Tz) {
 
 fn read_parquet(
     file: String,
-    opened: File,
+    opened: impl ChunkReader + 'static,
     wanted: &[&str],
     limits: FileLimits,
 ) -> Result<Table, Fault> {
@@ -550,7 +553,7 @@ fn pandas_zones(meta: &serde_json::Value) -> HashMap<String, Tz> {
 
 fn read_csv(
     file: String,
-    opened: File,
+    opened: impl std::io::Read,
     wanted: &[&str],
     limits: FileLimits,
 ) -> Result<Table, Fault> {

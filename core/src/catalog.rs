@@ -9,12 +9,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::SystemTime;
 
-use object_store::ObjectMeta;
-
-use crate::storage::{Bucket, StoredFile, StoredObject};
+use crate::storage::{ListedObject, StoredFile};
 use crate::timeframe::Timeframe;
 use crate::watch::{Stamp, is_hidden};
 
@@ -111,22 +108,18 @@ impl Catalog {
     /// `<PROVIDER>/<SYMBOL>/<TIMEFRAME>/<name>.parquet` under its prefix.
     /// Hidden names, other objects and folders that are not timeframes are
     /// skipped, as in a folder.
-    pub fn of_listing(bucket: &Arc<Bucket>, objects: Vec<ObjectMeta>) -> Catalog {
+    pub fn of_listing(objects: Vec<ListedObject>) -> Catalog {
         let mut series: BTreeMap<SymbolId, BTreeMap<Timeframe, Vec<(StoredFile, Stamp)>>> =
             BTreeMap::new();
         let mut skipped = BTreeMap::new();
-        for meta in objects {
-            let Some(parts) = meta.location.prefix_match(bucket.prefix()) else {
-                continue;
-            };
-            let parts: Vec<String> = parts.map(|p| p.as_ref().to_owned()).collect();
-            let [provider, symbol, folder, name] = parts.as_slice() else {
+        for listed in objects {
+            let [provider, symbol, folder, name] = listed.parts.as_slice() else {
                 continue;
             };
             let is_parquet = name
                 .rsplit_once('.')
                 .is_some_and(|(_, ending)| ending.eq_ignore_ascii_case("parquet"));
-            if parts.iter().any(|p| p.starts_with('.')) || !is_parquet {
+            if listed.parts.iter().any(|p| p.starts_with('.')) || !is_parquet {
                 continue;
             }
             let timeframe = match folder.parse::<Timeframe>() {
@@ -141,17 +134,11 @@ impl Catalog {
                 symbol: symbol.clone(),
             };
             let stamp = Stamp {
-                len: meta.size,
-                modified: Some(SystemTime::from(meta.last_modified)),
-            };
-            let object = StoredObject {
-                bucket: Arc::clone(bucket),
-                key: meta.location,
-                size: meta.size,
-                e_tag: meta.e_tag,
+                len: listed.object.size,
+                modified: Some(listed.modified),
             };
             let files = series.entry(id).or_default().entry(timeframe).or_default();
-            files.push((StoredFile::Object(object), stamp));
+            files.push((StoredFile::Object(listed.object), stamp));
         }
         for (folder, e) in skipped {
             tracing::warn!(%folder, "skipped: {e}");

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::catalog::ResolveError;
-use crate::load::LoadError;
+use crate::load::{LoadError, Problem};
 use crate::storage::StorageError;
 use crate::timeframe::Timeframe;
 
@@ -35,6 +35,21 @@ pub enum Error {
     Storage(#[from] StorageError),
     #[error("query failed: {0}")]
     Query(#[from] datafusion::error::DataFusionError),
+}
+
+impl Error {
+    /// An object of the series changed (or went) while it was read: a
+    /// fresh listing has its new version.
+    pub fn changed_while_read(&self) -> bool {
+        let changed = |e: &StorageError| matches!(e, StorageError::Changed { .. });
+        match self {
+            Error::Storage(e) => changed(e),
+            Error::Load { source, .. } => {
+                matches!(&source.problem, Problem::Storage(e) if changed(e))
+            }
+            _ => false,
+        }
+    }
 }
 
 fn list(timeframes: &[Timeframe]) -> String {

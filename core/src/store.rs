@@ -466,7 +466,7 @@ impl Store {
 fn scan(root: &DataRoot) -> Result<Catalog> {
     match root {
         DataRoot::Folder(folder) => Ok(Catalog::scan(folder)?),
-        DataRoot::Bucket(bucket) => Ok(Catalog::of_listing(bucket, bucket.list()?)),
+        DataRoot::Bucket(bucket) => Ok(Catalog::of_listing(bucket.list()?)),
     }
 }
 

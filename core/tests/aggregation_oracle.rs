@@ -7,15 +7,18 @@
 //! `tests/data/market` (see its `SOURCES.md`). Each case goes through
 //! `Engine::bars`, the path that serves `/api/data`: source selection,
 //! loading, and the DataFusion plan;
-//! twice, once folding bars already in memory (a caching store, whose
-//! source frames stay loaded) and once folding them while they are decoded
-//! (a store that caches nothing, as a cold request does).
+//! three times: folding bars already in memory (a caching store, whose
+//! source frames stay loaded), folding them while they are decoded (a
+//! store that caches nothing, as a cold request does), and reading them
+//! by ranges from a bucket of moto's S3 server holding the same files.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use candela_core::storage::{Bucket, DataRoot, ObjectPath, StorageSettings};
 use candela_core::{Engine, Store, StoreConfig};
+use candela_testkit::moto::Moto;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -59,6 +62,17 @@ fn fixtures() -> Vec<(String, Case)> {
     cases
 }
 
+/// Where a case's bars are read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Mode {
+    /// A caching store: the source frame stays loaded and is folded.
+    InMemory,
+    /// A store that caches nothing: folded while decoded.
+    WhileDecoding,
+    /// The same files in a bucket of moto's S3 server, read by ranges.
+    FromBucket,
+}
+
 fn same(ours: &[f64], theirs: &[Option<String>]) -> Option<usize> {
     let theirs = theirs.iter().map(|v| {
         v.as_deref()
@@ -76,25 +90,46 @@ async fn every_case_matches_pandas_exactly() {
         cases.len() >= 60,
         "fixtures missing: run tests/oracle/aggregation.py"
     );
-    let mut engines: HashMap<(String, String, u64), Arc<Engine>> = HashMap::new();
+    let moto = Moto::start();
+    let bucket = moto.bucket("oracle");
+    let mut uploaded = HashSet::new();
+    let mut engines: HashMap<(String, String, Mode), Arc<Engine>> = HashMap::new();
     let mut failures = Vec::new();
-    let runs = [(512 << 20, "in memory"), (0, "while decoding")];
-    for ((name, case), (cache_bytes, mode)) in runs
+    let modes = [Mode::InMemory, Mode::WhileDecoding, Mode::FromBucket];
+    for ((name, case), mode) in modes
         .iter()
-        .flat_map(|run| cases.iter().map(move |case| (case, run)))
+        .flat_map(|mode| cases.iter().map(move |case| (case, *mode)))
     {
-        let name = format!("{name} ({mode})");
+        let name = format!("{name} ({mode:?})");
         let root = repo().join(&case.root);
         if !root.exists() {
             failures.push(format!("{name}: data root {} is missing", root.display()));
             continue;
         }
         let engine = engines
-            .entry((case.root.clone(), case.zone.clone(), *cache_bytes))
+            .entry((case.root.clone(), case.zone.clone(), mode))
             .or_insert_with(|| {
-                let mut config = StoreConfig::new(&root);
+                let mut config = match mode {
+                    Mode::FromBucket => {
+                        if uploaded.insert(case.root.clone()) {
+                            Moto::upload(&bucket, &root, &case.root);
+                        }
+                        let bucket = Bucket::with_store(
+                            format!("s3://oracle/{}", case.root),
+                            Arc::clone(&bucket),
+                            ObjectPath::from(case.root.as_str()),
+                            &StorageSettings::default(),
+                        )
+                        .expect("bucket");
+                        StoreConfig::in_root(DataRoot::Bucket(Arc::new(bucket)))
+                    }
+                    Mode::InMemory | Mode::WhileDecoding => StoreConfig::new(&root),
+                };
                 config.default_zone = case.zone.parse().expect("zone");
-                config.cache_bytes = *cache_bytes;
+                config.cache_bytes = match mode {
+                    Mode::InMemory => 512 << 20,
+                    Mode::WhileDecoding | Mode::FromBucket => 0,
+                };
                 Arc::new(
                     Engine::new(Arc::new(Store::open(config).expect("store")), 2).expect("engine"),
                 )
@@ -148,7 +183,7 @@ async fn every_case_matches_pandas_exactly() {
         failures.is_empty(),
         "{} differences from pandas in {} runs of cases:\n{}",
         failures.len(),
-        2 * cases.len(),
+        modes.len() * cases.len(),
         failures.join("\n")
     );
 }

@@ -15,6 +15,7 @@
 use std::sync::Arc;
 
 use candela_backtest::{FileLimits, RunsFolder};
+use candela_core::storage::DataRoot;
 use candela_core::{Engine, Store, StoreConfig};
 use candela_server::sample_runs::LONG_RUN;
 use candela_server::state::AppState;
@@ -36,7 +37,7 @@ fn runs(c: &mut Criterion) {
     let store = Arc::new(Store::open(StoreConfig::new(data.path())).expect("store"));
     let folder = Arc::new(
         RunsFolder::open(
-            runs.path().to_owned(),
+            DataRoot::Folder(runs.path().to_owned()),
             Arc::clone(&store),
             FileLimits::default(),
         )

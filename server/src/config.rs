@@ -73,8 +73,9 @@ pub struct Config {
     pub plugin_memory_mb: u64,
     /// Time one WASM plugin call may take, in milliseconds.
     pub plugin_time_limit_ms: u64,
-    /// Folder of backtest runs, one subfolder each (see `docs/runs.md`).
-    pub runs: PathBuf,
+    /// Backtest runs, one subfolder each (see `docs/runs.md`): a folder, or
+    /// a bucket's URL.
+    pub runs: StorageUrl,
     /// Largest file a run may have, in MiB.
     pub max_run_file_mb: u64,
     /// Most rows a run's file may have.
@@ -319,7 +320,7 @@ impl Default for Config {
             allow_native_plugins: false,
             plugin_memory_mb: 256,
             plugin_time_limit_ms: 2000,
-            runs: PathBuf::from(DEFAULT_RUNS),
+            runs: StorageUrl::Folder(PathBuf::from(DEFAULT_RUNS)),
             max_run_file_mb: FileLimits::default().max_bytes >> 20,
             max_run_rows: FileLimits::default().max_rows,
             sql: SqlConfig::default(),
@@ -369,9 +370,13 @@ pub enum ConfigError {
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error(
-        "{what} writes into a folder, and the data root is {url}; write into a folder, then copy it into the bucket (e.g. aws s3 sync)"
+        "{what} writes into a folder, and the {root} is {url}; write into a folder, then copy it into the bucket (e.g. aws s3 sync)"
     )]
-    NotAFolder { what: &'static str, url: String },
+    NotAFolder {
+        what: &'static str,
+        root: &'static str,
+        url: String,
+    },
 }
 
 impl Config {
@@ -393,7 +398,16 @@ impl Config {
     /// The data root: the folder, or the bucket's client (which has made
     /// no request yet).
     pub fn data_root(&self) -> Result<DataRoot, ConfigError> {
-        match &self.data {
+        self.root(&self.data)
+    }
+
+    /// Where the runs are, as [`Config::data_root`].
+    pub fn runs_root(&self) -> Result<DataRoot, ConfigError> {
+        self.root(&self.runs)
+    }
+
+    fn root(&self, url: &StorageUrl) -> Result<DataRoot, ConfigError> {
+        match url {
             StorageUrl::Folder(folder) => Ok(DataRoot::Folder(folder.clone())),
             StorageUrl::Store(url) => {
                 let bucket = Bucket::open(url, &self.storage_settings()?)?;
@@ -404,13 +418,12 @@ impl Config {
 
     /// The data root's folder, for a command (`what`) that writes into it.
     pub fn data_folder(&self, what: &'static str) -> Result<&Path, ConfigError> {
-        match &self.data {
-            StorageUrl::Folder(folder) => Ok(folder),
-            StorageUrl::Store(url) => Err(ConfigError::NotAFolder {
-                what,
-                url: url.to_string(),
-            }),
-        }
+        folder(&self.data, "data root", what)
+    }
+
+    /// The runs folder, for a command (`what`) that writes into it.
+    pub fn runs_folder(&self, what: &'static str) -> Result<&Path, ConfigError> {
+        folder(&self.runs, "runs folder", what)
     }
 
     /// `[storage]`, checked: the deadline and interval above zero.
@@ -653,6 +666,22 @@ fn user_cache() -> Option<PathBuf> {
         .filter(|p| p.is_absolute())
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
     Some(base.join("candela"))
+}
+
+/// `url`'s folder, or an error for `what`, which writes into the `root`.
+fn folder<'a>(
+    url: &'a StorageUrl,
+    root: &'static str,
+    what: &'static str,
+) -> Result<&'a Path, ConfigError> {
+    match url {
+        StorageUrl::Folder(folder) => Ok(folder),
+        StorageUrl::Store(url) => Err(ConfigError::NotAFolder {
+            what,
+            root,
+            url: url.to_string(),
+        }),
+    }
 }
 
 #[cfg(test)]

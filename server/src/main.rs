@@ -58,9 +58,9 @@ struct Cli {
     /// Folder of indicator plugins (.wasm), watched while serving [default: ./plugins.d]
     #[arg(long, value_name = "DIR")]
     plugins: Option<PathBuf>,
-    /// Folder of backtest runs, one subfolder each, watched while serving [default: ./runs]
-    #[arg(long, global = true, value_name = "DIR")]
-    runs: Option<PathBuf>,
+    /// Backtest runs, one subfolder each, watched while serving: a folder, or s3://BUCKET/PREFIX (gs://, az://, file://) [default: ./runs]
+    #[arg(long, global = true, value_name = "DIR|URL")]
+    runs: Option<StorageUrl>,
     /// Serve HTTPS with this certificate chain (PEM); needs --tls-key [config: tls.cert]
     #[arg(long, value_name = "FILE")]
     tls_cert: Option<PathBuf>,
@@ -225,9 +225,10 @@ fn sample_data(cli: &Cli, long: Option<u64>) -> Result<(), Box<dyn std::error::E
     let long = long.map(usize::try_from).transpose()?;
     let data = config.data_folder("candela sample-data")?;
     let files = candela_server::sample_data::write(data, long)?;
-    candela_server::sample_runs::write(&config.runs)?;
+    let runs = config.runs_folder("candela sample-data")?;
+    candela_server::sample_runs::write(runs)?;
     if let Some(minutes) = long {
-        candela_server::sample_runs::write_long(&config.runs, minutes)?;
+        candela_server::sample_runs::write_long(runs, minutes)?;
     }
     println!("wrote {} files under {}", files.len(), data.display());
     Ok(())
@@ -416,11 +417,10 @@ fn watch_runs(
     config: &Config,
     store: &Arc<Store>,
 ) -> Result<Option<Arc<RunsFolder>>, Box<dyn std::error::Error>> {
-    match RunsFolder::open(config.runs.clone(), Arc::clone(store), config.run_limits()) {
+    let default = matches!(&config.runs, StorageUrl::Folder(dir) if dir == Path::new(DEFAULT_RUNS));
+    match RunsFolder::open(config.runs_root()?, Arc::clone(store), config.run_limits()) {
         Ok(folder) => Ok(Some(Arc::new(folder))),
-        Err(e @ candela_backtest::FolderError::Folder { .. })
-            if config.runs == Path::new(DEFAULT_RUNS) =>
-        {
+        Err(e @ candela_backtest::FolderError::Folder { .. }) if default => {
             tracing::warn!("backtest runs disabled: {e}; choose a runs folder with --runs DIR");
             Ok(None)
         }

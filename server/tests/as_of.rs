@@ -180,7 +180,7 @@ fn serve_runs(root: &Path, zone: chrono_tz::Tz, runs: &Path) -> AppState {
     let store = Arc::new(Store::open(config).expect("store"));
     let folder = Arc::new(
         candela_backtest::RunsFolder::open(
-            runs.to_owned(),
+            candela_core::storage::DataRoot::Folder(runs.to_owned()),
             Arc::clone(&store),
             candela_backtest::FileLimits::default(),
         )

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use candela_backtest::{FileLimits, RunsFolder};
+use candela_core::storage::DataRoot;
 use candela_core::{Engine, Store, StoreConfig};
 use candela_plugins::PluginFolder;
 use candela_server::auth::gate::Gate;
@@ -46,7 +47,7 @@ async fn chart_page_works_in_headless_chromium() {
         .insert("ALPACA".into(), chrono_tz::America::New_York);
     let store = Arc::new(Store::open(config).expect("store"));
     let runs = RunsFolder::open(
-        run_dir.path().to_owned(),
+        DataRoot::Folder(run_dir.path().to_owned()),
         Arc::clone(&store),
         FileLimits::default(),
     )

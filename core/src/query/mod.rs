@@ -38,7 +38,7 @@ use crate::bins::Bins;
 use crate::catalog::SymbolId;
 use crate::error::{Error, Result};
 use crate::frame::BarFrame;
-use crate::store::{Caching, Store};
+use crate::store::{Caching, SeriesPlan, Store};
 use crate::timeframe::Timeframe;
 
 /// Bars of one symbol at one timeframe, and where they came from.
@@ -110,8 +110,21 @@ impl Engine {
 
     /// Bars of `symbol` at `timeframe`: from the cache, as stored, or
     /// aggregated from the largest stored timeframe that divides it.
+    /// A file that changes while it is read is read again, once, as a fresh
+    /// listing gives it.
     pub async fn bars(&self, symbol: &str, timeframe: Timeframe) -> Result<Bars> {
-        let plan = self.store.plan(symbol, timeframe)?;
+        match self.planned_bars(self.store.plan(symbol, timeframe)?).await {
+            Err(e) if e.changed_while_read() => {
+                tracing::info!("{symbol} {timeframe}: {e}; listing again and reading it again");
+                self.store.rescan();
+                self.planned_bars(self.store.plan(symbol, timeframe)?).await
+            }
+            answer => answer,
+        }
+    }
+
+    async fn planned_bars(&self, plan: SeriesPlan) -> Result<Bars> {
+        let timeframe = plan.timeframe;
         let bars = |frame| Bars {
             symbol: plan.symbol.clone(),
             timeframe,

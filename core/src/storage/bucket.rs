@@ -8,7 +8,7 @@
 use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use futures::TryStreamExt;
@@ -22,8 +22,8 @@ use object_store::{
 };
 use url::Url;
 
-use super::StoredObject;
 use super::settings::StorageSettings;
+use super::{ListedObject, StoredObject};
 
 /// Ranges closer than this are fetched as one request (object_store's own
 /// default): a request costs more than a few hundred KiB more of it.
@@ -241,11 +241,43 @@ impl Bucket {
         })
     }
 
-    /// Every object under the prefix.
-    pub fn list(&self) -> Result<Vec<ObjectMeta>, StorageError> {
+    /// Every object under the prefix, with its path under it.
+    pub fn list(self: &Arc<Bucket>) -> Result<Vec<ListedObject>, StorageError> {
         let (store, prefix) = (Arc::clone(&self.store), self.prefix.clone());
-        self.run("the listing", None, async move {
+        let objects: Vec<ObjectMeta> = self.run("the listing", None, async move {
             store.list(Some(&prefix)).try_collect().await
+        })?;
+        Ok(objects
+            .into_iter()
+            .filter_map(|meta| {
+                let parts = meta
+                    .location
+                    .prefix_match(&self.prefix)?
+                    .map(|p| p.as_ref().to_owned())
+                    .collect();
+                Some(ListedObject {
+                    parts,
+                    modified: SystemTime::from(meta.last_modified),
+                    object: StoredObject {
+                        bucket: Arc::clone(self),
+                        key: meta.location,
+                        size: meta.size,
+                        e_tag: meta.e_tag,
+                    },
+                })
+            })
+            .collect())
+    }
+
+    /// The whole of `object`, of the version listed.
+    pub fn read(&self, object: &StoredObject) -> Result<Bytes, StorageError> {
+        let (store, object_) = (Arc::clone(&self.store), object.clone());
+        self.run("a read", Some(&object.key), async move {
+            let options = GetOptions {
+                if_match: object_.e_tag.clone(),
+                ..GetOptions::default()
+            };
+            store.get_opts(&object_.key, options).await?.bytes().await
         })
     }
 
@@ -326,8 +358,7 @@ impl Bucket {
                     key: key.map(ToString::to_string).unwrap_or_default(),
                 }
             }
-            object_store::Error::PermissionDenied { .. }
-            | object_store::Error::Unauthenticated { .. } => StorageError::Refused {
+            e if refused(&e) => StorageError::Refused {
                 store: self.url.clone(),
                 what: what.to_owned(),
                 message: e.to_string(),
@@ -354,6 +385,21 @@ impl Bucket {
         } else {
             format!("; no credentials are in the environment: {}", self.hint)
         }
+    }
+}
+
+/// Whether the store refused the client's credentials. object_store names
+/// a refused read `PermissionDenied` or `Unauthenticated`, but a refused
+/// listing only a generic error whose message carries the HTTP status.
+fn refused(e: &object_store::Error) -> bool {
+    match e {
+        object_store::Error::PermissionDenied { .. }
+        | object_store::Error::Unauthenticated { .. } => true,
+        object_store::Error::Generic { .. } => {
+            let message = e.to_string();
+            message.contains("403 Forbidden") || message.contains("401 Unauthorized")
+        }
+        _ => false,
     }
 }
 

@@ -14,6 +14,7 @@ mod settings;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 pub use bucket::{Bucket, StorageError};
 pub use object_store::ObjectStore;
@@ -53,6 +54,15 @@ pub struct StoredObject {
     pub key: ObjectPath,
     pub size: u64,
     pub e_tag: Option<String>,
+}
+
+/// An object under a bucket's prefix, as a listing gave it.
+#[derive(Debug, Clone)]
+pub struct ListedObject {
+    /// Its path under the prefix, part by part.
+    pub parts: Vec<String>,
+    pub object: StoredObject,
+    pub modified: SystemTime,
 }
 
 impl StoredObject {

@@ -49,17 +49,22 @@ pub async fn healthz() -> Json<Alive> {
 )]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Ready>, ApiError> {
     let store = state.engine.store();
-    match store.root() {
-        DataRoot::Folder(folder) => listable("data root", folder.clone()).await?,
-        DataRoot::Bucket(bucket) => reachable(Arc::clone(bucket)).await?,
-    }
+    answers("data root", store.root()).await?;
     if let Some(runs) = &state.runs {
-        listable("runs folder", runs.dir().to_path_buf()).await?;
+        answers("runs folder", runs.root()).await?;
     }
     Ok(Json(Ready {
         symbols: store.catalog().symbols().count(),
         runs: state.runs().runs.len(),
     }))
+}
+
+/// Whether `root` can be listed now.
+async fn answers(what: &'static str, root: &DataRoot) -> Result<(), ApiError> {
+    match root {
+        DataRoot::Folder(folder) => listable(what, folder.clone()).await,
+        DataRoot::Bucket(bucket) => reachable(Arc::clone(bucket)).await,
+    }
 }
 
 /// Lists `dir` off the async threads, within [`STORAGE_DEADLINE`].

@@ -38,13 +38,21 @@ impl Candela {
     /// The binary over the data root `data` (a folder or a URL), run in
     /// `dir` as [`Candela::on_test_market`] is.
     pub fn on(dir: &Path, data: &OsStr, bind: &str) -> Command {
+        Candela::on_roots(dir, data, "runs".as_ref(), bind)
+    }
+
+    /// The binary over the data root `data` and the runs `runs` (folders or
+    /// URLs), run in `dir` as [`Candela::on_test_market`] is.
+    pub fn on_roots(dir: &Path, data: &OsStr, runs: &OsStr, bind: &str) -> Command {
         std::fs::create_dir_all(dir.join("plugins.d")).expect("plugin folder");
         let mut command = Candela::command();
         command
             .current_dir(dir)
             .arg("--data")
             .arg(data)
-            .args(["--runs", "runs", "--plugins", "plugins.d", "--bind", bind])
+            .arg("--runs")
+            .arg(runs)
+            .args(["--plugins", "plugins.d", "--bind", bind])
             .env("RUST_LOG", "info");
         command
     }

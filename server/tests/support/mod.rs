@@ -10,6 +10,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use candela_backtest::{FileLimits, RunsFolder};
+use candela_core::storage::DataRoot;
 use candela_core::{Engine, Store, StoreConfig};
 use candela_server::state::AppState;
 use candela_sql::SqlLimits;
@@ -17,29 +18,13 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 
-pub mod moto;
 pub mod sse;
+
+#[allow(unused_imports)]
+pub use candela_testkit::{moto, python_with};
 
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// The Python of `cargo xtask test`'s virtual environment (`CANDELA_PYTHON`,
-/// else `python3`), checked to import `modules`, which `test` needs.
-pub fn python_with(modules: &[&str], test: &str) -> String {
-    let python = std::env::var("CANDELA_PYTHON").unwrap_or_else(|_| "python3".into());
-    let modules = modules.join(", ");
-    let ready = std::process::Command::new(&python)
-        .args(["-c", &format!("import {modules}")])
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        ready,
-        "{test} needs {modules}: run `cargo xtask test` (which makes a virtual environment), \
-         or set CANDELA_PYTHON to a Python with \
-         `pip install -r python/tests/requirements.txt ./python`"
-    );
-    python
 }
 
 /// The server over `tests/data/market/parquet` (zones UTC), without runs.
@@ -63,8 +48,12 @@ pub fn serve_runs(runs: &Path) -> (AppState, Arc<RunsFolder>) {
 pub fn serve_root_and_runs(root: &Path, runs: &Path) -> (AppState, Arc<RunsFolder>) {
     let store = Arc::new(Store::open(StoreConfig::new(root)).expect("store"));
     let folder = Arc::new(
-        RunsFolder::open(runs.to_owned(), Arc::clone(&store), FileLimits::default())
-            .expect("runs folder"),
+        RunsFolder::open(
+            DataRoot::Folder(runs.to_owned()),
+            Arc::clone(&store),
+            FileLimits::default(),
+        )
+        .expect("runs folder"),
     );
     let engine = Arc::new(Engine::new(store, 2).expect("engine"));
     let indicators = Arc::new(candela_indicators::registry());

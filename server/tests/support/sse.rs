@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use candela_backtest::{FileLimits, RunsFolder};
+use candela_core::storage::DataRoot;
 use candela_core::{Engine, Store, StoreConfig};
 use candela_server::live::{Live, LiveConfig};
 use candela_server::state::AppState;
@@ -134,8 +135,12 @@ pub async fn serve_live(
     let live = Live::follow(Arc::clone(&store), config).expect("follow");
     let folder = runs.map(|dir| {
         Arc::new(
-            RunsFolder::open(dir.to_owned(), Arc::clone(&store), FileLimits::default())
-                .expect("runs folder"),
+            RunsFolder::open(
+                DataRoot::Folder(dir.to_owned()),
+                Arc::clone(&store),
+                FileLimits::default(),
+            )
+            .expect("runs folder"),
         )
     });
     let engine = Arc::new(Engine::new(store, 2).expect("engine"));

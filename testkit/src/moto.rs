@@ -9,11 +9,13 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use candela_core::storage::{ObjectPath, ObjectStore};
-use object_store::ObjectStoreExt;
+use futures::TryStreamExt;
 use object_store::aws::AmazonS3Builder;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt};
 
-/// Credentials moto takes (it checks none); the region it answers in.
+/// Credentials moto takes (it checks none unless started by
+/// [`Moto::checking_credentials`]); the region it answers in.
 pub const ENV: [(&str, &str); 3] = [
     ("AWS_ACCESS_KEY_ID", "candela-test"),
     ("AWS_SECRET_ACCESS_KEY", "candela-test-secret"),
@@ -21,6 +23,7 @@ pub const ENV: [(&str, &str); 3] = [
 ];
 
 /// A running moto server, killed when dropped.
+#[derive(Debug)]
 pub struct Moto {
     child: Child,
     pub endpoint: String,
@@ -29,7 +32,18 @@ pub struct Moto {
 impl Moto {
     /// Starts `moto_server` from the test Python's venv on a free port.
     pub fn start() -> Moto {
-        let python = super::python_with(&["moto"], "the object storage tests");
+        Moto::launch(&[])
+    }
+
+    /// Starts moto checking every request's credentials against its IAM,
+    /// which knows none, after the first `unchecked` requests (to make
+    /// buckets): a store whose credentials are all wrong.
+    pub fn checking_credentials(unchecked: u32) -> Moto {
+        Moto::launch(&[("INITIAL_NO_AUTH_ACTION_COUNT", &unchecked.to_string())])
+    }
+
+    fn launch(env: &[(&str, &str)]) -> Moto {
+        let python = crate::python_with(&["moto"], "the object storage tests");
         let server = Path::new(&python).with_file_name("moto_server");
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
@@ -37,6 +51,7 @@ impl Moto {
             .port();
         let child = Command::new(&server)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -87,16 +102,30 @@ impl Moto {
     /// Copies every file under `folder` to `prefix` of `store`.
     pub fn upload(store: &Arc<dyn ObjectStore>, folder: &Path, prefix: &str) -> usize {
         let files = files_under(folder);
-        let runtime = tokio::runtime::Runtime::new().expect("runtime");
-        for file in &files {
-            let relative = file.strip_prefix(folder).expect("inside");
-            let key = ObjectPath::from(format!("{prefix}/{}", relative.display()));
-            let bytes = std::fs::read(file).expect("read");
-            runtime
-                .block_on(store.put(&key, bytes.into()))
-                .expect("upload");
-        }
+        blocking(async {
+            for file in &files {
+                let relative = file.strip_prefix(folder).expect("inside");
+                let key = ObjectPath::from(format!("{prefix}/{}", relative.display()));
+                let bytes = std::fs::read(file).expect("read");
+                store.put(&key, bytes.into()).await.expect("upload");
+            }
+        });
         files.len()
+    }
+
+    /// Deletes every object under `prefix` of `store`.
+    pub fn delete(store: &Arc<dyn ObjectStore>, prefix: &str) {
+        blocking(async {
+            let prefix = ObjectPath::from(prefix);
+            let listed: Vec<_> = store
+                .list(Some(&prefix))
+                .try_collect()
+                .await
+                .expect("listing");
+            for object in listed {
+                store.delete(&object.location).await.expect("delete");
+            }
+        });
     }
 
     /// Stops the server, as a store that goes down.
@@ -110,6 +139,23 @@ impl Drop for Moto {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Runs `work` to its end on a runtime of its own, on a thread of its own:
+/// from a test's plain thread or from inside its async runtime alike.
+fn blocking(work: impl Future<Output = ()> + Send) {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime")
+                    .block_on(work);
+            })
+            .join()
+            .expect("storage work");
+    });
 }
 
 fn files_under(folder: &Path) -> Vec<PathBuf> {

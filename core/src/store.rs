@@ -15,7 +15,7 @@ use moka::sync::Cache;
 use crate::catalog::{Catalog, FolderState, SymbolId};
 use crate::error::{Error, Result};
 use crate::frame::BarFrame;
-use crate::load::{DEFAULT_MAX_SERIES_ROWS, LoadError, Stop, StoredSeries};
+use crate::load::{DEFAULT_MAX_SERIES_ROWS, LoadError, Stop, StoredSeries, TimeWindow};
 use crate::resample::resample;
 use crate::storage::DataRoot;
 use crate::timeframe::Timeframe;
@@ -273,6 +273,35 @@ impl Store {
             (None, caching) => read(caching.stop()).map_err(Arc::new),
         }
         .map_err(|source| load_error(plan, source))
+    }
+
+    /// The stored source bars of a plan that may lie in `window`: the whole
+    /// series if it is cached, else only the row groups of its files whose
+    /// statistics meet the window, read for this caller and kept nowhere
+    /// (SQL's way, [`Caching::Peek`]). Rows outside the window may be in it:
+    /// the caller cuts. Blocking: call it off the async runtime.
+    pub fn source_window(
+        &self,
+        plan: &SeriesPlan,
+        window: TimeWindow,
+        stop: &Stop,
+    ) -> Result<Arc<BarFrame>> {
+        if let Some(frame) = self.get(&plan.key(plan.source)) {
+            return Ok(frame);
+        }
+        let _turn = self.turn(&Caching::Peek(stop.clone()));
+        let started = Instant::now();
+        let frame = self
+            .stored(plan, stop)
+            .load_window(window)
+            .map_err(|source| load_error(plan, Arc::new(source)))?;
+        self.count_read(
+            plan,
+            frame.len(),
+            started,
+            "read the stored bars of a window",
+        );
+        Ok(Arc::new(frame))
     }
 
     /// The bars of an aggregated plan: its cached source folded, or else the

@@ -1,16 +1,23 @@
 //! A data root in a bucket (object_store's in-memory store): an object that
 //! changes between the listing and the read is read again, once, at its new
 //! version; a listing that shows a changed object drops only its series
-//! from the cache. Several seeds: the series differ in length and values.
+//! from the cache; a read fetches the file about once, and a window of it
+//! only the row groups it needs. Several seeds: the series differ in length,
+//! values and window.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use candela_core::load::{Stop, TimeWindow};
 use candela_core::storage::{Bucket, DataRoot, ObjectPath, StorageSettings};
 use candela_core::synthetic::{continuous_minutes, write_parquet};
 use candela_core::{BarFrame, Engine, Store, StoreConfig, Timeframe};
+use candela_testkit::counting::CountingStore;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::file::properties::WriterProperties;
 use object_store::ObjectStoreExt;
 use object_store::memory::InMemory;
+use rand::{Rng, SeedableRng};
 
 /// The parquet bytes of `bars`, as `candela sample-data` writes them.
 fn parquet(bars: &BarFrame) -> Vec<u8> {
@@ -117,6 +124,89 @@ fn a_changed_object_drops_only_its_own_series() {
             store.parquet_reads() - reads,
             1,
             "seed {seed}: only the changed series is read again"
+        );
+    }
+}
+
+/// The bars as one parquet file of row groups of `group_rows` rows.
+fn in_row_groups(bars: &BarFrame, group_rows: usize) -> Vec<u8> {
+    let batch = bars.record_batch();
+    let properties = WriterProperties::builder()
+        .set_max_row_group_row_count(Some(group_rows))
+        .build();
+    let mut bytes = Vec::new();
+    let mut writer =
+        ArrowWriter::try_new(&mut bytes, batch.schema(), Some(properties)).expect("writer");
+    writer.write(batch).expect("write");
+    writer.close().expect("close");
+    bytes
+}
+
+#[test]
+fn a_read_fetches_the_file_about_once_and_a_window_only_its_row_groups() {
+    const ROWS: usize = 200_000;
+    const GROUPS: usize = 20;
+    for seed in [7, 8, 9] {
+        let bars = continuous_minutes(ROWS, seed);
+        let file = in_row_groups(&bars, ROWS / GROUPS);
+        let size = file.len() as u64;
+        let counting = Arc::new(CountingStore::new(Arc::new(InMemory::new())));
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let key = ObjectPath::from("TEST/AAA/1m/bars.parquet");
+        runtime
+            .block_on(counting.put(&key, file.into()))
+            .expect("put");
+        let bucket = Bucket::with_store(
+            "memory://counted".into(),
+            Arc::clone(&counting) as _,
+            ObjectPath::default(),
+            &StorageSettings::default(),
+        )
+        .expect("bucket");
+        let store =
+            Store::open(StoreConfig::in_root(DataRoot::Bucket(Arc::new(bucket)))).expect("store");
+        let plan = store
+            .plan("TEST:AAA", "1m".parse().expect("timeframe"))
+            .expect("plan");
+
+        counting.reset();
+        let whole = store
+            .source_window(&plan, TimeWindow::ALL, Stop::never())
+            .expect("whole");
+        assert_eq!(whole.time(), bars.time(), "seed {seed}");
+        let whole_fetched = counting.bytes();
+        assert!(
+            whole_fetched as f64 <= 1.1 * size as f64,
+            "seed {seed}: a full read fetched {whole_fetched} bytes of a {size}-byte file"
+        );
+
+        // 5% of the bars, anywhere: within one or two row groups.
+        let first = rand_chacha::ChaCha8Rng::seed_from_u64(seed).random_range(0..ROWS - ROWS / 20);
+        let rows = first..first + ROWS / 20;
+        let window = TimeWindow {
+            from: bars.time()[rows.start],
+            to: bars.time()[rows.end - 1],
+        };
+        counting.reset();
+        let read = store
+            .source_window(&plan, window, Stop::never())
+            .expect("window");
+        let inside = read.rows_between(window.from, window.to + 1);
+        assert_eq!(
+            &read.time()[inside.clone()],
+            &bars.time()[rows.clone()],
+            "seed {seed}"
+        );
+        assert_eq!(&read.close()[inside], &bars.close()[rows], "seed {seed}");
+        let fetched = counting.bytes();
+        assert!(
+            fetched as f64 <= 0.15 * size as f64,
+            "seed {seed}: a 5% window fetched {fetched} bytes of a {size}-byte file"
+        );
+        println!(
+            "seed {seed}: whole read {:.3} of the file, 5% window {:.3}",
+            whole_fetched as f64 / size as f64,
+            fetched as f64 / size as f64
         );
     }
 }

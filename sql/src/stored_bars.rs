@@ -10,8 +10,9 @@ use std::sync::{Arc, LazyLock};
 
 use async_trait::async_trait;
 use candela_core::frame::{TIME, VALUE_COLUMNS, time_type};
-use candela_core::load::Stop;
-use candela_core::store::{Caching, SeriesPlan, Store};
+use candela_core::load::{Stop, TimeWindow};
+use candela_core::query::time_filter;
+use candela_core::store::{SeriesPlan, Store};
 use datafusion::arrow::array::{
     ArrayRef, AsArray, BooleanArray, DictionaryArray, Int32Array, RecordBatch, StringArray,
 };
@@ -143,6 +144,8 @@ impl TableProvider for StoredBars {
             .map(|f| {
                 if on_keys_only(f) {
                     TableProviderFilterPushDown::Exact
+                } else if time_filter::bounds_time(f, &time_type()) {
+                    TableProviderFilterPushDown::Inexact
                 } else {
                     TableProviderFilterPushDown::Unsupported
                 }
@@ -157,11 +160,13 @@ impl TableProvider for StoredBars {
         filters: &[Expr],
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
+        let window = time_filter::time_window(filters, &time_type());
         let filters: Vec<&Expr> = filters.iter().filter(|f| on_keys_only(f)).collect();
         let series = self.select(state, &filters)?;
         Ok(Arc::new(StoredBarsExec::try_new(
             Arc::clone(&self.store),
             series,
+            window,
             projection.cloned(),
         )?))
     }
@@ -172,6 +177,9 @@ impl TableProvider for StoredBars {
 struct StoredBarsExec {
     store: Arc<Store>,
     series: Vec<SeriesPlan>,
+    /// What the query's filters on `time` allow: row groups outside it are
+    /// not read.
+    window: TimeWindow,
     projection: Option<Vec<usize>>,
     properties: Arc<PlanProperties>,
 }
@@ -180,6 +188,7 @@ impl StoredBarsExec {
     fn try_new(
         store: Arc<Store>,
         series: Vec<SeriesPlan>,
+        window: TimeWindow,
         projection: Option<Vec<usize>>,
     ) -> Result<Self> {
         let schema = project_schema(&SCHEMA, projection.as_ref())?;
@@ -196,6 +205,7 @@ impl StoredBarsExec {
         Ok(StoredBarsExec {
             store,
             series,
+            window,
             projection,
             properties: Arc::new(properties),
         })
@@ -252,7 +262,8 @@ impl ExecutionPlan for StoredBarsExec {
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
         let schema = self.schema();
-        let caching = Caching::Peek(Stop::of_session(context.session_config()));
+        let stop = Stop::of_session(context.session_config());
+        let window = self.window;
         let Some(plan) = self.series.get(partition).cloned() else {
             let nothing = futures::stream::empty();
             return Ok(Box::pin(RecordBatchStreamAdapter::new(schema, nothing)));
@@ -262,7 +273,7 @@ impl ExecutionPlan for StoredBarsExec {
         let batch = futures::stream::once(async move {
             let frame = tokio::task::spawn_blocking({
                 let plan = plan.clone();
-                move || store.source_frame(&plan, &caching)
+                move || store.source_window(&plan, window, &stop)
             })
             .await
             .map_err(|e| DataFusionError::External(Box::new(e)))?

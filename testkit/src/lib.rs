@@ -1,7 +1,8 @@
 //! What Candela's tests share across crates: the Python of `cargo xtask
-//! test`'s virtual environment, and the servers started from it for one
-//! test (moto's S3 server).
+//! test`'s virtual environment, the servers started from it for one test
+//! (moto's S3 server), and an object store that counts what is read.
 
+pub mod counting;
 pub mod moto;
 
 /// The Python of `cargo xtask test`'s virtual environment (`CANDELA_PYTHON`,

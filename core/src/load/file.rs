@@ -17,11 +17,12 @@ use datafusion::arrow::datatypes::{
 use datafusion::parquet::arrow::ProjectionMask;
 use datafusion::parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelectionPolicy,
+    statistics::StatisticsConverter,
 };
 use datafusion::parquet::file::reader::Length;
 
 use super::source::{Fetched, Source};
-use super::{Problem, Stop, claims, thrift_bounds};
+use super::{Problem, Stop, TimeWindow, claims, thrift_bounds};
 use crate::frame::{INSTANTS, VALUE_COLUMNS};
 use crate::storage::{StoredFile, StoredObject};
 use crate::zone::wall_clock_to_utc;
@@ -35,6 +36,9 @@ const TIME_NAMES: [&str; 4] = ["datetime", "timestamp", "time", "date"];
 /// million bars 13-17% slower).
 const BATCH_ROWS: usize = 65_536;
 
+/// More than any zone's offset from UTC, in nanoseconds.
+const DAY_NANOS: i64 = 86_400_000_000_000;
+
 /// The tail of an object fetched first: the footer of a file of bars is a
 /// few KiB (a longer one costs one more request).
 const TAIL_BYTES: u64 = 64 << 10;
@@ -44,6 +48,9 @@ const TAIL_BYTES: u64 = 64 << 10;
 pub(super) struct SeriesFile {
     bytes: FileBytes,
     metadata: ArrowReaderMetadata,
+    /// The row groups read, in file order; `None`: all of them.
+    groups: Option<Vec<usize>>,
+    /// The rows of those groups.
     rows: usize,
     layout: Layout,
     /// The provider's zone, in which naive times are wall-clock times.
@@ -108,6 +115,7 @@ impl SeriesFile {
         Ok(Some(SeriesFile {
             bytes,
             metadata,
+            groups: None,
             rows,
             layout,
             zone,
@@ -115,8 +123,74 @@ impl SeriesFile {
         }))
     }
 
-    /// Fetches the column chunks of the time and value columns, of every
-    /// row group, of a bucket's file (a folder's file is read as it is
+    /// Keeps only the row groups that may hold bars of `window`, by the
+    /// time column's statistics (trusted, as DataFusion's parquet reader
+    /// trusts them). A group without statistics is kept, and so is every
+    /// group of a file whose times are not timestamps or dates. Naive times
+    /// are wall-clock times: their bounds are widened by a day each way, more
+    /// than any zone's offset.
+    pub(super) fn keep_window(&mut self, window: TimeWindow) -> Result<(), Problem> {
+        if window == TimeWindow::ALL {
+            return Ok(());
+        }
+        let metadata = self.metadata.metadata();
+        let field = self.metadata.schema().field(self.layout.time);
+        // The bounds in nanoseconds of the column's own zone (a cast to
+        // another zone, or none, would move the instants).
+        let zone = match field.data_type() {
+            DataType::Timestamp(_, zone) => zone.clone(),
+            DataType::Date32 | DataType::Date64 => None,
+            _ => return Ok(()),
+        };
+        let naive = zone.is_none();
+        let nanos = DataType::Timestamp(TimeUnit::Nanosecond, zone);
+        let bounds = guarded(|| {
+            let converter = StatisticsConverter::try_new(
+                field.name(),
+                self.metadata.schema(),
+                metadata.file_metadata().schema_descr(),
+            )?;
+            let mins = converter.row_group_mins(metadata.row_groups())?;
+            let maxes = converter.row_group_maxes(metadata.row_groups())?;
+            Ok::<_, datafusion::parquet::errors::ParquetError>((mins, maxes))
+        })?
+        .ok()
+        .and_then(|(mins, maxes)| Some((cast(&mins, &nanos).ok()?, cast(&maxes, &nanos).ok()?)));
+        let Some((mins, maxes)) = bounds else {
+            return Ok(());
+        };
+        let (mins, maxes) = (
+            mins.as_primitive::<TimestampNanosecondType>(),
+            maxes.as_primitive::<TimestampNanosecondType>(),
+        );
+        let slack = if naive { DAY_NANOS } else { 0 };
+        let groups: Vec<usize> = (0..metadata.num_row_groups())
+            .filter(|&g| {
+                let (min, max) = (mins.is_valid(g), maxes.is_valid(g));
+                !(min && max)
+                    || window.overlaps(
+                        mins.value(g).saturating_sub(slack),
+                        maxes.value(g).saturating_add(slack),
+                    )
+            })
+            .collect();
+        self.rows = groups
+            .iter()
+            .map(|&g| metadata.row_group(g).num_rows() as usize)
+            .sum();
+        self.groups = Some(groups);
+        Ok(())
+    }
+
+    /// The row groups read.
+    fn groups(&self) -> Vec<usize> {
+        self.groups
+            .clone()
+            .unwrap_or_else(|| (0..self.metadata.metadata().num_row_groups()).collect())
+    }
+
+    /// Fetches the column chunks of the time and value columns, of the row
+    /// groups read, of a bucket's file (a folder's file is read as it is
     /// decoded). The footer has placed the chunks inside the object
     /// ([`claims`]); overlapping claims are fetched once.
     pub(super) fn fetch(&mut self) -> Result<(), Problem> {
@@ -125,7 +199,8 @@ impl SeriesFile {
         };
         let columns = [self.layout.time].into_iter().chain(self.layout.values);
         let mut ranges = Vec::new();
-        for group in self.metadata.metadata().row_groups() {
+        for group in self.groups() {
+            let group = self.metadata.metadata().row_group(group);
             for column in columns.clone() {
                 let (start, length) = group.column(column).byte_range();
                 ranges.push(start..start + length);
@@ -214,6 +289,7 @@ impl SeriesFile {
             ParquetRecordBatchReaderBuilder::new_with_metadata(source, self.metadata.clone());
         let mask = ProjectionMask::roots(builder.parquet_schema(), [root]);
         let mut reader = builder
+            .with_row_groups(self.groups())
             .with_projection(mask)
             .with_batch_size(BATCH_ROWS)
             .with_row_selection_policy(RowSelectionPolicy::Selectors)

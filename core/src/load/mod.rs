@@ -127,6 +127,28 @@ impl fmt::Debug for Stop {
     }
 }
 
+/// The instants a read needs, both ends included (UTC nanoseconds): the
+/// row groups whose time statistics lie wholly outside are not read. The
+/// rows of the groups read that fall outside are kept: the caller cuts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeWindow {
+    pub from: i64,
+    pub to: i64,
+}
+
+impl TimeWindow {
+    /// Every instant: every row group is read.
+    pub const ALL: TimeWindow = TimeWindow {
+        from: i64::MIN,
+        to: i64::MAX,
+    };
+
+    /// Whether `min..=max` meets the window.
+    pub fn overlaps(self, min: i64, max: i64) -> bool {
+        min <= self.to && max >= self.from
+    }
+}
+
 /// The files of one stored series, and how to read them.
 #[derive(Debug, Clone, Copy)]
 pub struct StoredSeries<'a> {
@@ -164,7 +186,13 @@ impl StoredSeries<'_> {
 
     /// Reads and merges the series' files.
     pub fn load(&self) -> Result<BarFrame, LoadError> {
-        let read = self.read(None, true)?;
+        self.load_window(TimeWindow::ALL)
+    }
+
+    /// Reads and merges the row groups of the series' files that may hold
+    /// bars of `window` (see [`TimeWindow`]).
+    pub fn load_window(&self, window: TimeWindow) -> Result<BarFrame, LoadError> {
+        let read = self.read(None, window, true)?;
         self.merge(read.parts)
     }
 
@@ -173,7 +201,7 @@ impl StoredSeries<'_> {
     /// decoded, which costs little more than the decoding; any other is
     /// sorted and merged first.
     pub fn load_aggregated(&self, timeframe: Timeframe) -> Result<BarFrame, LoadError> {
-        let read = self.read(Some(timeframe), false)?;
+        let read = self.read(Some(timeframe), TimeWindow::ALL, false)?;
         match read.folded {
             Some(aggregated) => Ok(aggregated),
             None => Ok(resample(&self.merge(read.parts)?, timeframe, self.zone)),
@@ -183,7 +211,7 @@ impl StoredSeries<'_> {
     /// Reads the series whole and aggregated to `timeframe`, in one pass as
     /// [`load_aggregated`](Self::load_aggregated) does.
     pub fn load_with_source(&self, timeframe: Timeframe) -> Result<WithSource, LoadError> {
-        let read = self.read(Some(timeframe), true)?;
+        let read = self.read(Some(timeframe), TimeWindow::ALL, true)?;
         let source = self.merge(read.parts)?;
         let aggregated = match read.folded {
             Some(aggregated) => aggregated,
@@ -195,12 +223,21 @@ impl StoredSeries<'_> {
     /// Every file's columns (of all files, if `keep`, else of those not
     /// folded), and the aggregation found while decoding, if any. Every
     /// footer is read and checked before any column is.
-    fn read(&self, timeframe: Option<Timeframe>, keep: bool) -> Result<Read, LoadError> {
+    fn read(
+        &self,
+        timeframe: Option<Timeframe>,
+        window: TimeWindow,
+        keep: bool,
+    ) -> Result<Read, LoadError> {
         let mut opened = Vec::with_capacity(self.files.len());
         for stored in self.files {
             let file = SeriesFile::open(stored, self.zone, self.stop)
                 .map_err(|p| self.error(stored, p))?;
-            opened.extend(file.map(|file| (stored, file)));
+            if let Some(mut file) = file {
+                file.keep_window(window)
+                    .map_err(|p| self.error(stored, p))?;
+                opened.push((stored, file));
+            }
         }
         let rows: u64 = opened.iter().map(|(_, file)| file.rows() as u64).sum();
         if rows > self.max_rows {

@@ -10,15 +10,16 @@ use datafusion::catalog::{Session, TableProvider};
 use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::error::{DataFusionError, Result};
-use datafusion::logical_expr::{Expr, TableType};
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
 use datafusion::physical_expr_common::sort_expr::{LexOrdering, PhysicalSortExpr};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::expressions::col;
 use datafusion::physical_plan::projection::ProjectionExec;
 
 use super::resample_exec::{ResampleExec, ResampleInput};
+use super::time_filter;
 use crate::frame::{BarFrame, TIME};
-use crate::load::Stop;
+use crate::load::{Stop, TimeWindow};
 use crate::store::{Caching, SeriesPlan, Store};
 use crate::timeframe::Timeframe;
 
@@ -89,6 +90,15 @@ impl BarsTable {
     }
 }
 
+impl BarsTable {
+    /// Whether a scan reads only the row groups its time filters allow: SQL's
+    /// scans of a stored timeframe (an aggregated one's bins need all their
+    /// bars, and the charts' reads fill the cache with the whole series).
+    fn windowed(&self) -> bool {
+        matches!(&self.source, Source::Stored { plan, reader: Reader::Sql, .. } if !plan.aggregated())
+    }
+}
+
 #[async_trait]
 impl TableProvider for BarsTable {
     fn schema(&self) -> SchemaRef {
@@ -106,11 +116,31 @@ impl TableProvider for BarsTable {
         TableType::Base
     }
 
+    /// Bounds on the time of a stored timeframe decide which row groups are
+    /// read; the filter itself stays in the plan.
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> Result<Vec<TableProviderFilterPushDown>> {
+        let time = self.schema().field(0).data_type().clone();
+        let windowed = self.windowed();
+        Ok(filters
+            .iter()
+            .map(|f| {
+                if windowed && time_filter::bounds_time(f, &time) {
+                    TableProviderFilterPushDown::Inexact
+                } else {
+                    TableProviderFilterPushDown::Unsupported
+                }
+            })
+            .collect())
+    }
+
     async fn scan(
         &self,
         state: &dyn Session,
         projection: Option<&Vec<usize>>,
-        _filters: &[Expr],
+        filters: &[Expr],
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let (store, plan, reader) = match &self.source {
@@ -147,11 +177,18 @@ impl TableProvider for BarsTable {
             };
             return resample_scan(input, plan.timeframe, plan.zone, label, projection);
         }
+        let time = self.schema().field(0).data_type().clone();
+        let window = time_filter::time_window(filters, &time);
         let (store, owned_plan) = (Arc::clone(store), plan.clone());
-        let frame = tokio::task::spawn_blocking(move || store.source_frame(&owned_plan, &caching))
-            .await
-            .map_err(|e| DataFusionError::External(Box::new(e)))?
-            .map_err(|e| DataFusionError::External(Box::new(e)))?;
+        let frame = tokio::task::spawn_blocking(move || match caching {
+            Caching::Peek(stop) if window != TimeWindow::ALL => {
+                store.source_window(&owned_plan, window, &stop)
+            }
+            caching => store.source_frame(&owned_plan, &caching),
+        })
+        .await
+        .map_err(|e| DataFusionError::External(Box::new(e)))?
+        .map_err(|e| DataFusionError::External(Box::new(e)))?;
         memory_scan(frame, label, projection)
     }
 }

@@ -6,6 +6,7 @@
 
 mod bars_table;
 mod resample_exec;
+pub mod time_filter;
 
 use std::sync::Arc;
 

@@ -16,7 +16,7 @@ use axum::http::{Request, header};
 use candela_core::synthetic::{continuous_minutes, write_parquet};
 use candela_core::{Engine, Store, StoreConfig, Timeframe};
 use candela_server::state::AppState;
-use candela_sql::{SqlLimits, SqlService};
+use candela_sql::{SqlCatalog, SqlLimits, SqlService};
 use chrono_tz::Tz;
 use criterion::{Criterion, criterion_group, criterion_main};
 
@@ -84,10 +84,12 @@ fn sql(c: &mut Criterion) {
     rsi.finish();
 
     let sql = SqlService::new(
-        Arc::clone(&store),
-        Arc::new(candela_indicators::registry()),
+        SqlCatalog {
+            store: Arc::clone(&store),
+            indicators: Arc::new(candela_indicators::registry()),
+            tables: Vec::new(),
+        },
         limits,
-        Vec::new(),
     )
     .expect("sql");
     let source = runtime

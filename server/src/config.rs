@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use candela_backtest::FileLimits;
+use candela_cluster::{ClusterError, SchedulerUrl};
 use candela_core::StoreConfig;
 use candela_core::storage::{Bucket, DataRoot, StorageError, StorageSettings, StorageUrl};
 use candela_core::watch::ChangeSource;
@@ -277,6 +278,30 @@ pub struct SqlConfig {
     /// A result's size, in memory and once encoded, in MiB; a larger one is
     /// cut and marked truncated.
     pub max_result_mb: u64,
+    /// Where queries run: `local`, in this process, or `ballista`, on the
+    /// Ballista cluster whose scheduler is `scheduler` (without one, on
+    /// Ballista's standalone cluster inside this process).
+    pub engine: EngineName,
+    /// The Ballista scheduler, `df://HOST:PORT`.
+    pub scheduler: Option<String>,
+}
+
+/// `sql.engine`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineName {
+    #[default]
+    Local,
+    Ballista,
+}
+
+/// Where SQL runs, checked ([`Config::sql_engine`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SqlEngine {
+    Local,
+    /// Ballista's standalone cluster, in this process.
+    Standalone,
+    Cluster(SchedulerUrl),
 }
 
 impl Default for SqlConfig {
@@ -293,6 +318,8 @@ impl Default for SqlConfig {
             max_generated_rows: limits.max_generated_rows,
             max_value_mb: (limits.max_value_bytes >> 20) as u64,
             max_result_mb: (limits.max_result_bytes >> 20) as u64,
+            engine: EngineName::Local,
+            scheduler: None,
         }
     }
 }
@@ -377,6 +404,12 @@ pub enum ConfigError {
         root: &'static str,
         url: String,
     },
+    #[error("sql.scheduler: {0}")]
+    Scheduler(#[from] ClusterError),
+    #[error(
+        "sql.scheduler is {0} but sql.engine is local; set engine = \"ballista\" to run SQL there, or remove the scheduler"
+    )]
+    SchedulerUnused(String),
 }
 
 impl Config {
@@ -546,6 +579,18 @@ impl Config {
             max_value_bytes: mebibytes(sql.max_value_mb),
             max_result_bytes: mebibytes(sql.max_result_mb),
         })
+    }
+}
+
+impl Config {
+    /// Where SQL runs, checked.
+    pub fn sql_engine(&self) -> Result<SqlEngine, ConfigError> {
+        match (self.sql.engine, &self.sql.scheduler) {
+            (EngineName::Local, None) => Ok(SqlEngine::Local),
+            (EngineName::Local, Some(url)) => Err(ConfigError::SchedulerUnused(url.clone())),
+            (EngineName::Ballista, None) => Ok(SqlEngine::Standalone),
+            (EngineName::Ballista, Some(url)) => Ok(SqlEngine::Cluster(url.parse()?)),
+        }
     }
 }
 

@@ -1,5 +1,5 @@
-//! `candela`: serve charts of OHLCV parquet data, import bars from CSV, or
-//! write the sample data.
+//! `candela`: serve charts of OHLCV parquet data, import bars from CSV,
+//! write the sample data, or run a process of a Ballista cluster for SQL.
 
 // The doc comments of the command line are its `--help` text, read in a
 // terminal, where `<PROVIDER>` is a placeholder and not an HTML tag.
@@ -18,10 +18,15 @@ use candela_plugins::PluginFolder;
 use candela_plugins::folder::FolderError;
 use candela_server::auth::gate::Gate;
 use candela_server::auth::tokens::TokenSet;
-use candela_server::config::{Config, ConfigError, DEFAULT_PLUGINS, DEFAULT_RUNS, ProviderConfig};
+use candela_cluster::process::ExecutorPorts;
+use candela_cluster::{Ballista, SchedulerUrl};
+use candela_server::config::{
+    Config, ConfigError, DEFAULT_PLUGINS, DEFAULT_RUNS, ProviderConfig, SqlEngine,
+};
+use candela_sql::SqlCatalog;
 use candela_server::import::{Owner, Request};
 use candela_server::live::Live;
-use candela_server::state::AppState;
+use candela_server::state::{AppState, sql_catalog};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
@@ -111,6 +116,41 @@ enum Command {
     ///   candela token revoke ci
     #[command(verbatim_doc_comment, subcommand)]
     Token(TokenCommand),
+    /// Run the Ballista scheduler of a cluster that runs the servers' SQL
+    ///
+    /// Executors (`candela executor`) register with it; servers send it their
+    /// queries with sql.engine = "ballista" and sql.scheduler =
+    /// "df://HOST:PORT". It plans with the same data root, runs, plugins and
+    /// candela.toml as the servers, so give it the same --config.
+    ///
+    /// Example:
+    ///   candela scheduler --bind 0.0.0.0:50050
+    #[command(verbatim_doc_comment)]
+    Scheduler {
+        /// Address of its gRPC service
+        #[arg(long = "bind", value_name = "ADDR", default_value = "127.0.0.1:50050")]
+        listen: std::net::SocketAddr,
+    },
+    /// Run a Ballista executor: the tasks of the servers' SQL, for a scheduler
+    ///
+    /// It reads the bars itself, from the same data root as the servers
+    /// (a bucket, or a shared folder), with sql.threads task slots and
+    /// sql.memory_limit_mb for each query's operators.
+    ///
+    /// Example:
+    ///   candela executor --scheduler df://scheduler:50050 --bind 0.0.0.0:50051
+    #[command(verbatim_doc_comment)]
+    Executor {
+        /// The scheduler, df://HOST:PORT
+        #[arg(long, value_name = "URL")]
+        scheduler: SchedulerUrl,
+        /// Address of its Arrow Flight service, which serves results and shuffles
+        #[arg(long = "bind", value_name = "ADDR", default_value = "127.0.0.1:50051")]
+        listen: std::net::SocketAddr,
+        /// Port of its gRPC service, on the same address
+        #[arg(long, value_name = "PORT", default_value_t = 50052)]
+        grpc_port: u16,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -209,6 +249,12 @@ fn main() -> ExitCode {
         Some(Command::SampleData { long }) => sample_data(&cli, long),
         Some(Command::Import(ref args)) => import(&cli, args),
         Some(Command::Token(ref command)) => token(&cli, command),
+        Some(Command::Scheduler { listen }) => scheduler(&cli, listen),
+        Some(Command::Executor {
+            ref scheduler,
+            listen,
+            grpc_port,
+        }) => executor(&cli, scheduler.clone(), listen, grpc_port),
         None | Some(Command::Serve) => serve(&cli),
     };
     match result {
@@ -347,9 +393,22 @@ fn serve(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     let indicators = Arc::new(candela_indicators::registry());
     let runs = watch_runs(&config, engine.store())?;
     let live = Live::follow(Arc::clone(engine.store()), config.live()?)?;
-    let state = AppState::new(engine, Arc::clone(&indicators), config.sql_limits()?, runs)?
+    let limits = config.sql_limits()?;
+    let state = AppState::new(engine, Arc::clone(&indicators), limits.clone(), runs)?
         .with_limits(config.data_limits()?, config.http_policy()?)
         .with_live(live.clone());
+    let state = match config.sql_engine()? {
+        SqlEngine::Local => state,
+        SqlEngine::Standalone => {
+            let cluster = Ballista::standalone(state.sql.catalog().clone(), &limits)?;
+            state.with_sql_on(Arc::new(cluster))?
+        }
+        SqlEngine::Cluster(scheduler) => {
+            tracing::info!("SQL runs on the Ballista cluster of {scheduler}");
+            let cluster = Ballista::connect(scheduler, state.sql.catalog().clone());
+            state.with_sql_on(Arc::new(cluster))?
+        }
+    };
     let tls = config.tls()?;
     let state = match gate(&config, tls.is_some(), cli.no_auth)? {
         Some(gate) => state.with_gate(gate),
@@ -426,6 +485,52 @@ fn watch_runs(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// What a process of the cluster plans and runs SQL over, as a server
+/// with the same configuration would, and the plugin folder it watches.
+fn cluster_catalog(
+    config: &Config,
+) -> Result<(SqlCatalog, Option<PluginFolder>), Box<dyn std::error::Error>> {
+    let store = Arc::new(
+        Store::open(config.store()?).map_err(|e| format!("data root {}: {e}", config.data))?,
+    );
+    let indicators = Arc::new(candela_indicators::registry());
+    let plugins = watch_plugins(config, &indicators)?;
+    let runs = watch_runs(config, &store)?;
+    Ok((sql_catalog(&store, &indicators, runs.as_ref()), plugins))
+}
+
+fn scheduler(cli: &Cli, listen: std::net::SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
+    let config = cli.config()?;
+    let limits = config.sql_limits()?;
+    let (catalog, _plugins) = cluster_catalog(&config)?;
+    tokio::runtime::Runtime::new()?.block_on(async {
+        tokio::select! {
+            served = candela_cluster::process::scheduler(listen, catalog, limits) => served?,
+            () = shutdown_signal() => {}
+        }
+        Ok(())
+    })
+}
+
+fn executor(
+    cli: &Cli,
+    scheduler: SchedulerUrl,
+    listen: std::net::SocketAddr,
+    grpc_port: u16,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let config = cli.config()?;
+    let limits = config.sql_limits()?;
+    let (catalog, _plugins) = cluster_catalog(&config)?;
+    let ports = ExecutorPorts {
+        bind: listen,
+        grpc_port,
+    };
+    tokio::runtime::Runtime::new()?.block_on(async {
+        candela_cluster::process::executor(scheduler, ports, catalog, limits).await?;
+        Ok(())
+    })
 }
 
 /// Resolves on Ctrl-C or SIGTERM, letting requests in flight finish.

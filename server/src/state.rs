@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use candela_backtest::{RunSet, RunsFolder, tables};
 use candela_core::indicator::Registry;
-use candela_core::{Engine, Timeframe};
+use candela_core::{Engine, Store, Timeframe};
 use candela_sql::snapshot_table::SnapshotTable;
-use candela_sql::{SqlError, SqlLimits, SqlService};
+use candela_sql::{Remote, SqlCatalog, SqlError, SqlLimits, SqlService};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::error::ArrowError;
 
@@ -17,6 +17,41 @@ use crate::budget::ResponseBudget;
 use crate::error::ApiError;
 use crate::http_policy::HttpPolicy;
 use crate::live::{Live, LiveConfig};
+
+/// What SQL reads: the bars of `store`, `indicators`, and the runs
+/// of `runs` as the tables `trades` and `equity` (empty without a runs
+/// folder).
+pub fn sql_catalog(
+    store: &Arc<Store>,
+    indicators: &Arc<Registry>,
+    runs: Option<&Arc<RunsFolder>>,
+) -> SqlCatalog {
+    let snapshot = {
+        let runs = runs.cloned();
+        move || snapshot_of(runs.as_ref())
+    };
+    let table = |schema, rows: fn(&RunSet) -> Result<RecordBatch, ArrowError>| {
+        let snapshot = snapshot.clone();
+        SnapshotTable::new(
+            schema,
+            Arc::new(move || rows(&snapshot()).map_err(|e| e.to_string())),
+        )
+    };
+    SqlCatalog {
+        store: Arc::clone(store),
+        indicators: Arc::clone(indicators),
+        tables: vec![
+            (
+                "trades".into(),
+                table(tables::trades_schema(), tables::trades_batch),
+            ),
+            (
+                "equity".into(),
+                table(tables::equity_schema(), tables::equity_batch),
+            ),
+        ],
+    }
+}
 
 /// The memory all answers in flight may hold together, unless configured.
 pub const DEFAULT_RESPONSE_BUDGET_MB: u64 = 512;
@@ -68,33 +103,8 @@ impl AppState {
         limits: SqlLimits,
         runs: Option<Arc<RunsFolder>>,
     ) -> Result<AppState, SqlError> {
-        let snapshot = {
-            let runs = runs.clone();
-            move || snapshot_of(runs.as_ref())
-        };
-        let table = |schema, rows: fn(&RunSet) -> Result<RecordBatch, ArrowError>| {
-            let snapshot = snapshot.clone();
-            SnapshotTable::new(
-                schema,
-                Arc::new(move || rows(&snapshot()).map_err(|e| e.to_string())),
-            )
-        };
-        let tables = vec![
-            (
-                "trades",
-                table(tables::trades_schema(), tables::trades_batch),
-            ),
-            (
-                "equity",
-                table(tables::equity_schema(), tables::equity_batch),
-            ),
-        ];
-        let sql = SqlService::new(
-            Arc::clone(engine.store()),
-            Arc::clone(&indicators),
-            limits,
-            tables,
-        )?;
+        let catalog = sql_catalog(engine.store(), &indicators, runs.as_ref());
+        let sql = SqlService::new(catalog, limits)?;
         Ok(AppState {
             engine,
             indicators,
@@ -104,6 +114,15 @@ impl AppState {
             http: HttpPolicy::default(),
             live: Live::still(LiveConfig::default()),
             gate: None,
+        })
+    }
+
+    /// The same state with SQL planned here and run on `remote`.
+    pub fn with_sql_on(self, remote: Arc<dyn Remote>) -> Result<AppState, SqlError> {
+        let sql = SqlService::on(remote, self.sql.catalog().clone(), self.sql.limits().clone())?;
+        Ok(AppState {
+            sql: Arc::new(sql),
+            ..self
         })
     }
 

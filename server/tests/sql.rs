@@ -9,6 +9,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use candela_core::storage::{Bucket, DataRoot, ObjectPath, StorageSettings};
+use candela_cluster::Ballista;
 use candela_core::{Engine, Store, StoreConfig};
 use candela_server::state::AppState;
 use candela_sql::SqlLimits;
@@ -50,17 +51,29 @@ impl SampleData {
         }
     }
 
-    /// A server over each home in turn, within `limits`.
+    /// A server over each home in turn, within `limits`, and then one
+    /// whose SQL runs on Ballista's standalone cluster.
     fn servers(&self, limits: SqlLimits) -> impl Iterator<Item = AppState> {
         let roots = [
             DataRoot::Folder(self.folder.clone()),
             DataRoot::Bucket(Arc::clone(&self.bucket)),
         ];
-        roots.into_iter().map(move |root| {
-            // Shown with a failure: which of the two it was.
-            println!("bars in {root}");
-            state(root, limits.clone())
-        })
+        let (folder, cluster_limits) = (self.folder.clone(), limits.clone());
+        let on_ballista = move || {
+            println!("bars in {}, SQL on Ballista's standalone cluster", folder.display());
+            let local = state(DataRoot::Folder(folder.clone()), cluster_limits.clone());
+            let cluster = Ballista::standalone(local.sql.catalog().clone(), local.sql.limits())
+                .expect("a standalone cluster");
+            local.with_sql_on(Arc::new(cluster)).expect("state")
+        };
+        roots
+            .into_iter()
+            .map(move |root| {
+                // Shown with a failure: which of the three it was.
+                println!("bars in {root}");
+                state(root, limits.clone())
+            })
+            .chain(std::iter::once_with(on_ballista))
     }
 }
 

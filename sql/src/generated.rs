@@ -40,6 +40,7 @@ pub fn cap_generators(context: &SessionContext, max_rows: u64) -> Result<()> {
             .get(name)
             .ok_or_else(|| DataFusionError::Internal(format!("no table function {name}")))?;
         let capped = CappedGenerator {
+            name,
             inner: Arc::clone(inner.function()),
             max_rows,
         };
@@ -50,6 +51,7 @@ pub fn cap_generators(context: &SessionContext, max_rows: u64) -> Result<()> {
 
 #[derive(Debug)]
 struct CappedGenerator {
+    name: &'static str,
     inner: Arc<dyn TableFunctionImpl>,
     max_rows: u64,
 }
@@ -57,6 +59,8 @@ struct CappedGenerator {
 impl TableFunctionImpl for CappedGenerator {
     fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
         Ok(Arc::new(GeneratedTable {
+            name: self.name,
+            args: args.exprs().to_vec(),
             inner: self.inner.call_with_args(args)?,
             max_rows: self.max_rows,
         }))
@@ -66,8 +70,47 @@ impl TableFunctionImpl for CappedGenerator {
 /// The rows of a generator, at most `max_rows` of them per scan.
 #[derive(Debug)]
 pub struct GeneratedTable {
+    name: &'static str,
+    args: Vec<Expr>,
     inner: Arc<dyn TableProvider>,
     max_rows: u64,
+}
+
+impl GeneratedTable {
+    /// The generator `name` called with `args` in `session`, capped at
+    /// `max_rows`: how a plan that names the call is made again elsewhere.
+    pub fn call(
+        name: &str,
+        args: &[Expr],
+        max_rows: u64,
+        session: &dyn Session,
+    ) -> Result<GeneratedTable> {
+        let name = GENERATORS
+            .into_iter()
+            .find(|generator| *generator == name)
+            .ok_or_else(|| DataFusionError::Plan(format!("{name} is not a generator")))?;
+        let inner = datafusion::execution::SessionStateDefaults::default_table_functions()
+            .into_iter()
+            .find(|function| function.name() == name)
+            .ok_or_else(|| DataFusionError::Internal(format!("no table function {name}")))?;
+        Ok(GeneratedTable {
+            name,
+            args: args.to_vec(),
+            inner: inner
+                .function()
+                .call_with_args(TableFunctionArgs::new(args, session))?,
+            max_rows,
+        })
+    }
+
+    /// The generator and its arguments.
+    pub fn called(&self) -> (&str, &[Expr]) {
+        (self.name, &self.args)
+    }
+
+    pub fn max_rows(&self) -> u64 {
+        self.max_rows
+    }
 }
 
 #[async_trait]

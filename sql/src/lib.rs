@@ -17,11 +17,13 @@
 //! as watched operators ([`watch`]).
 
 pub mod bars_function;
+mod catalog;
 mod error;
 pub mod generated;
 pub mod guard;
 pub mod indicator_window;
 pub mod interrupt;
+mod remote;
 mod service;
 pub mod snapshot_table;
 pub mod stored_bars;
@@ -32,7 +34,9 @@ pub mod window_memory;
 
 use datafusion::arrow::array::{Array, RecordBatch};
 
+pub use catalog::SqlCatalog;
 pub use error::{Position, SqlError};
+pub use remote::Remote;
 pub use service::{QueryResult, SqlLimits, SqlService};
 
 /// The bytes a batch's rows hold: of a slice, only its part of the buffers

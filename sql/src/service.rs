@@ -5,8 +5,6 @@ use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use candela_core::Store;
-use candela_core::indicator::Registry;
 use candela_core::load::Stop;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -15,22 +13,19 @@ use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::{GreedyMemoryPool, TrackConsumersPool};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
-use datafusion::logical_expr::WindowUDF;
 use datafusion::physical_plan::execute_stream;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use futures::StreamExt;
 use tokio::runtime::Runtime;
 use tokio::sync::Semaphore;
 
-use crate::bars_function::BarsFunction;
+use crate::catalog::SqlCatalog;
 use crate::error::SqlError;
-use crate::indicator_window::IndicatorWindow;
 use crate::interrupt::{Interrupt, make_interruptible};
-use crate::snapshot_table::SnapshotTable;
-use crate::stored_bars::StoredBars;
+use crate::remote::Remote;
 use crate::unnest_size::cap_unnest_output;
 use crate::window_memory::count_window_input;
-use crate::{generated, guard, held_bytes, value_size};
+use crate::{guard, held_bytes, value_size};
 
 /// Stack of the query threads. The planner and optimizer recurse over the
 /// expression tree; nesting is bounded ([`guard::MAX_NESTING`]), and the
@@ -100,13 +95,14 @@ impl QueryResult {
     }
 }
 
-/// Read-only SQL over a store and an indicator registry.
+/// Read-only SQL over a catalog, run here or on a cluster ([`Remote`]).
 pub struct SqlService {
-    indicators: Arc<Registry>,
+    catalog: SqlCatalog,
     limits: SqlLimits,
     /// The catalog and DataFusion's own functions; each query gets a copy
     /// with the indicators of the moment and a memory pool of its own.
     base: SessionState,
+    remote: Option<Arc<dyn Remote>>,
     slots: Arc<Semaphore>,
     /// Always `Some` until dropped.
     runtime: Option<Runtime>,
@@ -116,18 +112,31 @@ impl std::fmt::Debug for SqlService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqlService")
             .field("limits", &self.limits)
+            .field("remote", &self.remote)
             .finish_non_exhaustive()
     }
 }
 
 impl SqlService {
-    /// The service over `store`'s bars, `indicators`, and the in-memory
-    /// `tables` (name and table).
-    pub fn new(
-        store: Arc<Store>,
-        indicators: Arc<Registry>,
+    /// The service over `catalog`, running its queries in this process.
+    pub fn new(catalog: SqlCatalog, limits: SqlLimits) -> Result<SqlService, SqlError> {
+        Self::start(catalog, limits, None)
+    }
+
+    /// The service over `catalog`, planning its queries here and running
+    /// them on `remote`.
+    pub fn on(
+        remote: Arc<dyn Remote>,
+        catalog: SqlCatalog,
         limits: SqlLimits,
-        tables: Vec<(&str, SnapshotTable)>,
+    ) -> Result<SqlService, SqlError> {
+        Self::start(catalog, limits, Some(remote))
+    }
+
+    fn start(
+        catalog: SqlCatalog,
+        limits: SqlLimits,
+        remote: Option<Arc<dyn Remote>>,
     ) -> Result<SqlService, SqlError> {
         let threads = limits.threads.max(1);
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -138,39 +147,36 @@ impl SqlService {
             .enable_all()
             .build()
             .map_err(|e| SqlError::Internal(format!("cannot start the SQL threads: {e}")))?;
-        // Spans let a planning error point at its place in the query.
-        let config = SessionConfig::new()
-            .with_target_partitions(threads)
-            .set_bool("datafusion.sql_parser.collect_spans", true);
-        let context = SessionContext::new_with_state(
-            SessionStateBuilder::new()
-                .with_config(config)
-                .with_default_features()
-                .build(),
-        );
         let internal = |e: DataFusionError| SqlError::Internal(e.to_string());
-        generated::cap_generators(&context, limits.max_generated_rows).map_err(internal)?;
-        value_size::cap_growing_functions(&context, limits.max_value_bytes);
-        context.register_udtf("bars", Arc::new(BarsFunction::new(Arc::clone(&store))));
-        context
-            .register_table("bars", Arc::new(StoredBars::new(store)))
+        let local = catalog
+            .session(session_config(threads), &limits)
             .map_err(internal)?;
-        for (name, table) in tables {
-            context
-                .register_table(name, Arc::new(table))
-                .map_err(internal)?;
-        }
+        let base = match &remote {
+            None => local.state(),
+            Some(remote) => {
+                let context =
+                    SessionContext::new_with_state(remote.distribute(local.state()).map_err(internal)?);
+                // Distributing replaces the functions with DataFusion's own.
+                value_size::cap_growing_functions(&context, limits.max_value_bytes);
+                context.state()
+            }
+        };
         Ok(SqlService {
-            indicators,
+            catalog,
             slots: Arc::new(Semaphore::new(limits.max_concurrent.max(1))),
             limits,
-            base: context.state(),
+            base,
+            remote,
             runtime: Some(runtime),
         })
     }
 
     pub fn limits(&self) -> &SqlLimits {
         &self.limits
+    }
+
+    pub fn catalog(&self) -> &SqlCatalog {
+        &self.catalog
     }
 
     /// Runs `sql` within the limits. Waits for a free slot (up to the queue
@@ -193,9 +199,10 @@ impl SqlService {
         let context = self.session(&interrupt)?;
         let (sql, limits) = (sql.to_owned(), self.limits.clone());
         let running = Arc::clone(&interrupt);
+        let remote = self.remote.clone();
         let task = runtime.spawn(async move {
             let started = Instant::now();
-            let result = run(&context, &sql, &running, &limits).await;
+            let result = run(&context, &sql, &running, &limits, remote).await;
             // The slot is free only once the query has really stopped.
             drop(permit);
             log(&sql, &result, started);
@@ -236,8 +243,7 @@ impl SqlService {
         state
             .config_mut()
             .set_extension(Arc::new(Stop::when(move || interrupt.check().is_err())));
-        for indicator in self.indicators.list() {
-            let function = WindowUDF::new_from_impl(IndicatorWindow::new(indicator));
+        for function in self.catalog.indicator_windows() {
             datafusion::execution::FunctionRegistry::register_udwf(&mut state, Arc::new(function))
                 .map_err(|e| SqlError::Internal(e.to_string()))?;
         }
@@ -262,12 +268,22 @@ impl Drop for CancelOnDrop {
     }
 }
 
+/// Spans let a planning error point at its place in the query.
+fn session_config(threads: usize) -> SessionConfig {
+    SessionConfig::new()
+        .with_target_partitions(threads)
+        .set_bool("datafusion.sql_parser.collect_spans", true)
+}
+
 /// Parses, checks, plans and runs one query, keeping at most `max_rows` rows.
+/// A query run on `remote` that stops before its last row (cut, failed or
+/// out of time) is cancelled there.
 async fn run(
     context: &SessionContext,
     sql: &str,
     interrupt: &Arc<Interrupt>,
     limits: &SqlLimits,
+    remote: Option<Arc<dyn Remote>>,
 ) -> Result<QueryResult, SqlError> {
     let memory_mb = limits.memory_bytes >> 20;
     // Past the deadline, whatever failed first (a read given up, say)
@@ -281,14 +297,38 @@ async fn run(
     guard::check_plan(&plan)?;
     let physical = state.create_physical_plan(&plan).await.map_err(df)?;
     interrupt.check().map_err(df)?;
+    let started = Arc::clone(&physical);
     let physical = count_window_input(physical).map_err(df)?;
     let physical = cap_unnest_output(physical, limits.max_value_bytes).map_err(df)?;
     let physical = make_interruptible(physical, interrupt).map_err(df)?;
-    let mut stream = execute_stream(physical, context.task_ctx()).map_err(df)?;
+    let stream = execute_stream(physical, context.task_ctx()).map_err(df)?;
+    // A remote plan waits on the cluster between batches: the deadline
+    // is also kept around it.
+    let rows = tokio::time::timeout(interrupt.remaining(), collect(stream, limits)).await;
+    let result = match rows {
+        Ok(result) => result.map_err(df),
+        Err(_) => {
+            interrupt.cancel();
+            Err(SqlError::TimeLimit(limits.time_limit))
+        }
+    };
+    if let Some(remote) = remote
+        && !result.as_ref().is_ok_and(|r| !r.truncated)
+    {
+        remote.cancel(started).await;
+    }
+    result
+}
+
+/// At most `max_rows` rows of `stream`, holding at most `max_result_bytes`.
+async fn collect(
+    mut stream: datafusion::execution::SendableRecordBatchStream,
+    limits: &SqlLimits,
+) -> Result<QueryResult, DataFusionError> {
     let schema = stream.schema();
     let (mut batches, mut rows, mut bytes, mut truncated) = (Vec::new(), 0, 0, false);
     while let Some(batch) = stream.next().await {
-        let batch = batch.map_err(df)?;
+        let batch = batch?;
         let room =
             (limits.max_rows - rows).min(rows_within(&batch, limits.max_result_bytes - bytes));
         if batch.num_rows() > room {
@@ -300,7 +340,7 @@ async fn run(
         bytes += held_bytes(&batch);
         batches.push(batch);
         if rows == limits.max_rows || bytes >= limits.max_result_bytes {
-            truncated = next_has_rows(&mut stream).await.map_err(df)?;
+            truncated = next_has_rows(&mut stream).await?;
             break;
         }
     }

@@ -17,6 +17,7 @@ use datafusion::physical_plan::ExecutionPlan;
 /// Makes the table's rows, in the table's schema.
 pub type Rows = dyn Fn() -> std::result::Result<RecordBatch, String> + Send + Sync;
 
+#[derive(Clone)]
 pub struct SnapshotTable {
     schema: SchemaRef,
     rows: Arc<Rows>,

@@ -174,7 +174,7 @@ impl TableProvider for StoredBars {
 
 /// Reads the selected series, one partition each.
 #[derive(Debug)]
-struct StoredBarsExec {
+pub struct StoredBarsExec {
     store: Arc<Store>,
     series: Vec<SeriesPlan>,
     /// What the query's filters on `time` allow: row groups outside it are
@@ -185,7 +185,7 @@ struct StoredBarsExec {
 }
 
 impl StoredBarsExec {
-    fn try_new(
+    pub fn try_new(
         store: Arc<Store>,
         series: Vec<SeriesPlan>,
         window: TimeWindow,
@@ -209,6 +209,18 @@ impl StoredBarsExec {
             projection,
             properties: Arc::new(properties),
         })
+    }
+
+    pub fn series(&self) -> &[SeriesPlan] {
+        &self.series
+    }
+
+    pub fn window(&self) -> TimeWindow {
+        self.window
+    }
+
+    pub fn projection(&self) -> Option<&[usize]> {
+        self.projection.as_deref()
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use candela_core::indicator::Registry;
 use candela_core::{Engine, Store, StoreConfig};
-use candela_sql::{QueryResult, SqlError, SqlLimits, SqlService};
+use candela_sql::{QueryResult, SqlCatalog, SqlError, SqlLimits, SqlService};
 use datafusion::arrow::array::{
     Array, AsArray, Float64Array, RecordBatch, StructArray, TimestampNanosecondArray,
 };
@@ -28,10 +28,12 @@ fn catalog(root: &Path) -> Catalog {
     let store = Arc::new(Store::open(config).expect("store"));
     let indicators = Arc::new(candela_indicators::registry());
     let sql = SqlService::new(
-        Arc::clone(&store),
-        Arc::clone(&indicators),
+        SqlCatalog {
+            store: Arc::clone(&store),
+            indicators: Arc::clone(&indicators),
+            tables: Vec::new(),
+        },
         SqlLimits::default(),
-        Vec::new(),
     )
     .expect("sql");
     Catalog {

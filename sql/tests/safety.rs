@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use candela_core::{Engine, Store, StoreConfig};
-use candela_sql::{SqlError, SqlLimits, SqlService};
+use candela_sql::{SqlCatalog, SqlError, SqlLimits, SqlService};
 
 /// A hash join on a two-valued key: 10^5 × 10^5 / 2 matches, far more
 /// work than any limit allows, done inside the join without yielding.
@@ -21,10 +21,12 @@ fn service(limits: SqlLimits) -> (Arc<Store>, SqlService) {
         .insert("ALPACA".into(), chrono_tz::America::New_York);
     let store = Arc::new(Store::open(config).expect("store"));
     let sql = SqlService::new(
-        Arc::clone(&store),
-        Arc::new(candela_indicators::registry()),
+        SqlCatalog {
+            store: Arc::clone(&store),
+            indicators: Arc::new(candela_indicators::registry()),
+            tables: Vec::new(),
+        },
         limits,
-        Vec::new(),
     )
     .expect("sql");
     (store, sql)

@@ -17,20 +17,20 @@ use datafusion::physical_plan::expressions::col;
 use datafusion::physical_plan::projection::ProjectionExec;
 
 use super::resample_exec::{ResampleExec, ResampleInput};
+use super::series_scan::SeriesScanExec;
 use super::time_filter;
 use crate::frame::{BarFrame, TIME};
-use crate::load::{Stop, TimeWindow};
 use crate::store::{Caching, SeriesPlan, Store};
 use crate::timeframe::Timeframe;
 
 /// Who scans a stored series.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Reader {
+pub enum Reader {
     /// [`super::Engine::bars`]: times in UTC, what is read kept in the cache.
     Charts,
     /// SQL: times labelled in the provider's zone, the cache only peeked at,
-    /// and the read given up with its query ([`Stop`] in the session's
-    /// config).
+    /// the bars read when the plan is executed, and the read given up with
+    /// its query ([`crate::load::Stop`] in the session's config).
     Sql,
 }
 
@@ -60,7 +60,7 @@ impl BarsTable {
     /// labelled in the provider's zone, so that SQL shows local times and
     /// indicators that follow calendar days (VWAP) use the provider's days,
     /// as `/api/data` does. What it reads is not cached, and the read stops
-    /// when the session's [`Stop`] says so.
+    /// when the session's [`crate::load::Stop`] says so.
     pub fn stored(store: Arc<Store>, plan: SeriesPlan) -> Self {
         BarsTable {
             source: Source::Stored {
@@ -88,9 +88,25 @@ impl BarsTable {
             source: Source::Frame { frame, aggregate },
         }
     }
-}
 
-impl BarsTable {
+    /// The series SQL reads through this table ([`BarsTable::stored`]), if
+    /// that is what it is: all a plan needs to name it.
+    pub fn sql_series(&self) -> Option<&SeriesPlan> {
+        match &self.source {
+            Source::Stored {
+                plan,
+                reader: Reader::Sql,
+                ..
+            } => Some(plan),
+            _ => None,
+        }
+    }
+
+    /// The type of the time column.
+    fn time_type(&self) -> datafusion::arrow::datatypes::DataType {
+        self.schema().field(0).data_type().clone()
+    }
+
     /// Whether a scan reads only the row groups its time filters allow: SQL's
     /// scans of a stored timeframe (an aggregated one's bins need all their
     /// bars, and the charts' reads fill the cache with the whole series).
@@ -122,7 +138,7 @@ impl TableProvider for BarsTable {
         &self,
         filters: &[&Expr],
     ) -> Result<Vec<TableProviderFilterPushDown>> {
-        let time = self.schema().field(0).data_type().clone();
+        let time = self.time_type();
         let windowed = self.windowed();
         Ok(filters
             .iter()
@@ -138,7 +154,7 @@ impl TableProvider for BarsTable {
 
     async fn scan(
         &self,
-        state: &dyn Session,
+        _state: &dyn Session,
         projection: Option<&Vec<usize>>,
         filters: &[Expr],
         _limit: Option<usize>,
@@ -147,7 +163,7 @@ impl TableProvider for BarsTable {
             Source::Frame {
                 frame,
                 aggregate: None,
-            } => return memory_scan(Arc::clone(frame), None, projection),
+            } => return memory_scan(Arc::clone(frame), projection),
             Source::Frame {
                 frame,
                 aggregate: Some((timeframe, zone)),
@@ -162,34 +178,31 @@ impl TableProvider for BarsTable {
             } => (store, plan, *reader),
         };
         let label = (reader == Reader::Sql).then_some(plan.zone);
-        let caching = match reader {
-            Reader::Charts => Caching::Keep,
-            Reader::Sql => Caching::Peek(Stop::of_session(state.config())),
-        };
-        if let Some(frame) = store.cached(plan) {
-            return memory_scan(frame, label, projection);
-        }
         if plan.aggregated() {
             let input = ResampleInput::Stored {
                 store: Arc::clone(store),
                 plan: plan.clone(),
-                caching,
+                reader,
             };
             return resample_scan(input, plan.timeframe, plan.zone, label, projection);
         }
-        let time = self.schema().field(0).data_type().clone();
-        let window = time_filter::time_window(filters, &time);
-        let (store, owned_plan) = (Arc::clone(store), plan.clone());
-        let frame = tokio::task::spawn_blocking(move || match caching {
-            Caching::Peek(stop) if window != TimeWindow::ALL => {
-                store.source_window(&owned_plan, window, &stop)
-            }
-            caching => store.source_frame(&owned_plan, &caching),
-        })
-        .await
-        .map_err(|e| DataFusionError::External(Box::new(e)))?
-        .map_err(|e| DataFusionError::External(Box::new(e)))?;
-        memory_scan(frame, label, projection)
+        if reader == Reader::Sql {
+            let window = time_filter::time_window(filters, &self.time_type());
+            let scan = SeriesScanExec::try_new(
+                Arc::clone(store),
+                plan.clone(),
+                window,
+                projection.cloned(),
+            )?;
+            return Ok(Arc::new(scan));
+        }
+        // The charts' stored timeframe: read now, and kept in the cache.
+        let (store, plan) = (Arc::clone(store), plan.clone());
+        let frame = tokio::task::spawn_blocking(move || store.source_frame(&plan, &Caching::Keep))
+            .await
+            .map_err(|e| DataFusionError::External(Box::new(e)))?
+            .map_err(|e| DataFusionError::External(Box::new(e)))?;
+        memory_scan(frame, projection)
     }
 }
 
@@ -197,19 +210,14 @@ fn schema(label: Option<Tz>) -> SchemaRef {
     label.map_or_else(BarFrame::schema, |zone| BarFrame::schema_in(zone.name()))
 }
 
-/// A memory scan of `frame` declared sorted by time, its times labelled in
-/// `label` if given.
+/// A memory scan of `frame` (times in UTC) declared sorted by time.
 fn memory_scan(
     frame: Arc<BarFrame>,
-    label: Option<Tz>,
     projection: Option<&Vec<usize>>,
 ) -> Result<Arc<dyn ExecutionPlan>> {
-    let schema = schema(label);
+    let schema = BarFrame::schema();
     let by_time = LexOrdering::new([PhysicalSortExpr::new_default(col(TIME, &schema)?)]);
-    let batch = match label {
-        Some(zone) => frame.record_batch_in(zone.name())?,
-        None => frame.record_batch().clone(),
-    };
+    let batch = frame.record_batch().clone();
     let source = MemorySourceConfig::try_new(&[vec![batch]], schema, projection.cloned())?
         .try_with_sort_information(by_time.into_iter().collect())?;
     Ok(DataSourceExec::from_data_source(source))

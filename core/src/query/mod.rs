@@ -6,6 +6,7 @@
 
 mod bars_table;
 mod resample_exec;
+mod series_scan;
 pub mod time_filter;
 
 use std::sync::Arc;
@@ -16,8 +17,9 @@ use datafusion::error::DataFusionError;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use tokio::runtime::Runtime;
 
-pub use bars_table::BarsTable;
+pub use bars_table::{BarsTable, Reader};
 pub use resample_exec::{ResampleExec, ResampleInput};
+pub use series_scan::SeriesScanExec;
 
 /// `ExecutionPlan::with_new_children` for a leaf plan: it has no children, so
 /// it stays as it is, and being handed some is a planner bug.

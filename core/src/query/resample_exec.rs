@@ -26,7 +26,9 @@ use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
 };
 
+use super::Reader;
 use crate::frame::{BarFrame, TIME};
+use crate::load::Stop;
 use crate::resample::resample;
 use crate::store::{Caching, SeriesPlan, Store};
 use crate::timeframe::Timeframe;
@@ -36,28 +38,38 @@ use crate::timeframe::Timeframe;
 pub enum ResampleInput {
     /// Source bars already in memory.
     Frame(Arc<BarFrame>),
-    /// The source of an aggregated plan, read when executed: from the
-    /// store's cache, or else from disk, folded while it is decoded.
+    /// The source of an aggregated plan, read when executed: the aggregated
+    /// bars from the store's cache, or the source from it, or else from
+    /// disk, folded while it is decoded, and cached or not as `reader` says.
     Stored {
         store: Arc<Store>,
         plan: SeriesPlan,
-        caching: Caching,
+        reader: Reader,
     },
 }
 
 impl ResampleInput {
-    async fn aggregate(self, timeframe: Timeframe, zone: Tz) -> Result<BarFrame> {
+    async fn aggregate(self, timeframe: Timeframe, zone: Tz, stop: Stop) -> Result<BarFrame> {
         match self {
             ResampleInput::Frame(source) => Ok(resample(&source, timeframe, zone)),
-            // Reading parquet blocks: off the runtime's threads.
             ResampleInput::Stored {
                 store,
                 plan,
-                caching,
-            } => tokio::task::spawn_blocking(move || store.resampled_frame(&plan, &caching))
-                .await
-                .map_err(|e| DataFusionError::External(Box::new(e)))?
-                .map_err(|e| DataFusionError::External(Box::new(e))),
+                reader,
+            } => {
+                if let Some(bars) = store.cached(&plan) {
+                    return Ok(bars.as_ref().clone());
+                }
+                let caching = match reader {
+                    Reader::Charts => Caching::Keep,
+                    Reader::Sql => Caching::Peek(stop),
+                };
+                // Reading parquet blocks: off the runtime's threads.
+                tokio::task::spawn_blocking(move || store.resampled_frame(&plan, &caching))
+                    .await
+                    .map_err(|e| DataFusionError::External(Box::new(e)))?
+                    .map_err(|e| DataFusionError::External(Box::new(e)))
+            }
         }
     }
 }
@@ -81,6 +93,15 @@ impl ResampleExec {
     /// The same operator with its times labelled in `zone`, as SQL shows them.
     pub fn labelled(input: ResampleInput, timeframe: Timeframe, zone: Tz) -> Result<Self> {
         Self::with_schema(input, timeframe, zone, true)
+    }
+
+    pub fn input(&self) -> &ResampleInput {
+        &self.input
+    }
+
+    /// Whether its times are labelled in its zone ([`ResampleExec::labelled`]).
+    pub fn is_labelled(&self) -> bool {
+        self.labelled
     }
 
     fn with_schema(
@@ -157,17 +178,18 @@ impl ExecutionPlan for ResampleExec {
     fn execute(
         &self,
         partition: usize,
-        _context: Arc<TaskContext>,
+        context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
         if partition != 0 {
             return Err(DataFusionError::Internal(format!(
                 "ResampleExec has one partition, asked for {partition}"
             )));
         }
+        let stop = Stop::of_session(context.session_config());
         let (input, timeframe, zone) = (self.input.clone(), self.timeframe, self.zone);
         let labelled = self.labelled;
         let bars = futures::stream::once(async move {
-            let frame = input.aggregate(timeframe, zone).await?;
+            let frame = input.aggregate(timeframe, zone, stop).await?;
             if labelled {
                 Ok(frame.record_batch_in(zone.name())?)
             } else {

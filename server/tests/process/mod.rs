@@ -59,12 +59,24 @@ impl Candela {
 
     /// `GET path` over plain HTTP: the status and the body.
     pub fn get(&self, path: &str) -> (u16, String) {
-        let mut stream = TcpStream::connect(&self.address).expect("connect");
-        write!(
-            stream,
+        self.request(&format!(
             "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-        )
-        .expect("request");
+        ))
+    }
+
+    /// `POST path` of the JSON `body` over plain HTTP: the status and the body.
+    pub fn post_json(&self, path: &str, body: &str) -> (u16, String) {
+        self.request(&format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ))
+    }
+
+    /// Sends the whole HTTP `request`: the status and the body of the answer.
+    fn request(&self, request: &str) -> (u16, String) {
+        let mut stream = TcpStream::connect(&self.address).expect("connect");
+        stream.write_all(request.as_bytes()).expect("request");
         let mut answer = Vec::new();
         stream.read_to_end(&mut answer).expect("answer");
         let end = answer
@@ -85,6 +97,38 @@ impl Candela {
         };
         let body = String::from_utf8(body).expect("a UTF-8 body");
         (status, body)
+    }
+
+    /// Starts `command` (a process of a cluster) and waits until it logs
+    /// `needle`. Its log goes to the test's output, as [`Candela::serve`]'s.
+    pub fn start_until(command: &mut Command, needle: &str) -> Candela {
+        let mut child = command
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start candela");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let mut started = Vec::new();
+        loop {
+            let line = lines
+                .next()
+                .unwrap_or_else(|| panic!("candela exited before it logged {needle:?}"))
+                .expect("log line");
+            println!("{line}");
+            let seen = line.contains(needle);
+            started.push(line);
+            if seen {
+                break;
+            }
+        }
+        std::thread::spawn(move || lines.map_while(Result::ok).for_each(|l| println!("{l}")));
+        Candela {
+            child,
+            address: String::new(),
+            tls: false,
+            started,
+        }
     }
 
     /// Starts `command` and waits until it serves. Its log goes to the

@@ -119,6 +119,16 @@ impl SqlError {
         if find::<candela_core::Error>(&error).is_some() {
             return SqlError::Internal(message);
         }
+        // A cluster's task failed: its error came back as text.
+        if let Some(detail) = remote_resources_exhausted(&message) {
+            return SqlError::MemoryLimit {
+                limit_mb: memory_limit_mb,
+                detail,
+            };
+        }
+        if let Some(limit) = remote_value_too_large(&message) {
+            return SqlError::OutputLimit(limit.to_string());
+        }
         match error.find_root() {
             DataFusionError::ResourcesExhausted(detail) => SqlError::MemoryLimit {
                 limit_mb: memory_limit_mb,
@@ -152,6 +162,35 @@ impl SqlError {
             _ => true,
         }
     }
+}
+
+/// What ran out, when `message` is a Ballista job's failure whose task ran
+/// out of memory: Ballista sends a task's error back as its debug text,
+/// `…ResourcesExhausted("what")…`.
+fn remote_resources_exhausted(message: &str) -> Option<String> {
+    let (_, rest) = message.split_once("ResourcesExhausted(")?;
+    let detail = rest.trim_start_matches(['\\', '"']);
+    let end = detail.find(['\\', '"']).unwrap_or(detail.len());
+    Some(detail[..end].to_owned())
+}
+
+/// The cap a function's value went over, when `message` is a Ballista
+/// job's failure that names it: `…ValueTooLarge { function: "repeat",
+/// bytes: 2000000000, limit: 67108864 }…`.
+fn remote_value_too_large(message: &str) -> Option<ValueTooLarge> {
+    let (_, rest) = message.split_once("ValueTooLarge {")?;
+    let (fields, _) = rest.split_once('}')?;
+    let field = |name: &str| {
+        fields.split(',').find_map(|pair| {
+            let (key, value) = pair.split_once(':')?;
+            (key.trim() == name).then(|| value.trim().trim_matches(['\\', '"']).to_owned())
+        })
+    };
+    Some(ValueTooLarge {
+        function: field("function")?,
+        bytes: field("bytes")?.parse().ok()?,
+        limit: field("limit")?.parse().ok()?,
+    })
 }
 
 /// The first error of type `T` in the chain below `error`.
@@ -203,3 +242,32 @@ fn with_hint(message: String) -> String {
 
 /// Longest error message passed on, in characters.
 const MAX_MESSAGE_CHARS: usize = 600;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cluster_task_out_of_memory_is_the_memory_limit() {
+        let message = "Job 1 failed: Job failed due to stage 1 failed: Task failed due to runtime execution error: \
+            DataFusionError(Shared(External(DataFusionError(ResourcesExhausted(\"Memory Exhausted while Sorting (DiskManager is disabled)\")))))";
+        let error = SqlError::from_datafusion(DataFusionError::Execution(message.into()), 16);
+        match error {
+            SqlError::MemoryLimit { limit_mb, detail } => {
+                assert_eq!(limit_mb, 16);
+                assert_eq!(detail, "Memory Exhausted while Sorting (DiskManager is disabled)");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(remote_resources_exhausted("Job 1 failed: a division by zero").is_none());
+        let message = "Job 2 failed: Task failed due to runtime execution error: \
+            DataFusionError(Shared(External(DataFusionError(External(ValueTooLarge { function: \"repeat\", bytes: 2000000000, limit: 67108864 })))))";
+        match SqlError::from_datafusion(DataFusionError::Execution(message.into()), 16) {
+            SqlError::OutputLimit(text) => {
+                assert!(text.starts_with("repeat would build about 1907 MiB"), "{text}");
+                assert!(text.contains("64 MiB that sql.max_value_mb allows"), "{text}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

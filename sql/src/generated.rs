@@ -10,7 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::common::ScalarValue;
 use datafusion::catalog::{Session, TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::TaskContext;
@@ -58,6 +59,13 @@ struct CappedGenerator {
 
 impl TableFunctionImpl for CappedGenerator {
     fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
+        // Counted before anything runs when its bounds are integers: also
+        // where the watch over its scan does not travel (a cluster).
+        if literal_rows(self.name, args.exprs()).is_some_and(|rows| rows > self.max_rows as i128) {
+            return Err(DataFusionError::External(Box::new(GeneratedRowsExceeded(
+                self.max_rows,
+            ))));
+        }
         Ok(Arc::new(GeneratedTable {
             name: self.name,
             args: args.exprs().to_vec(),
@@ -65,6 +73,36 @@ impl TableFunctionImpl for CappedGenerator {
             max_rows: self.max_rows,
         }))
     }
+}
+
+/// The rows `generate_series` (ends included) or `range` (end excluded)
+/// produce when called with integer constants.
+fn literal_rows(name: &str, args: &[Expr]) -> Option<i128> {
+    let int = |expr: &Expr| match expr {
+        Expr::Literal(value, _) => value.cast_to(&DataType::Int64).ok().and_then(|v| match v {
+            ScalarValue::Int64(Some(v)) if value.data_type().is_integer() => Some(i128::from(v)),
+            _ => None,
+        }),
+        _ => None,
+    };
+    let (start, end, step) = match args {
+        [end] => (0, int(end)?, 1),
+        [start, end] => (int(start)?, int(end)?, 1),
+        [start, end, step] => (int(start)?, int(end)?, int(step)?),
+        _ => return None,
+    };
+    let inclusive = name == "generate_series";
+    let span = match step {
+        0 => return None,
+        step if step > 0 => end - start,
+        _ => start - end,
+    };
+    let step = step.abs();
+    Some(match (span, inclusive) {
+        (span, _) if span < 0 => 0,
+        (span, true) => span / step + 1,
+        (span, false) => (span + step - 1) / step,
+    })
 }
 
 /// The rows of a generator, at most `max_rows` of them per scan.
@@ -172,5 +210,32 @@ impl Watcher for Arc<RowCap> {
             ))));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::prelude::lit;
+
+    #[test]
+    fn integer_bounds_count_the_rows_before_anything_runs() {
+        let rows = |name, args: &[i64]| {
+            let args: Vec<Expr> = args.iter().map(|&a| lit(a)).collect();
+            literal_rows(name, &args)
+        };
+        assert_eq!(rows("generate_series", &[1, 10]), Some(10));
+        assert_eq!(rows("range", &[1, 10]), Some(9));
+        assert_eq!(rows("range", &[5]), Some(5));
+        assert_eq!(rows("generate_series", &[0, 10, 3]), Some(4));
+        assert_eq!(rows("range", &[0, 10, 3]), Some(4));
+        assert_eq!(rows("generate_series", &[10, 1, -2]), Some(5));
+        assert_eq!(rows("range", &[10, 1]), Some(0));
+        assert_eq!(rows("range", &[0, 10, 0]), None);
+        assert_eq!(
+            rows("generate_series", &[i64::MIN, i64::MAX]),
+            Some(1_i128 << 64)
+        );
+        assert_eq!(literal_rows("range", &[lit(1.5), lit(3.0)]), None);
     }
 }

@@ -307,9 +307,7 @@ impl LogicalExtensionCodec for LogicalCodec {
                 .catalog
                 .table(&name)
                 .map(|table| Arc::new(table.clone()) as Arc<dyn TableProvider>)
-                .ok_or_else(|| {
-                    DataFusionError::Plan(format!("this process has no table {name}"))
-                }),
+                .ok_or_else(|| DataFusionError::Plan(format!("this process has no table {name}"))),
             Some(other) => Err(unexpected(&other, "table")),
             None => self
                 .ballista
@@ -341,7 +339,9 @@ impl LogicalExtensionCodec for LogicalCodec {
             }
             write(Kind::Snapshot(name.to_owned()), buf);
         } else {
-            return self.ballista.try_encode_table_provider(table_ref, node, buf);
+            return self
+                .ballista
+                .try_encode_table_provider(table_ref, node, buf);
         }
         Ok(())
     }

@@ -39,14 +39,20 @@ fn bounded_runtime(limits: &SqlLimits) -> Result<Arc<RuntimeEnv>> {
     );
     RuntimeEnvBuilder::new()
         .with_memory_pool(Arc::new(pool))
-        .with_disk_manager_builder(DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled))
+        .with_disk_manager_builder(
+            DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled),
+        )
         .build_arc()
 }
 
 /// The catalog's session under `config`, as every process of the cluster
 /// plans and runs with it: Candela's tables and caps, a bounded runtime,
 /// and its scans made whole for Ballista's tasks ([`WholeScans`]).
-fn session(catalog: &SqlCatalog, config: SessionConfig, limits: &SqlLimits) -> Result<SessionState> {
+fn session(
+    catalog: &SqlCatalog,
+    config: SessionConfig,
+    limits: &SqlLimits,
+) -> Result<SessionState> {
     let state = catalog.session(config, limits)?.state();
     Ok(SessionStateBuilder::new_from_existing(state)
         .with_runtime_env(bounded_runtime(limits)?)
@@ -56,7 +62,10 @@ fn session(catalog: &SqlCatalog, config: SessionConfig, limits: &SqlLimits) -> R
 
 /// Starts Ballista's standalone cluster on this runtime: a scheduler and an
 /// executor on free loopback ports. Returns the scheduler's port.
-pub(crate) async fn standalone(catalog: &SqlCatalog, limits: &SqlLimits) -> Result<u16, ClusterError> {
+pub(crate) async fn standalone(
+    catalog: &SqlCatalog,
+    limits: &SqlLimits,
+) -> Result<u16, ClusterError> {
     let failed = |e: &dyn std::fmt::Display| ClusterError::Start {
         what: "Ballista's standalone cluster",
         reason: e.to_string(),

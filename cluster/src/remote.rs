@@ -5,8 +5,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ballista_core::extension::{SessionConfigExt, SessionStateExt};
 use ballista_core::execution_plans::DistributedQueryExec;
+use ballista_core::extension::{SessionConfigExt, SessionStateExt};
 use ballista_core::serde::protobuf::CancelJobParams;
 use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
 use candela_sql::{Remote, SqlCatalog, SqlLimits};
@@ -211,7 +211,14 @@ mod tests {
         assert_eq!(url.endpoint(), "http://sched.internal:50050");
         let default: SchedulerUrl = "df://localhost".parse().expect("default port");
         assert_eq!(default.port, 50050);
-        for bad in ["http://x:1", "df://", "df://:50050", "df://x:port", "df://a/b:1", "x"] {
+        for bad in [
+            "http://x:1",
+            "df://",
+            "df://:50050",
+            "df://x:port",
+            "df://a/b:1",
+            "x",
+        ] {
             assert!(bad.parse::<SchedulerUrl>().is_err(), "{bad}");
         }
     }

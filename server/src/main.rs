@@ -11,6 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use candela_backtest::RunsFolder;
+use candela_cluster::process::ExecutorPorts;
+use candela_cluster::{Ballista, SchedulerUrl};
 use candela_core::indicator::Registry;
 use candela_core::storage::StorageUrl;
 use candela_core::{Engine, Store, SymbolId, Timeframe};
@@ -18,15 +20,13 @@ use candela_plugins::PluginFolder;
 use candela_plugins::folder::FolderError;
 use candela_server::auth::gate::Gate;
 use candela_server::auth::tokens::TokenSet;
-use candela_cluster::process::ExecutorPorts;
-use candela_cluster::{Ballista, SchedulerUrl};
 use candela_server::config::{
     Config, ConfigError, DEFAULT_PLUGINS, DEFAULT_RUNS, ProviderConfig, SqlEngine,
 };
-use candela_sql::SqlCatalog;
 use candela_server::import::{Owner, Request};
 use candela_server::live::Live;
 use candela_server::state::{AppState, sql_catalog};
+use candela_sql::SqlCatalog;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 

@@ -119,7 +119,11 @@ impl AppState {
 
     /// The same state with SQL planned here and run on `remote`.
     pub fn with_sql_on(self, remote: Arc<dyn Remote>) -> Result<AppState, SqlError> {
-        let sql = SqlService::on(remote, self.sql.catalog().clone(), self.sql.limits().clone())?;
+        let sql = SqlService::on(
+            remote,
+            self.sql.catalog().clone(),
+            self.sql.limits().clone(),
+        )?;
         Ok(AppState {
             sql: Arc::new(sql),
             ..self

@@ -146,7 +146,12 @@ async fn post(state: &AppState, sql: &str) -> (StatusCode, Vec<u8>) {
         .await
         .expect("response");
     let status = response.status();
-    let body = response.into_body().collect().await.expect("body").to_bytes();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
     (status, body.to_vec())
 }
 
@@ -179,9 +184,19 @@ async fn the_standalone_cluster_answers_every_query_as_the_local_engine() {
     let (local, cluster) = local_and_standalone(&world, SqlLimits::default());
     for sql in queries() {
         let (status, expected) = post(&local, &sql).await;
-        assert_eq!(status, StatusCode::OK, "{sql}: {}", String::from_utf8_lossy(&expected));
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{sql}: {}",
+            String::from_utf8_lossy(&expected)
+        );
         let (status, got) = post(&cluster, &sql).await;
-        assert_eq!(status, StatusCode::OK, "{sql}: {}", String::from_utf8_lossy(&got));
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{sql}: {}",
+            String::from_utf8_lossy(&got)
+        );
         assert!(
             got == expected,
             "{sql}\nlocal:   {}\ncluster: {}",
@@ -290,7 +305,11 @@ fn a_scheduler_and_two_executors_on_a_bucket_answer_as_the_local_engine() {
         command
     };
     let scheduler = Candela::start_until(
-        &mut on_bucket(&["scheduler", "--bind", &format!("127.0.0.1:{scheduler_port}")]),
+        &mut on_bucket(&[
+            "scheduler",
+            "--bind",
+            &format!("127.0.0.1:{scheduler_port}"),
+        ]),
         "listening on",
     );
     let url = format!("df://127.0.0.1:{scheduler_port}");

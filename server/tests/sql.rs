@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use candela_core::storage::{Bucket, DataRoot, ObjectPath, StorageSettings};
 use candela_cluster::Ballista;
+use candela_core::storage::{Bucket, DataRoot, ObjectPath, StorageSettings};
 use candela_core::{Engine, Store, StoreConfig};
 use candela_server::state::AppState;
 use candela_sql::SqlLimits;
@@ -60,7 +60,10 @@ impl SampleData {
         ];
         let (folder, cluster_limits) = (self.folder.clone(), limits.clone());
         let on_ballista = move || {
-            println!("bars in {}, SQL on Ballista's standalone cluster", folder.display());
+            println!(
+                "bars in {}, SQL on Ballista's standalone cluster",
+                folder.display()
+            );
             let local = state(DataRoot::Folder(folder.clone()), cluster_limits.clone());
             let cluster = Ballista::standalone(local.sql.catalog().clone(), local.sql.limits())
                 .expect("a standalone cluster");

@@ -255,7 +255,10 @@ mod tests {
         match error {
             SqlError::MemoryLimit { limit_mb, detail } => {
                 assert_eq!(limit_mb, 16);
-                assert_eq!(detail, "Memory Exhausted while Sorting (DiskManager is disabled)");
+                assert_eq!(
+                    detail,
+                    "Memory Exhausted while Sorting (DiskManager is disabled)"
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -264,8 +267,14 @@ mod tests {
             DataFusionError(Shared(External(DataFusionError(External(ValueTooLarge { function: \"repeat\", bytes: 2000000000, limit: 67108864 })))))";
         match SqlError::from_datafusion(DataFusionError::Execution(message.into()), 16) {
             SqlError::OutputLimit(text) => {
-                assert!(text.starts_with("repeat would build about 1907 MiB"), "{text}");
-                assert!(text.contains("64 MiB that sql.max_value_mb allows"), "{text}");
+                assert!(
+                    text.starts_with("repeat would build about 1907 MiB"),
+                    "{text}"
+                );
+                assert!(
+                    text.contains("64 MiB that sql.max_value_mb allows"),
+                    "{text}"
+                );
             }
             other => panic!("{other:?}"),
         }

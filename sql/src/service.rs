@@ -154,8 +154,9 @@ impl SqlService {
         let base = match &remote {
             None => local.state(),
             Some(remote) => {
-                let context =
-                    SessionContext::new_with_state(remote.distribute(local.state()).map_err(internal)?);
+                let context = SessionContext::new_with_state(
+                    remote.distribute(local.state()).map_err(internal)?,
+                );
                 // Distributing replaces the functions with DataFusion's own.
                 value_size::cap_growing_functions(&context, limits.max_value_bytes);
                 context.state()

@@ -8,7 +8,7 @@
 //! reads only what its tasks need. Everything else is Ballista's: its
 //! codecs are asked for what is not Candela's.
 //!
-//! Candela's payloads start with [`MAGIC`]; no protobuf message Ballista
+//! Candela's payloads start with `CNDL`; no protobuf message Ballista
 //! writes can (its first byte would be a group start, which proto3 never
 //! emits).
 

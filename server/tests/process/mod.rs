@@ -102,38 +102,36 @@ impl Candela {
     /// Starts `command` (a process of a cluster) and waits until it logs
     /// `needle`. Its log goes to the test's output, as [`Candela::serve`]'s.
     pub fn start_until(command: &mut Command, needle: &str) -> Candela {
-        let mut child = command
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start candela");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let mut started = Vec::new();
-        loop {
-            let line = lines
-                .next()
-                .unwrap_or_else(|| panic!("candela exited before it logged {needle:?}"))
-                .expect("log line");
-            println!("{line}");
-            let seen = line.contains(needle);
-            started.push(line);
-            if seen {
-                break;
-            }
-        }
-        std::thread::spawn(move || lines.map_while(Result::ok).for_each(|l| println!("{l}")));
-        Candela {
-            child,
-            address: String::new(),
-            tls: false,
-            started,
-        }
+        let (started, ()) =
+            Candela::start(command, needle, |line| line.contains(needle).then_some(()));
+        started.with_address(String::new(), false)
     }
 
     /// Starts `command` and waits until it serves. Its log goes to the
     /// test's output, drained so the server never blocks on a full pipe.
     pub fn serve(command: &mut Command) -> Candela {
+        let (started, (address, tls)) = Candela::start(command, "serving", |line| {
+            let (_, url) = line.split_once("serving http")?;
+            let (tls, url) = match url.strip_prefix("s://") {
+                Some(url) => (true, url),
+                None => (false, url.trim_start_matches("://")),
+            };
+            Some((
+                url.split_whitespace().next().expect("address").to_owned(),
+                tls,
+            ))
+        });
+        started.with_address(address, tls)
+    }
+
+    /// Starts `command`, printing its log, until `found` reads what it
+    /// waits for in a line (`what`, for the failure message); the rest of
+    /// the log is drained on a thread.
+    fn start<T>(
+        command: &mut Command,
+        what: &str,
+        mut found: impl FnMut(&str) -> Option<T>,
+    ) -> (Started, T) {
         let mut child = command
             .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
@@ -142,30 +140,35 @@ impl Candela {
             .expect("start candela");
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
         let mut started = Vec::new();
-        let (address, tls) = loop {
+        let seen = loop {
             let line = lines
                 .next()
-                .expect("candela exited before serving")
+                .unwrap_or_else(|| panic!("candela exited before it logged {what:?}"))
                 .expect("log line");
             println!("{line}");
-            if let Some((_, url)) = line.split_once("serving http") {
-                let (tls, url) = match url.strip_prefix("s://") {
-                    Some(url) => (true, url),
-                    None => (false, url.trim_start_matches("://")),
-                };
-                break (
-                    url.split_whitespace().next().expect("address").to_owned(),
-                    tls,
-                );
+            if let Some(seen) = found(&line) {
+                break seen;
             }
             started.push(line);
         };
         std::thread::spawn(move || lines.map_while(Result::ok).for_each(|l| println!("{l}")));
+        (Started { child, started }, seen)
+    }
+}
+
+/// A process started, before it is known where it serves.
+struct Started {
+    child: Child,
+    started: Vec<String>,
+}
+
+impl Started {
+    fn with_address(self, address: String, tls: bool) -> Candela {
         Candela {
-            child,
+            child: self.child,
             address,
             tls,
-            started,
+            started: self.started,
         }
     }
 }

@@ -284,6 +284,9 @@ pub struct SqlConfig {
     pub engine: EngineName,
     /// The Ballista scheduler, `df://HOST:PORT`.
     pub scheduler: Option<String>,
+    /// Where Arrow Flight SQL is served (for ADBC and JDBC clients), e.g.
+    /// `127.0.0.1:50051`; off when unset.
+    pub flight_bind: Option<SocketAddr>,
 }
 
 /// `sql.engine`.
@@ -320,6 +323,7 @@ impl Default for SqlConfig {
             max_result_mb: (limits.max_result_bytes >> 20) as u64,
             engine: EngineName::Local,
             scheduler: None,
+            flight_bind: None,
         }
     }
 }

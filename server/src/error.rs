@@ -236,10 +236,10 @@ impl From<CallError> for ApiError {
 
 impl From<ComputeError> for ApiError {
     fn from(error: ComputeError) -> Self {
-        let (status, code) = match error.kind {
-            ComputeErrorKind::Refused => (StatusCode::UNPROCESSABLE_ENTITY, "indicator_refused"),
-            ComputeErrorKind::Failed => (StatusCode::INTERNAL_SERVER_ERROR, "indicator_failed"),
-            ComputeErrorKind::Limit => (StatusCode::INTERNAL_SERVER_ERROR, "indicator_limit"),
+        let code = error.kind.code();
+        let status = match error.kind {
+            ComputeErrorKind::Refused => StatusCode::UNPROCESSABLE_ENTITY,
+            ComputeErrorKind::Failed | ComputeErrorKind::Limit => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status.is_server_error() {
             tracing::error!(code, "{error}");

@@ -5,6 +5,7 @@
 // terminal, where `<PROVIDER>` is a placeholder and not an HTML tag.
 #![allow(rustdoc::invalid_html_tags)]
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -289,16 +290,19 @@ fn gate(
     tls: bool,
     no_auth: bool,
 ) -> Result<Option<Gate>, Box<dyn std::error::Error>> {
-    let exposed = !config.bind.ip().is_loopback();
+    let exposed: Vec<SocketAddr> = std::iter::once(config.bind)
+        .chain(config.sql.flight_bind)
+        .filter(|address| !address.ip().is_loopback())
+        .collect();
     if no_auth {
-        if exposed {
+        for address in &exposed {
             tracing::warn!(
-                "serving {} without sign-in (--no-auth): anyone who reaches this address reads every series and run and runs SQL",
-                config.bind
+                "serving {address} without sign-in (--no-auth): anyone who reaches this address reads every series and run and runs SQL"
             );
         }
         return Ok(None);
     }
+    let exposed = !exposed.is_empty();
     if !exposed && !config.auth.always {
         return Ok(None);
     }
@@ -427,6 +431,7 @@ fn serve(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
         let listener = tokio::net::TcpListener::bind(config.bind)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}; choose another address with --bind", config.bind))?;
+        let (stop_flight, flight) = serve_flight(&config, &state).await?;
         let scheme = if tls.is_some() { "https" } else { "http" };
         tracing::info!(data = %config.data, symbols, indicators = indicators.list().len(), "serving {scheme}://{}", listener.local_addr()?);
         let app = candela_server::app::router(state);
@@ -436,9 +441,53 @@ fn serve(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
             live.close();
         };
         candela_server::serve::serve(listener, app, connections, tls, stopping).await;
+        drop(stop_flight);
+        if let Some(flight) = flight {
+            match flight.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::error!("Flight SQL stopped with an error: {e}"),
+                Err(e) => tracing::error!("Flight SQL crashed: {e}"),
+            }
+        }
         tracing::info!("stopped");
         Ok::<_, Box<dyn std::error::Error>>(())
     })
+}
+
+/// Flight SQL on `sql.flight_bind`, if set, until the sender returned is
+/// dropped; sign-in as the HTTP API's.
+async fn serve_flight(
+    config: &Config,
+    state: &AppState,
+) -> Result<
+    (
+        tokio::sync::oneshot::Sender<()>,
+        Option<tokio::task::JoinHandle<Result<(), candela_flight::ServeError>>>,
+    ),
+    Box<dyn std::error::Error>,
+> {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let Some(address) = config.sql.flight_bind else {
+        return Ok((stop, None));
+    };
+    let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| {
+        format!("cannot serve Flight SQL on {address}: {e}; choose another sql.flight_bind")
+    })?;
+    let flight = candela_flight::FlightSql::new(Arc::clone(&state.sql))?;
+    let tokens = state
+        .gate
+        .clone()
+        .map(|gate| gate as Arc<dyn candela_flight::Tokens>);
+    tracing::info!(
+        signed_in = tokens.is_some(),
+        "serving Flight SQL on grpc://{}",
+        listener.local_addr()?
+    );
+    let shutdown = async move {
+        let _ = stopped.await;
+    };
+    let task = tokio::spawn(candela_flight::serve(listener, flight, tokens, shutdown));
+    Ok((stop, Some(task)))
 }
 
 /// The watched plugin folder. A folder the user chose must work; the default

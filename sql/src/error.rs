@@ -154,6 +154,29 @@ impl SqlError {
         }
     }
 
+    /// The stable name of the reason, as `/api/sql` and Flight SQL give it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SqlError::Indicator(e) => e.kind.code(),
+            SqlError::Refused(_) => "sql_refused",
+            SqlError::Invalid { .. } => "sql_invalid",
+            SqlError::Failed(_) => "sql_failed",
+            SqlError::TimeLimit(_) => "sql_time_limit",
+            SqlError::MemoryLimit { .. } => "sql_memory_limit",
+            SqlError::OutputLimit(_) => "sql_output_limit",
+            SqlError::Busy(_) => "sql_busy",
+            SqlError::Internal(_) => "sql_internal",
+        }
+    }
+
+    /// Where in the query the parser or planner points, if it does.
+    pub fn position(&self) -> Option<Position> {
+        match self {
+            SqlError::Invalid { position, .. } => *position,
+            _ => None,
+        }
+    }
+
     /// Whether the query, rather than the server, is to blame.
     pub fn is_client_error(&self) -> bool {
         match self {

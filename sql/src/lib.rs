@@ -23,6 +23,7 @@ pub mod generated;
 pub mod guard;
 pub mod indicator_window;
 pub mod interrupt;
+mod parameters;
 mod remote;
 mod service;
 pub mod snapshot_table;
@@ -37,7 +38,7 @@ use datafusion::arrow::array::{Array, RecordBatch};
 pub use catalog::SqlCatalog;
 pub use error::{Position, SqlError};
 pub use remote::Remote;
-pub use service::{QueryResult, SqlLimits, SqlService};
+pub use service::{ListedTable, Prepared, QueryResult, SqlLimits, SqlService};
 
 /// The bytes a batch's rows hold: of a slice, only its part of the buffers
 /// it shares with others (which `get_array_memory_size` counts whole).

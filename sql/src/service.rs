@@ -8,11 +8,13 @@ use std::time::{Duration, Instant};
 use candela_core::load::Stop;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::ScalarValue;
 use datafusion::error::DataFusionError;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::{GreedyMemoryPool, TrackConsumersPool};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::execute_stream;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use futures::StreamExt;
@@ -25,7 +27,7 @@ use crate::interrupt::{Interrupt, make_interruptible};
 use crate::remote::Remote;
 use crate::unnest_size::cap_unnest_output;
 use crate::window_memory::count_window_input;
-use crate::{guard, held_bytes, value_size};
+use crate::{guard, held_bytes, parameters, value_size};
 
 /// Stack of the query threads. The planner and optimizer recurse over the
 /// expression tree; nesting is bounded ([`guard::MAX_NESTING`]), and the
@@ -93,6 +95,23 @@ impl QueryResult {
     pub fn rows(&self) -> usize {
         self.batches.iter().map(RecordBatch::num_rows).sum()
     }
+}
+
+/// What a query returns and the parameters it takes ([`SqlService::prepare`]).
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub schema: SchemaRef,
+    /// One field per placeholder, `$1`, `$2`, … in order.
+    pub parameters: SchemaRef,
+}
+
+/// One table of the catalog ([`SqlService::tables`]).
+#[derive(Debug, Clone)]
+pub struct ListedTable {
+    pub catalog: String,
+    pub schema: String,
+    pub name: String,
+    pub columns: SchemaRef,
 }
 
 /// Read-only SQL over a catalog, run here or on a cluster ([`Remote`]).
@@ -183,11 +202,48 @@ impl SqlService {
     /// Runs `sql` within the limits. Waits for a free slot (up to the queue
     /// timeout); the query is cancelled if the caller stops waiting.
     pub async fn query(&self, sql: &str) -> Result<QueryResult, SqlError> {
+        self.query_with(sql, Vec::new()).await
+    }
+
+    /// What `sql`, with `parameters` bound to its placeholders (`$1` or
+    /// `?`, by position), returns and takes: checked and planned as
+    /// [`SqlService::query`] would, not run.
+    pub async fn prepare(
+        &self,
+        sql: &str,
+        parameters: Vec<ScalarValue>,
+    ) -> Result<Prepared, SqlError> {
         guard::check_length(sql, self.limits.max_query_bytes)?;
-        let runtime = self
-            .runtime
-            .as_ref()
-            .ok_or_else(|| SqlError::Internal("the SQL service is shut down".into()))?;
+        let runtime = self.runtime()?;
+        let interrupt = Interrupt::after(self.limits.time_limit);
+        let _cancel_when_dropped = CancelOnDrop(Arc::clone(&interrupt));
+        let context = self.session(&interrupt)?;
+        let (sql, memory_mb) = (sql.to_owned(), self.limits.memory_bytes >> 20);
+        // The planner recurses: on the query threads, with their stacks.
+        let task = runtime.spawn(async move {
+            let df = |e| SqlError::from_datafusion(e, memory_mb);
+            let plan = plan(&context, &sql, parameters, df).await?;
+            Ok(Prepared {
+                schema: Arc::new(plan.schema().as_arrow().clone()),
+                parameters: parameters::parameter_schema(&plan).map_err(df)?,
+            })
+        });
+        match tokio::time::timeout(self.limits.time_limit, task).await {
+            Ok(Ok(prepared)) => prepared,
+            Ok(Err(panic)) => Err(SqlError::Internal(format!("planning crashed: {panic}"))),
+            Err(_) => Err(SqlError::TimeLimit(self.limits.time_limit)),
+        }
+    }
+
+    /// [`SqlService::query`] with `parameters` bound to the placeholders of
+    /// `sql` (`$1` or `?`), by position.
+    pub async fn query_with(
+        &self,
+        sql: &str,
+        parameters: Vec<ScalarValue>,
+    ) -> Result<QueryResult, SqlError> {
+        guard::check_length(sql, self.limits.max_query_bytes)?;
+        let runtime = self.runtime()?;
         let permit = tokio::time::timeout(
             self.limits.queue_timeout,
             Arc::clone(&self.slots).acquire_owned(),
@@ -203,7 +259,7 @@ impl SqlService {
         let remote = self.remote.clone();
         let task = runtime.spawn(async move {
             let started = Instant::now();
-            let result = run(&context, &sql, &running, &limits, remote).await;
+            let result = run(&context, &sql, parameters, &running, &limits, remote).await;
             // The slot is free only once the query has really stopped.
             drop(permit);
             log(&sql, &result, started);
@@ -220,6 +276,44 @@ impl SqlService {
                 Err(SqlError::TimeLimit(self.limits.time_limit))
             }
         }
+    }
+
+    /// The catalog's tables, with their columns: what a database tool
+    /// lists. Table functions (`bars('NFLX', '1d')`) are not among them.
+    pub async fn tables(&self) -> Result<Vec<ListedTable>, SqlError> {
+        let internal = |e: DataFusionError| SqlError::Internal(e.to_string());
+        let catalogs = self.base.catalog_list();
+        let mut tables = Vec::new();
+        for catalog_name in catalogs.catalog_names() {
+            let Some(catalog) = catalogs.catalog(&catalog_name) else {
+                continue;
+            };
+            for schema_name in catalog.schema_names() {
+                let Some(schema) = catalog.schema(&schema_name) else {
+                    continue;
+                };
+                for name in schema.table_names() {
+                    if let Some(table) = schema.table(&name).await.map_err(internal)? {
+                        tables.push(ListedTable {
+                            catalog: catalog_name.clone(),
+                            schema: schema_name.clone(),
+                            name,
+                            columns: table.schema(),
+                        });
+                    }
+                }
+            }
+        }
+        tables.sort_by(|a, b| {
+            (&a.catalog, &a.schema, &a.name).cmp(&(&b.catalog, &b.schema, &b.name))
+        });
+        Ok(tables)
+    }
+
+    fn runtime(&self) -> Result<&Runtime, SqlError> {
+        self.runtime
+            .as_ref()
+            .ok_or_else(|| SqlError::Internal("the SQL service is shut down".into()))
     }
 
     /// A session over the catalog with the indicators registered now, a
@@ -276,12 +370,37 @@ fn session_config(threads: usize) -> SessionConfig {
         .set_bool("datafusion.sql_parser.collect_spans", true)
 }
 
-/// Parses, checks, plans and runs one query, keeping at most `max_rows` rows.
-/// A query run on `remote` that stops before its last row (cut, failed or
-/// out of time) is cancelled there.
+/// Parses `sql`, binds `parameters` to its placeholders, plans it and
+/// checks the plan.
+async fn plan(
+    context: &SessionContext,
+    sql: &str,
+    parameters: Vec<ScalarValue>,
+    df: impl Fn(DataFusionError) -> SqlError,
+) -> Result<LogicalPlan, SqlError> {
+    let mut statement = guard::parse(sql)?;
+    parameters::number_placeholders(&mut statement)?;
+    let plan = context
+        .state()
+        .statement_to_plan(statement)
+        .await
+        .map_err(&df)?;
+    let plan = if parameters.is_empty() {
+        plan
+    } else {
+        plan.with_param_values(parameters).map_err(&df)?
+    };
+    guard::check_plan(&plan)?;
+    Ok(plan)
+}
+
+/// Plans and runs one query, keeping at most `max_rows` rows. A query run
+/// on `remote` that stops before its last row (cut, failed or out of time)
+/// is cancelled there.
 async fn run(
     context: &SessionContext,
     sql: &str,
+    parameters: Vec<ScalarValue>,
     interrupt: &Arc<Interrupt>,
     limits: &SqlLimits,
     remote: Option<Arc<dyn Remote>>,
@@ -292,10 +411,8 @@ async fn run(
     let df = |e: DataFusionError| {
         SqlError::from_datafusion(interrupt.check().err().unwrap_or(e), memory_mb)
     };
-    let statement = guard::parse(sql)?;
+    let plan = plan(context, sql, parameters, df).await?;
     let state = context.state();
-    let plan = state.statement_to_plan(statement).await.map_err(df)?;
-    guard::check_plan(&plan)?;
     let physical = state.create_physical_plan(&plan).await.map_err(df)?;
     interrupt.check().map_err(df)?;
     let started = Arc::clone(&physical);

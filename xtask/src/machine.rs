@@ -163,7 +163,7 @@ impl Machine {
                 ));
             }
             println!(
-                "...  installing backtrader, backtesting.py and pandas into {}",
+                "...  installing backtrader, backtesting.py, pandas, polars, moto and the ADBC driver into {}",
                 dir.display()
             );
             if !pip_install(&python, &["-r"], &requirements) {

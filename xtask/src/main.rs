@@ -90,7 +90,28 @@ fn test(browser: bool) -> Result<(), Failure> {
     machine.web_libraries(&repo.join("web"))?;
     let python = machine.python_env(&repo, &target_dir(&repo).join("python-venv"))?;
 
-    let cargo = || Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    let cargo = || {
+        let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        // `cargo xtask` runs us with our own package's variables set. Build
+        // scripts that watch them (ring's watches CARGO_MANIFEST_DIR) would
+        // rerun, and everything above them rebuild, whenever the cargo that
+        // shares the build cache was started otherwise or from another clone.
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            if name.starts_with("CARGO_PKG_")
+                || name.starts_with("CARGO_MANIFEST_")
+                || [
+                    "CARGO_CRATE_NAME",
+                    "CARGO_BIN_NAME",
+                    "CARGO_PRIMARY_PACKAGE",
+                ]
+                .contains(&name.as_ref())
+            {
+                command.env_remove(name.as_ref());
+            }
+        }
+        command
+    };
     let npm = || {
         let mut command = Command::new("npm");
         command.arg("--prefix").arg(repo.join("web"));

@@ -94,3 +94,14 @@ pub enum ComputeErrorKind {
     /// The indicator hit its time or memory limit.
     Limit,
 }
+
+impl ComputeErrorKind {
+    /// The stable name of the reason, as the API's errors give it.
+    pub fn code(self) -> &'static str {
+        match self {
+            ComputeErrorKind::Refused => "indicator_refused",
+            ComputeErrorKind::Failed => "indicator_failed",
+            ComputeErrorKind::Limit => "indicator_limit",
+        }
+    }
+}

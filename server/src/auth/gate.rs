@@ -185,6 +185,13 @@ impl Gate {
     }
 }
 
+/// Flight SQL's clients sign in with the same tokens, as bearer tokens.
+impl candela_flight::Tokens for Gate {
+    fn accepts(&self, token: &str) -> bool {
+        self.tokens().verify(token).is_some()
+    }
+}
+
 /// The MAC of a session of token `name` until `expires`, ready to finalise
 /// or verify; none when no such token (or no session key) is in the file.
 fn session_mac(tokens: &TokenSet, name: &str, expires: i64) -> Option<Hmac<Sha256>> {

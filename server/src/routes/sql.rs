@@ -386,36 +386,27 @@ fn arrow_stream(result: &QueryResult) -> Result<Vec<u8>, ApiError> {
 /// plan error says where in it, when DataFusion does.
 impl From<SqlError> for ApiError {
     fn from(error: SqlError) -> Self {
-        let (status, code) = match &error {
+        let status = match &error {
             SqlError::Indicator(e) => return ApiError::from(e.clone()).param("sql"),
-            SqlError::Refused(_) => (StatusCode::BAD_REQUEST, "sql_refused"),
-            SqlError::Invalid { position, .. } => {
-                return ApiError::new(StatusCode::BAD_REQUEST, "sql_invalid", error.to_string())
-                    .param("sql")
-                    .position(position.map(|p| SqlPosition {
-                        line: p.line,
-                        column: p.column,
-                    }));
+            SqlError::Refused(_) | SqlError::Invalid { .. } | SqlError::Failed(_) => {
+                StatusCode::BAD_REQUEST
             }
-            SqlError::Failed(_) => (StatusCode::BAD_REQUEST, "sql_failed"),
-            SqlError::TimeLimit(_) => (StatusCode::UNPROCESSABLE_ENTITY, "sql_time_limit"),
-            SqlError::MemoryLimit { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "sql_memory_limit"),
-            SqlError::OutputLimit(_) => (StatusCode::UNPROCESSABLE_ENTITY, "sql_output_limit"),
-            SqlError::Busy(_) => {
-                return ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "sql_busy",
-                    error.to_string(),
-                )
-                .retry_after(1);
+            SqlError::TimeLimit(_) | SqlError::MemoryLimit { .. } | SqlError::OutputLimit(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
             }
-            SqlError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "sql_internal"),
+            SqlError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            SqlError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        let api = ApiError::new(status, code, error.to_string());
-        if status.is_client_error() {
-            api.param("sql")
-        } else {
-            api
+        let api = ApiError::new(status, error.code(), error.to_string()).position(
+            error.position().map(|p| SqlPosition {
+                line: p.line,
+                column: p.column,
+            }),
+        );
+        match error {
+            SqlError::Busy(_) => api.retry_after(1),
+            _ if status.is_client_error() => api.param("sql"),
+            _ => api,
         }
     }
 }

@@ -66,8 +66,22 @@ impl Candela {
 
     /// `POST path` of the JSON `body` over plain HTTP: the status and the body.
     pub fn post_json(&self, path: &str, body: &str) -> (u16, String) {
+        self.post_json_with(path, body, &[])
+    }
+
+    /// [`Candela::post_json`] with more `headers`.
+    pub fn post_json_with(
+        &self,
+        path: &str,
+        body: &str,
+        headers: &[(&str, &str)],
+    ) -> (u16, String) {
+        let headers: String = headers
+            .iter()
+            .map(|(name, value)| format!("{name}: {value}\r\n"))
+            .collect();
         self.request(&format!(
-            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{headers}\
              Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
         ))
@@ -181,7 +195,7 @@ impl Drop for Candela {
 }
 
 /// A chunked body's data.
-fn unchunk(mut body: &[u8]) -> Vec<u8> {
+pub fn unchunk(mut body: &[u8]) -> Vec<u8> {
     let mut data = Vec::new();
     while let Some(line) = body.windows(2).position(|w| w == b"\r\n") {
         let size = std::str::from_utf8(&body[..line])

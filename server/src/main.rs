@@ -42,7 +42,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// Settings come from candela.toml in the working directory (or --config),
 /// overridden by the flags below.
 #[derive(Debug, Parser)]
-#[command(version, about, long_about)]
+#[command(name = "candela", version, about, long_about)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,

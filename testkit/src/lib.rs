@@ -18,7 +18,7 @@ pub fn python_with(modules: &[&str], test: &str) -> String {
         ready,
         "{test} needs {modules}: run `cargo xtask test` (which makes a virtual environment), \
          or set CANDELA_PYTHON to a Python with \
-         `pip install -r python/tests/requirements.txt ./python`"
+         `pip install -r python/tests/requirements.txt` and the wheel (`cargo xtask wheel`)"
     );
     python
 }

@@ -139,8 +139,9 @@ impl Machine {
     }
 
     /// A Python virtual environment in `dir` with the libraries the Python
-    /// integration test uses (`python/tests/requirements.txt`) and the
-    /// package itself (`pip install ./python`); its interpreter.
+    /// integration tests use (`python/tests/requirements.txt`); its
+    /// interpreter. The package itself is installed from its wheel
+    /// ([`install_wheel`]).
     pub fn python_env(&self, repo: &Path, dir: &Path) -> Result<PathBuf, Failure> {
         let requirements = repo.join("python/tests/requirements.txt");
         let python = dir.join("bin/python");
@@ -176,17 +177,39 @@ impl Machine {
                 let _ = std::fs::write(&stamp, wanted);
             }
         }
-        // The package is reinstalled every time: it is the code under test.
-        if !pip_install(
-            &python,
-            &["--no-deps", "--force-reinstall"],
-            &repo.join("python"),
-        ) {
-            return Err(Failure::Missing(
-                "`pip install ./python` failed; run it by hand to see why".into(),
-            ));
-        }
         println!("ok   Python environment {}", dir.display());
+        Ok(python)
+    }
+
+    /// maturin, in a virtual environment of its own in `dir`: what builds
+    /// the wheel (`python/pyproject.toml`). Its interpreter.
+    pub fn maturin(&self, dir: &Path) -> Result<PathBuf, Failure> {
+        let python = dir.join("bin/python");
+        let ready =
+            |python: &Path| succeeds(Command::new(python).args(["-m", "maturin", "--version"]));
+        if !ready(&python) {
+            let made = succeeds(
+                Command::new("python3")
+                    .args(["-m", "venv", "--clear"])
+                    .arg(dir),
+            ) || (self.install(&["python3-venv"])
+                && succeeds(
+                    Command::new("python3")
+                        .args(["-m", "venv", "--clear"])
+                        .arg(dir),
+                ));
+            println!("...  installing maturin {MATURIN} into {}", dir.display());
+            if !made
+                || !pip_install(&python, &[], Path::new(&format!("maturin=={MATURIN}")))
+                || !ready(&python)
+            {
+                return Err(Failure::Missing(format!(
+                    "maturin {MATURIN} could not be installed into {}; `pip install maturin=={MATURIN}` by hand shows why",
+                    dir.display()
+                )));
+            }
+        }
+        println!("ok   maturin {}", dir.display());
         Ok(python)
     }
 
@@ -295,6 +318,19 @@ fn output(command: &mut Command) -> Option<String> {
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// The maturin that builds the wheel.
+const MATURIN: &str = "1.16.0";
+
+/// Installs `wheel` into the environment of `python`, over what it held:
+/// it is the code under test.
+pub fn install_wheel(python: &Path, wheel: &Path) -> Result<(), Failure> {
+    if pip_install(python, &["--no-deps", "--force-reinstall"], wheel) {
+        Ok(())
+    } else {
+        Err(Failure::Step(format!("pip install {}", wheel.display())))
+    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use machine::Machine;
 
 const USAGE: &str = "\
 usage: cargo xtask test [--no-browser]
+       cargo xtask wheel
 
 Installs or checks what the tests need, then runs, in order: formatting,
 the web UI's type check, lint and unit tests, clippy, every Rust test
@@ -24,7 +25,11 @@ the web UI's type check, lint and unit tests, clippy, every Rust test
 source, the UI in headless Chromium), the plugin SDK's tests, and the docs.
 
   --no-browser   skip the browser tests (said so at the end); for machines
-                 without Chromium";
+                 without Chromium
+
+`wheel` builds the Python wheel with the server inside, release profile,
+for this machine: target/wheels/release/candela-*.whl. `pip install` it
+and `candela` runs from that environment, no Rust needed.";
 
 /// Why the run stopped.
 #[derive(Debug)]
@@ -49,6 +54,7 @@ fn main() -> ExitCode {
     let browser = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["test"] => true,
         ["test", "--no-browser"] => false,
+        ["wheel"] => return release_wheel(),
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -88,30 +94,12 @@ fn test(browser: bool) -> Result<(), Failure> {
         None
     };
     machine.web_libraries(&repo.join("web"))?;
-    let python = machine.python_env(&repo, &target_dir(&repo).join("python-venv"))?;
+    let target = target_dir(&repo);
+    let python = machine.python_env(&repo, &target.join("python-venv"))?;
+    let maturin = machine.maturin(&target.join("maturin-venv"))?;
+    let wheel = build_wheel(&repo, &maturin, &target.join("wheels/dev"), "dev")?;
+    machine::install_wheel(&python, &wheel)?;
 
-    let cargo = || {
-        let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        // `cargo xtask` runs us with our own package's variables set. Build
-        // scripts that watch them (ring's watches CARGO_MANIFEST_DIR) would
-        // rerun, and everything above them rebuild, whenever the cargo that
-        // shares the build cache was started otherwise or from another clone.
-        for (name, _) in std::env::vars_os() {
-            let name = name.to_string_lossy();
-            if name.starts_with("CARGO_PKG_")
-                || name.starts_with("CARGO_MANIFEST_")
-                || [
-                    "CARGO_CRATE_NAME",
-                    "CARGO_BIN_NAME",
-                    "CARGO_PRIMARY_PACKAGE",
-                ]
-                .contains(&name.as_ref())
-            {
-                command.env_remove(name.as_ref());
-            }
-        }
-        command
-    };
     let npm = || {
         let mut command = Command::new("npm");
         command.arg("--prefix").arg(repo.join("web"));
@@ -150,7 +138,8 @@ fn test(browser: bool) -> Result<(), Failure> {
     // Every failing test binary is reported, not only the first.
     tests
         .args(["test", "--workspace", "--no-fail-fast"])
-        .env("CANDELA_PYTHON", &python);
+        .env("CANDELA_PYTHON", &python)
+        .env("CANDELA_WHEEL", &wheel);
     match &chromium {
         Some(path) => {
             tests.env("CHROMIUM", path);
@@ -173,6 +162,81 @@ fn test(browser: bool) -> Result<(), Failure> {
             .env("RUSTDOCFLAGS", "-D warnings"),
     )?;
     Ok(())
+}
+
+/// `cargo`, without the variables `cargo xtask` runs us with: build scripts
+/// that watch them (ring's watches `CARGO_MANIFEST_DIR`) would rerun, and
+/// everything above them rebuild, whenever the cargo that shares the build
+/// cache was started otherwise or from another clone.
+fn cargo() -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    without_our_package(&mut command);
+    command
+}
+
+fn without_our_package(command: &mut Command) {
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("CARGO_PKG_")
+            || name.starts_with("CARGO_MANIFEST_")
+            || [
+                "CARGO_CRATE_NAME",
+                "CARGO_BIN_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+            ]
+            .contains(&name.as_ref())
+        {
+            command.env_remove(name.as_ref());
+        }
+    }
+}
+
+/// Builds the wheel of `python/` with `profile` into `out` (emptied first)
+/// with the maturin of `maturin`; the wheel's path.
+fn build_wheel(repo: &Path, maturin: &Path, out: &Path, profile: &str) -> Result<PathBuf, Failure> {
+    let _ = std::fs::remove_dir_all(out);
+    let mut command = Command::new(maturin);
+    without_our_package(&mut command);
+    command
+        .args(["-m", "maturin", "build", "--profile", profile, "--out"])
+        .arg(out)
+        .current_dir(repo.join("python"));
+    step(
+        &format!("Wheel: maturin build --profile {profile}"),
+        &mut command,
+    )?;
+    std::fs::read_dir(out)
+        .ok()
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .find(|path| path.extension().is_some_and(|e| e == "whl"))
+        .ok_or_else(|| Failure::Step(format!("maturin wrote no wheel into {}", out.display())))
+}
+
+/// `cargo xtask wheel`: the release wheel for this machine.
+fn release_wheel() -> ExitCode {
+    let repo = repository();
+    let target = target_dir(&repo);
+    let built = Machine::detect()
+        .maturin(&target.join("maturin-venv"))
+        .and_then(|maturin| {
+            build_wheel(&repo, &maturin, &target.join("wheels/release"), "release")
+        });
+    match built {
+        Ok(wheel) => {
+            println!(
+                "\nxtask: built {}\n  pip install {0}\n  candela sample-data bars && candela serve --data bars",
+                wheel.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            eprintln!("\nxtask: {failure}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Cargo's target directory (where the Python environment is kept between
@@ -209,8 +273,10 @@ fn heading(name: &str) {
 fn step(name: &str, command: &mut Command) -> Result<(), Failure> {
     heading(name);
     let started = Instant::now();
+    if command.get_current_dir().is_none() {
+        command.current_dir(repository());
+    }
     let status = command
-        .current_dir(repository())
         .status()
         .map_err(|e| Failure::Missing(format!("{name}: cannot run {command:?}: {e}")))?;
     println!("-- {name}: {:.0} s", started.elapsed().as_secs_f64());

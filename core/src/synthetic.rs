@@ -37,6 +37,24 @@ pub struct SeriesSpec {
 }
 
 impl SeriesSpec {
+    /// A US stock from `first_day` to `last_day`: New York's regular hours
+    /// (09:30–16:00), starting at 100 with 2% daily volatility and a million
+    /// shares a day; change fields with struct update syntax.
+    pub fn us_stock(seed: u64, first_day: NaiveDate, last_day: NaiveDate, bar: TimeDelta) -> Self {
+        let time = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default();
+        SeriesSpec {
+            seed,
+            first_day,
+            last_day,
+            zone: chrono_tz::America::New_York,
+            bar,
+            session: Some((time(9, 30), time(16, 0))),
+            start_price: 100.0,
+            daily_volatility: 0.02,
+            daily_volume: 1_000_000.0,
+        }
+    }
+
     /// Generates the bars.
     pub fn generate(&self) -> BarFrame {
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);

@@ -26,7 +26,7 @@ use arrow_flight::{
 };
 use candela_sql::{ListedTable, SqlError, SqlService};
 use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::arrow::ipc::writer::IpcWriteOptions;
 use futures::{Stream, TryStreamExt};
 use prost::Message;
@@ -144,31 +144,16 @@ fn info(
     Ok(Response::new(info))
 }
 
-/// `schema` as the rows are sent: the encoder sends dictionary-encoded
-/// columns (`bars`' symbol, say) as their values, which every client reads,
-/// and a `FlightInfo` must announce what its endpoint sends.
-fn as_sent(schema: &Schema) -> Schema {
-    let fields: Vec<Field> = schema.fields().iter().map(|f| plain_field(f)).collect();
-    Schema::new_with_metadata(fields, schema.metadata().clone())
-}
-
-fn plain_field(field: &Field) -> Field {
-    field.clone().with_data_type(plain_type(field.data_type()))
-}
-
-fn plain_type(data_type: &DataType) -> DataType {
-    let inner = |field: &FieldRef| Arc::new(plain_field(field));
-    match data_type {
-        DataType::Dictionary(_, values) => plain_type(values),
-        DataType::List(field) => DataType::List(inner(field)),
-        DataType::LargeList(field) => DataType::LargeList(inner(field)),
-        DataType::FixedSizeList(field, size) => DataType::FixedSizeList(inner(field), *size),
-        DataType::Map(field, sorted) => DataType::Map(inner(field), *sorted),
-        DataType::Struct(fields) => {
-            DataType::Struct(fields.iter().map(|f| plain_field(f)).collect())
-        }
-        other => other.clone(),
-    }
+/// `schema` as the rows are sent, which a `FlightInfo` must announce: the
+/// encoder's own preparation of it, which sends dictionary-encoded columns
+/// (`bars`' symbol, say) as their values, as every client reads them.
+fn as_sent(schema: &Schema) -> SchemaRef {
+    let schema = Arc::new(schema.clone());
+    FlightDataEncoderBuilder::new()
+        .with_schema(Arc::clone(&schema))
+        .build(futures::stream::empty())
+        .known_schema()
+        .unwrap_or(schema)
 }
 
 /// A ticket that hands `command` back to the matching `do_get_…`.
@@ -260,12 +245,8 @@ impl FlightSqlService for FlightSql {
             .try_collect()
             .await
             .map_err(|e| Status::invalid_argument(format!("the parameters: {e}")))?;
+        // Planned with them when the client next asks for its FlightInfo.
         let bound = handle.bind(&batches)?;
-        // Checked now, so that a wrong parameter fails where it is bound.
-        self.sql
-            .prepare(&bound.sql, bound.parameters()?)
-            .await
-            .map_err(|e| status::of_sql(&e))?;
         Ok(DoPutPreparedStatementResult {
             prepared_statement_handle: Some(bound.to_bytes()),
         })
@@ -427,6 +408,8 @@ impl FlightSqlService for FlightSql {
 
 #[cfg(test)]
 mod tests {
+    use datafusion::arrow::datatypes::{DataType, Field};
+
     use super::*;
 
     #[test]

@@ -19,7 +19,7 @@ use candela_cluster::{Ballista, SchedulerUrl};
 use candela_core::synthetic::{self, SeriesSpec};
 use candela_core::{Store, StoreConfig};
 use candela_sql::{SqlCatalog, SqlLimits, SqlService};
-use chrono::{NaiveDate, NaiveTime, TimeDelta};
+use chrono::{NaiveDate, TimeDelta};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 #[path = "../tests/process/mod.rs"]
@@ -49,18 +49,14 @@ fn market() -> PathBuf {
     }
     for n in 0..SYMBOLS {
         let frame = SeriesSpec {
-            seed: 7_000 + n as u64,
-            first_day: NaiveDate::from_ymd_opt(2023, 1, 2).expect("day"),
-            last_day: NaiveDate::from_ymd_opt(2023, 12, 29).expect("day"),
-            zone: chrono_tz::America::New_York,
-            bar: TimeDelta::minutes(1),
-            session: Some((
-                NaiveTime::from_hms_opt(9, 30, 0).expect("open"),
-                NaiveTime::from_hms_opt(16, 0, 0).expect("close"),
-            )),
             start_price: 20.0 + n as f64,
             daily_volatility: 0.03,
-            daily_volume: 1_000_000.0,
+            ..SeriesSpec::us_stock(
+                7_000 + n as u64,
+                NaiveDate::from_ymd_opt(2023, 1, 2).expect("day"),
+                NaiveDate::from_ymd_opt(2023, 12, 29).expect("day"),
+                TimeDelta::minutes(1),
+            )
         }
         .generate();
         let folder = root.join(format!("BENCH/S{n:03}/1m"));

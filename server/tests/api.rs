@@ -13,24 +13,19 @@ use candela_core::synthetic::{SeriesSpec, write_parquet};
 use candela_core::{Engine, Store, StoreConfig};
 use candela_server::state::AppState;
 use candela_sql::SqlLimits;
-use chrono::{NaiveDate, NaiveTime, TimeDelta};
+use chrono::{NaiveDate, TimeDelta};
 use serde_json::{Value, json};
 
 fn minutes(days: i64, seed: u64) -> candela_core::BarFrame {
     let first = NaiveDate::from_ymd_opt(2024, 3, 4).expect("date");
     SeriesSpec {
-        seed,
-        first_day: first,
-        last_day: first + TimeDelta::days(days - 1),
-        zone: chrono_tz::America::New_York,
-        bar: TimeDelta::minutes(1),
-        session: Some((
-            NaiveTime::from_hms_opt(9, 30, 0).expect("t"),
-            NaiveTime::from_hms_opt(16, 0, 0).expect("t"),
-        )),
         start_price: 50.0,
-        daily_volatility: 0.02,
-        daily_volume: 1e6,
+        ..SeriesSpec::us_stock(
+            seed,
+            first,
+            first + TimeDelta::days(days - 1),
+            TimeDelta::minutes(1),
+        )
     }
     .generate()
 }

@@ -20,7 +20,7 @@ use candela_cluster::Ballista;
 use candela_core::synthetic::{self, SeriesSpec};
 use candela_server::state::AppState;
 use candela_sql::SqlLimits;
-use chrono::{NaiveDate, NaiveTime, TimeDelta};
+use chrono::{NaiveDate, TimeDelta};
 use http_body_util::BodyExt;
 use process::Candela;
 use serde_json::{Value, json};
@@ -105,18 +105,14 @@ impl World {
         candela_server::sample_data::write(&data, None).expect("sample data");
         for n in 0..SCREENED {
             let frame = SeriesSpec {
-                seed: 1_000 + n as u64,
-                first_day: NaiveDate::from_ymd_opt(2023, 1, 2).expect("day"),
-                last_day: NaiveDate::from_ymd_opt(2024, 6, 28).expect("day"),
-                zone: chrono_tz::America::New_York,
-                bar: TimeDelta::days(1),
-                session: Some((
-                    NaiveTime::from_hms_opt(9, 30, 0).expect("open"),
-                    NaiveTime::from_hms_opt(16, 0, 0).expect("close"),
-                )),
                 start_price: 50.0 + n as f64,
                 daily_volatility: 0.03,
-                daily_volume: 1_000_000.0,
+                ..SeriesSpec::us_stock(
+                    1_000 + n as u64,
+                    NaiveDate::from_ymd_opt(2023, 1, 2).expect("day"),
+                    NaiveDate::from_ymd_opt(2024, 6, 28).expect("day"),
+                    TimeDelta::days(1),
+                )
             }
             .generate();
             let folder = data.join(format!("SCREEN/S{n:02}/1d"));

@@ -149,15 +149,7 @@ impl Machine {
         let stamp = dir.join("requirements.txt");
         let current = python.is_file() && wanted.is_some() && std::fs::read(&stamp).ok() == wanted;
         if !current {
-            let venv = |python: &str| {
-                succeeds(
-                    Command::new(python)
-                        .args(["-m", "venv", "--clear"])
-                        .arg(dir),
-                )
-            };
-            let made = venv("python3") || (self.install(&["python3-venv"]) && venv("python3"));
-            if !made {
+            if !self.venv(dir) {
                 return Err(Failure::Missing(
                     "the Python integration test needs Python 3.9+ with venv (Debian/Ubuntu: sudo apt-get install python3-venv)"
                         .into(),
@@ -181,6 +173,19 @@ impl Machine {
         Ok(python)
     }
 
+    /// A new virtual environment in `dir` (what was there is cleared),
+    /// with Debian's venv module installed first if need be; whether made.
+    fn venv(&self, dir: &Path) -> bool {
+        let make = || {
+            succeeds(
+                Command::new("python3")
+                    .args(["-m", "venv", "--clear"])
+                    .arg(dir),
+            )
+        };
+        make() || (self.install(&["python3-venv"]) && make())
+    }
+
     /// maturin, in a virtual environment of its own in `dir`: what builds
     /// the wheel (`python/pyproject.toml`). Its interpreter.
     pub fn maturin(&self, dir: &Path) -> Result<PathBuf, Failure> {
@@ -188,16 +193,7 @@ impl Machine {
         let ready =
             |python: &Path| succeeds(Command::new(python).args(["-m", "maturin", "--version"]));
         if !ready(&python) {
-            let made = succeeds(
-                Command::new("python3")
-                    .args(["-m", "venv", "--clear"])
-                    .arg(dir),
-            ) || (self.install(&["python3-venv"])
-                && succeeds(
-                    Command::new("python3")
-                        .args(["-m", "venv", "--clear"])
-                        .arg(dir),
-                ));
+            let made = self.venv(dir);
             println!("...  installing maturin {MATURIN} into {}", dir.display());
             if !made
                 || !pip_install(&python, &[], Path::new(&format!("maturin=={MATURIN}")))

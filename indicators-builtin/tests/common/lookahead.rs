@@ -10,7 +10,7 @@ use candela_core::indicator::{Evaluation, Frames, HigherStarts, Registry};
 use candela_core::resample::resample;
 use candela_core::synthetic::SeriesSpec;
 use candela_core::timeframe::Timeframe;
-use chrono::{NaiveDate, NaiveTime, TimeDelta};
+use chrono::{NaiveDate, TimeDelta};
 use chrono_tz::Tz;
 
 const ZONE: Tz = chrono_tz::America::New_York;
@@ -34,18 +34,13 @@ impl Random {
 
 fn half_hours(seed: u64) -> BarFrame {
     SeriesSpec {
-        seed,
-        first_day: NaiveDate::from_ymd_opt(2024, 2, 26).expect("date"),
-        last_day: NaiveDate::from_ymd_opt(2024, 5, 10).expect("date"),
         zone: ZONE,
-        bar: TimeDelta::minutes(30),
-        session: Some((
-            NaiveTime::from_hms_opt(9, 30, 0).expect("time"),
-            NaiveTime::from_hms_opt(16, 0, 0).expect("time"),
-        )),
-        start_price: 100.0,
-        daily_volatility: 0.02,
-        daily_volume: 1_000_000.0,
+        ..SeriesSpec::us_stock(
+            seed,
+            NaiveDate::from_ymd_opt(2024, 2, 26).expect("date"),
+            NaiveDate::from_ymd_opt(2024, 5, 10).expect("date"),
+            TimeDelta::minutes(30),
+        )
     }
     .generate()
 }
